@@ -1,0 +1,208 @@
+/**
+ * The VirtDeck API contract: the one module shared by main (handlers), preload (bridge) and renderer
+ * (client). Types and channel names only — this file must never import anything at runtime, so that
+ * every layer can include it without pulling in another layer's code.
+ *
+ * Three kinds of traffic cross it, over both transports (Electron IPC and the serve-mode WebSocket):
+ *  - calls:   request → response, typed per channel in {@link ApiCalls}; failures are typed {@link ApiError}s.
+ *  - events:  main → renderer notifications, typed per name in {@link ApiEvents}; subscribe() returns an
+ *             unsubscribe function.
+ *  - streams: bidirectional byte channels (consoles, screenshots, uploads), opened by kind with typed
+ *             parameters from {@link ApiStreams}; bytes travel as Uint8Array (a MessagePort in Electron,
+ *             binary WebSocket frames in serve mode).
+ */
+
+// ---------------------------------------------------------------------------------------------------
+// Domain types that cross the contract
+
+export type TransportKind = 'electron' | 'serve';
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  /** How this renderer reaches the main services. */
+  transport: TransportKind;
+  /** Platform of the process running the services (node's process.platform). */
+  platform: string;
+  /** Directory holding the user's VirtDeck configuration (hosts list, settings). */
+  configDir: string;
+}
+
+/** How VirtDeck reaches libvirt on a host. */
+export type LibvirtTransportChoice = 'auto' | 'ssh-helper' | 'ssh-socket' | 'local-socket';
+
+/** A host as the user saved it. Never contains secrets (passwords, passphrases, keys). */
+export interface HostEntry {
+  id: string;
+  displayName: string;
+  ssh: {
+    user: string;
+    host: string;
+    port: number;
+    /** Path to a private key file on this computer; absent means ssh-agent / ~/.ssh/config. */
+    identityFile?: string;
+    /** OpenSSH ProxyJump syntax: `user@jump1:22,jump2`. */
+    proxyJump?: string;
+  };
+  libvirtUri: string;
+  transport: LibvirtTransportChoice;
+  tags: string[];
+  group?: string;
+}
+
+/** What the user fills in to add or edit a host; the id is assigned by main. */
+export type HostDraft = Omit<HostEntry, 'id'>;
+
+// ---------------------------------------------------------------------------------------------------
+// Errors
+
+export type ApiErrorCode =
+  | 'invalid-request' // the request does not match the channel's schema; nothing was changed
+  | 'unknown-channel' // no such call, event or stream kind
+  | 'not-found' // the object named by the request does not exist
+  | 'conflict' // the change collides with the current state (e.g. duplicate name)
+  | 'unauthorized' // the transport refused the caller
+  | 'ssh' // SSH-level failure (connect, auth, host key)
+  | 'libvirt' // libvirt returned an error; see detail.libvirt
+  | 'io' // local file or network I/O failed
+  | 'internal'; // a bug: reported with its message, never silently swallowed
+
+export interface ApiError {
+  code: ApiErrorCode;
+  /** Human-readable, already specific: says what failed and why. */
+  message: string;
+  /** For `invalid-request`: which field was wrong. */
+  field?: string;
+  /** For `libvirt`: libvirt's own error triple. */
+  libvirt?: { code: number; domain: number; message: string };
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+// ---------------------------------------------------------------------------------------------------
+// Calls: channel → request/response
+
+export interface ApiCalls {
+  'app.getInfo': { request: null; response: AppInfo };
+  'hosts.list': { request: null; response: HostEntry[] };
+  'hosts.add': { request: HostDraft; response: HostEntry };
+  'hosts.update': { request: HostEntry; response: HostEntry };
+  'hosts.remove': { request: { hostId: string }; response: null };
+}
+
+export type ApiCallName = keyof ApiCalls;
+export type ApiRequest<K extends ApiCallName> = ApiCalls[K]['request'];
+export type ApiResponse<K extends ApiCallName> = ApiCalls[K]['response'];
+
+// ---------------------------------------------------------------------------------------------------
+// Events: name → payload (main → renderer)
+
+export interface ApiEvents {
+  'hosts.changed': { hosts: HostEntry[] };
+}
+
+export type ApiEventName = keyof ApiEvents;
+
+// ---------------------------------------------------------------------------------------------------
+// Streams: kind → open parameters. Bytes flow both ways once open.
+
+export interface ApiStreams {
+  /** Serial/text console of a guest (libvirt console stream). */
+  'console.serial': { params: { hostId: string; domainUuid: string; force: boolean } };
+  /** Graphics console bytes (RFB or SPICE) tunnelled from the host's graphics listener. */
+  'console.graphics': { params: { hostId: string; domainUuid: string; channel: number } };
+}
+
+export type ApiStreamKind = keyof ApiStreams;
+export type ApiStreamParams<K extends ApiStreamKind> = ApiStreams[K]['params'];
+
+/** Why a stream ended; `error` is set unless it was a clean close by either side. */
+export interface StreamCloseInfo {
+  byPeer: boolean;
+  error?: ApiError;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Channel names (the only runtime values here: plain constants, no imports)
+
+export const API_CALL_NAMES = [
+  'app.getInfo',
+  'hosts.list',
+  'hosts.add',
+  'hosts.update',
+  'hosts.remove',
+] as const satisfies readonly ApiCallName[];
+
+export const API_EVENT_NAMES = ['hosts.changed'] as const satisfies readonly ApiEventName[];
+
+export const API_STREAM_KINDS = [
+  'console.serial',
+  'console.graphics',
+] as const satisfies readonly ApiStreamKind[];
+
+// Compile-time proof that the name lists above are complete: adding a channel to a map without
+// listing it here is a type error.
+type MissingNames<All, Listed> = Exclude<All, Listed>;
+export type AssertNever<T extends never> = T;
+export type _CallsListed = AssertNever<MissingNames<ApiCallName, (typeof API_CALL_NAMES)[number]>>;
+export type _EventsListed = AssertNever<MissingNames<ApiEventName, (typeof API_EVENT_NAMES)[number]>>;
+export type _StreamsListed = AssertNever<MissingNames<ApiStreamKind, (typeof API_STREAM_KINDS)[number]>>;
+
+/** Electron IPC channel names used by the preload bridge and the main shell. */
+export const IPC_CHANNELS = {
+  call: 'virtdeck:call',
+  subscribe: 'virtdeck:subscribe',
+  unsubscribe: 'virtdeck:unsubscribe',
+  event: 'virtdeck:event',
+  streamOpen: 'virtdeck:stream-open',
+  /** window.postMessage tag the preload uses to hand a stream's MessagePort to the page. */
+  streamPortMessage: 'virtdeck:stream-port',
+} as const;
+
+/** Name of the object the preload exposes on `window` via contextBridge. */
+export const BRIDGE_GLOBAL = 'virtdeck' as const;
+
+// ---------------------------------------------------------------------------------------------------
+// The bridge the preload exposes (Electron). Renderer code never uses it directly: it goes through the
+// renderer's client, which picks this bridge or the serve-mode WebSocket.
+
+export interface VirtDeckBridge {
+  call<K extends ApiCallName>(name: K, request: ApiRequest<K>): Promise<ApiResult<ApiResponse<K>>>;
+  /** Starts delivery of an event; returns a function that stops it. */
+  subscribe<K extends ApiEventName>(name: K, listener: (payload: ApiEvents[K]) => void): () => void;
+  /**
+   * Opens a stream. On success the preload posts `{ type: IPC_CHANNELS.streamPortMessage, streamId }`
+   * with the stream's MessagePort to the window; the renderer client matches it by streamId.
+   */
+  openStream<K extends ApiStreamKind>(
+    kind: K,
+    params: ApiStreamParams<K>,
+  ): Promise<ApiResult<{ streamId: string }>>;
+}
+
+/** Messages exchanged on a stream's MessagePort (Electron) — data is a Uint8Array. */
+export type StreamPortMessage =
+  | { type: 'data'; data: Uint8Array }
+  | { type: 'close'; info: StreamCloseInfo };
+
+// ---------------------------------------------------------------------------------------------------
+// Serve-mode wire protocol (JSON text frames for control; binary frames carry stream bytes as
+// [4-byte big-endian stream number][payload]).
+
+export type ServeClientMessage =
+  | { t: 'call'; id: number; name: string; request: unknown }
+  | { t: 'subscribe'; name: string }
+  | { t: 'unsubscribe'; name: string }
+  | { t: 'stream.open'; id: number; kind: string; params: unknown }
+  | { t: 'stream.close'; stream: number };
+
+export type ServeServerMessage =
+  | { t: 'result'; id: number; result: ApiResult<unknown> }
+  | { t: 'event'; name: string; payload: unknown }
+  | { t: 'stream.opened'; id: number; result: ApiResult<{ stream: number }> }
+  | { t: 'stream.closed'; stream: number; info: StreamCloseInfo };
+
+/** Serve mode: query parameter and cookie that carry the access token. */
+export const SERVE_TOKEN_PARAM = 'token' as const;
+export const SERVE_SESSION_COOKIE = 'virtdeck_session' as const;
+export const SERVE_WEBSOCKET_PATH = '/api' as const;

@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromiumPath } from '../support/chromium';
+import { PROJECT_ROOT, ensureLab, labRequired } from '../support/lab';
+
+/**
+ * Starts the lab (when this machine can) and the real serve-mode process (`npm run serve -- --json`)
+ * with an empty config directory; tests find its URLs in the environment.
+ */
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  if (!chromiumPath()) {
+    const reason = 'no Chromium found (install Debian package chromium or set CHROMIUM_PATH)';
+    if (labRequired()) throw new Error(`REQUIRE_LAB=1 but ${reason}`);
+    process.env.VIRTDECK_E2E_SKIP = reason;
+    return async () => undefined;
+  }
+  const lab = ensureLab();
+  process.env.VIRTDECK_E2E_LAB = JSON.stringify(lab);
+
+  const configDir = mkdtempSync(join(tmpdir(), 'virtdeck-e2e-config-'));
+  const child: ChildProcess = spawn('npx', ['tsx', 'main/cli/serve.ts', '--json', '--port', '0'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, VIRTDECK_CONFIG_DIR: configDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // Its own process group, so that teardown stops npx, tsx and node together.
+    detached: true,
+  });
+  const stop = () => {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', stop);
+  const stdout = child.stdout;
+  if (!stdout) throw new Error('serve mode has no stdout');
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: stdout });
+    const timer = setTimeout(() => reject(new Error('serve mode did not print its URL within 120 s')), 120_000);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`serve mode exited early with code ${code}`)));
+  });
+  const { url, tokenUrl } = JSON.parse(firstLine) as { url: string; tokenUrl: string };
+  process.env.VIRTDECK_E2E_URL = url;
+  process.env.VIRTDECK_E2E_TOKEN_URL = tokenUrl;
+  process.env.VIRTDECK_E2E_CONFIG_DIR = configDir;
+  return async () => stop();
+}
