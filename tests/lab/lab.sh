@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# VirtDeck test lab: a real libvirt/QEMU host reachable over SSH on 127.0.0.1, with tiny guests.
+#
+#   bash tests/lab/lab.sh [up]          build/start everything (idempotent; re-running is fast)
+#   bash tests/lab/lab.sh down          destroy the lab's running guests, stop the lab sshd and
+#                                       the libvirt daemons the lab started (state is kept)
+#   bash tests/lab/lab.sh down --purge  ... and undefine all vd-* guests, delete the state dir
+#   bash tests/lab/lab.sh status        show what is up (exit 0 only if the lab is fully up)
+#   bash tests/lab/lab.sh selftest      ACPI shutdown check on a throwaway guest (+ 'up' checks)
+#
+# Settings (environment):
+#   VIRTDECK_LAB_DIR        state dir, default /var/lib/virtdeck-lab (everything the lab writes)
+#   VIRTDECK_LAB_SSH_PORT   lab sshd port on 127.0.0.1, default 2722
+#   VIRTDECK_LAB_GUESTS     running VNC guests vd-vnc-N, default 2 (plus one SPICE guest vd-spice-1)
+#   VIRTDECK_LAB_OFF_GUESTS defined, shut-off guests vd-off-N, default 2
+#   VIRTDECK_LAB_BOOT_TIMEOUT seconds to wait for guests to reach their shell prompt, default 180
+#   VIRTDECK_LAB_SKIP_SELFTEST=1  skip the ACPI self-test that runs after a fresh guest build
+#
+# Output: $VIRTDECK_LAB_DIR/lab.json, the contract with the test suites (see README.md).
+#
+# CHANGES OUTSIDE THE STATE DIR (all idempotent; see also tests/lab/README.md):
+#   * packages: apt-get installs missing libvirt-daemon-system libvirt-daemon-driver-qemu
+#     libvirt-clients qemu-system-x86 qemu-utils openssh-server openssh-client busybox-static
+#     cpio gzip sudo procps (+ qemu-system-modules-spice where SPICE is split out).
+#   * /etc/libvirt/qemu.conf:     user = "root", group = "root"
+#   * /etc/libvirt/libvirtd.conf: unix_sock_group = "libvirt", unix_sock_rw_perms = "0770",
+#                                 auth_unix_rw = "none", auth_unix_ro = "none"
+#     (keys are set-or-replaced; the original file is kept once as <file>.virtdeck-lab.orig)
+#   * user 'virtdeck' (created if missing; home dir, /bin/bash, member of group 'libvirt') with a
+#     random password (stored in $VIRTDECK_LAB_DIR/secrets/virtdeck.password).
+#   * /etc/sudoers.d/virtdeck-lab: "virtdeck ALL=(ALL) ALL" (sudo WITH password; visudo-checked).
+#   * only if root's password field is locked ('!...'): it is set to '*' (still no password
+#     login) because sshd with UsePAM=no refuses key logins to locked accounts.
+#   * daemons: virtlogd and libvirtd (started directly, or via systemctl when systemd runs),
+#     the lab sshd on 127.0.0.1:$VIRTDECK_LAB_SSH_PORT, /run/sshd (sshd privilege separation dir).
+#   * libvirt domains named vd-* (persistent, no autostart); libvirt keeps their definitions in
+#     /etc/libvirt/qemu/vd-*.xml and QEMU logs in /var/log/libvirt/qemu/vd-*.log.
+#   Nothing else is touched; domains without the vd- prefix are never touched.
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+
+LAB_DIR_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/common.sh
+source "$LAB_DIR_SRC/lib/common.sh"
+# shellcheck source=lib/host.sh
+source "$LAB_DIR_SRC/lib/host.sh"
+# shellcheck source=lib/ssh.sh
+source "$LAB_DIR_SRC/lib/ssh.sh"
+# shellcheck source=lib/guests.sh
+source "$LAB_DIR_SRC/lib/guests.sh"
+# shellcheck source=lib/report.sh
+source "$LAB_DIR_SRC/lib/report.sh"
+
+usage() {
+  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+prepare_state_dir() {
+  mkdir -p "$STATE" "$STATE/run" "$STATE/logs" "$STATE/secrets" "$STATE/keys" "$STATE/guest"
+  chmod 0755 "$STATE"
+  chmod 0700 "$STATE/secrets" "$STATE/keys"
+}
+
+take_lock() {
+  mkdir -p "$STATE/run"
+  exec 9>"$STATE/run/lab.lock"
+  flock -w 900 9 || die "another lab.sh is still running (lock $STATE/run/lab.lock)"
+}
+
+cmd_up() {
+  local t0
+  t0="$(now)"
+  prepare_state_dir
+  check_state_path_secure
+  take_lock
+  ensure_packages
+  ensure_libvirt
+  ensure_accounts
+  ensure_ssh_keys
+  ensure_sshd
+  verify_ssh
+  bash "$LAB_SRC/guest/build-initramfs.sh"
+  if [[ -f "$STATE/guest/.fresh-build" ]]; then
+    if [[ "${VIRTDECK_LAB_SKIP_SELFTEST:-0}" != 1 ]]; then
+      acpi_selftest
+    fi
+    rm -f "$STATE/guest/.fresh-build"
+  fi
+  ensure_guests
+  write_lab_json
+  print_summary
+  log "lab is up ($(since "$t0")s)"
+}
+
+cmd_selftest() {
+  # 'up' would run the self-test itself after a fresh guest build; run it exactly once here.
+  VIRTDECK_LAB_SKIP_SELFTEST=1 cmd_up
+  acpi_selftest
+}
+
+cmd_down() {
+  local purge=0
+  [[ "${1:-}" == "--purge" ]] && purge=1
+  if [[ ! -d "$STATE" ]]; then
+    log "no state dir $STATE; nothing to do"
+    return 0
+  fi
+  take_lock
+  if libvirt_answers; then
+    destroy_lab_guests
+    ((purge)) && undefine_lab_guests
+  elif ((purge)); then
+    # libvirtd is not running: its vd-* definitions can be removed from disk directly.
+    local f
+    for f in /etc/libvirt/qemu/vd-*.xml; do
+      [[ -e "$f" ]] || continue
+      log "removing $f (libvirtd is not running)"
+      rm -f "$f" "/etc/libvirt/qemu/autostart/$(basename "$f")"
+    done
+  fi
+  stop_sshd
+  if have_systemd; then
+    log "systemd manages libvirtd/virtlogd; leaving them running"
+  else
+    stop_daemons
+  fi
+  rm -f "$STATE/lab.json"
+  if ((purge)); then
+    log "removing state dir $STATE"
+    rm -rf "$STATE"
+  fi
+  log "lab is down"
+}
+
+main() {
+  local cmd=${1:-up}
+  (($# > 0)) && shift
+  case "$cmd" in
+  up | down | status | selftest) ;;
+  -h | --help | help)
+    usage
+    return 0
+    ;;
+  *)
+    usage >&2
+    die "unknown command '$cmd'"
+    ;;
+  esac
+  require_root "$cmd"
+  validate_settings
+  case "$cmd" in
+  up) cmd_up ;;
+  down) cmd_down "$@" ;;
+  status) cmd_status ;;
+  selftest) cmd_selftest ;;
+  esac
+}
+
+main "$@"
