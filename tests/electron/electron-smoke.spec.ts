@@ -1,18 +1,16 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { _electron as electron, expect, test } from '@playwright/test';
+import { findElectronBinary } from '../../main/cli/electron-binary';
 import { PROJECT_ROOT } from '../support/lab';
 
 /** Why the desktop app cannot be launched here, or null when it can. */
 function electronUnavailable(): string | null {
-  try {
-    const binary: unknown = createRequire(import.meta.url)('electron');
-    if (typeof binary !== 'string' || !existsSync(binary)) return 'the electron package has no binary';
-  } catch (error) {
-    return `the Electron binary is not installed (${(error as Error).message}); it is downloaded from GitHub, which this machine cannot reach — install with network access to run this test`;
+  const electronBinary = findElectronBinary();
+  if ('missing' in electronBinary) {
+    return `the Electron binary is not installed (${electronBinary.missing}); it is downloaded from GitHub, which this machine cannot reach: install with network access to run this test`;
   }
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
     return 'no display: run under xvfb-run';
