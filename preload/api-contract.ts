@@ -53,6 +53,87 @@ export interface HostEntry {
 /** What the user fills in to add or edit a host; the id is assigned by main. */
 export type HostDraft = Omit<HostEntry, 'id'>;
 
+/** How a host's connection stands. Always visible per host in the UI. */
+export type HostConnectionState =
+  | { kind: 'disconnected' }
+  | { kind: 'connecting'; step: 'ssh' | 'libvirt' }
+  | {
+      kind: 'connected';
+      hostname: string;
+      libvirtVersion: string;
+      hypervisorVersion: string;
+      /** How the libvirt stream is carried. */
+      transport: Exclude<LibvirtTransportChoice, 'auto'>;
+    }
+  /** Waiting for the user: a host key to confirm or a secret to type; see {@link HostPrompt}. */
+  | { kind: 'needs-input'; promptId: string }
+  /** Could not connect; `reason` is the real one (refused, timeout, auth, changed host key…). */
+  | { kind: 'unreachable'; reason: string; hostKeyChanged: boolean }
+  /** Was connected and lost it; retrying with backoff. */
+  | { kind: 'lost'; reason: string; attempt: number; retryAt: number };
+
+export interface HostStatus {
+  hostId: string;
+  state: HostConnectionState;
+  /** Epoch ms of the last state change. */
+  since: number;
+}
+
+/** Something a host connection needs from the user, asked once per host per session. */
+export type HostPrompt =
+  | {
+      promptId: string;
+      hostId: string;
+      kind: 'host-key';
+      host: string;
+      port: number;
+      keyType: string;
+      /** `SHA256:` + unpadded base64, exactly as `ssh-keygen -lf` prints it. */
+      fingerprint: string;
+    }
+  | {
+      promptId: string;
+      hostId: string;
+      kind: 'secret';
+      secret: 'passphrase' | 'password' | 'keyboard-interactive';
+      /** What the server or key asks, e.g. "Passphrase for ~/.ssh/id_ed25519". */
+      message: string;
+      echo: boolean;
+    };
+
+export type HostPromptAnswer =
+  | { promptId: string; kind: 'host-key'; decision: 'accept-once' | 'accept-and-save' | 'reject' }
+  | { promptId: string; kind: 'secret'; value: string | null };
+
+/** libvirt's domain states (virDomainState). */
+export type DomainState =
+  | 'nostate'
+  | 'running'
+  | 'blocked'
+  | 'paused'
+  | 'shutdown'
+  | 'shutoff'
+  | 'crashed'
+  | 'pmsuspended';
+
+/** One guest as the fleet table shows it. Identity is (hostId, uuid). */
+export interface FleetDomain {
+  hostId: string;
+  uuid: string;
+  name: string;
+  state: DomainState;
+  persistent: boolean;
+  autostart: boolean;
+  vcpus: number;
+  /** Current memory (balloon) in KiB. */
+  memoryKiB: number;
+  maxMemoryKiB: number;
+  /** Share of one host CPU per vCPU over the last tick, 0–100 × vCPUs; null until two samples exist. */
+  cpuPercent: number | null;
+  /** Guest addresses from the agent or DHCP leases, when known. */
+  addresses: string[];
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Errors
 

@@ -1,0 +1,311 @@
+import { useCallback, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { Checkbox, Group, Text, UnstyledButton } from '@mantine/core';
+import { IconChevronDown, IconChevronUp, IconSelector, IconServer2 } from '@tabler/icons-react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useTranslation } from 'react-i18next';
+import type { FleetDomain } from '../../../preload/api-contract';
+import { DomainStateBadge } from './DomainStateBadge';
+import { domainKey, nextSelection, type FleetItem, type FleetSort, type FleetSortKey } from './fleet-query';
+import { Sparkline } from './Sparkline';
+import classes from './FleetTable.module.css';
+
+const ROW_HEIGHT = 40;
+
+export function formatMemory(kib: number): string {
+  if (kib >= 1024 * 1024) return `${(kib / 1024 / 1024).toFixed(kib % (1024 * 1024) === 0 ? 0 : 1)} GiB`;
+  return `${Math.round(kib / 1024)} MiB`;
+}
+
+interface Column {
+  key: FleetSortKey | 'addresses';
+  labelKey: 'name' | 'host' | 'state' | 'vcpus' | 'memory' | 'cpu' | 'addresses';
+  sortable: boolean;
+}
+
+const COLUMNS: Column[] = [
+  { key: 'name', labelKey: 'name', sortable: true },
+  { key: 'host', labelKey: 'host', sortable: true },
+  { key: 'state', labelKey: 'state', sortable: true },
+  { key: 'vcpus', labelKey: 'vcpus', sortable: true },
+  { key: 'memory', labelKey: 'memory', sortable: true },
+  { key: 'cpu', labelKey: 'cpu', sortable: true },
+  { key: 'addresses', labelKey: 'addresses', sortable: false },
+];
+
+export interface FleetTableProps {
+  items: FleetItem[];
+  sort: FleetSort;
+  onSortChange(sort: FleetSort): void;
+  selection: ReadonlySet<string>;
+  onSelectionChange(selection: Set<string>): void;
+  /** CPU % history per domain key, oldest first. */
+  cpuHistory: ReadonlyMap<string, readonly number[]>;
+  onOpen(domain: FleetDomain): void;
+  onContextMenu(domain: FleetDomain, position: { x: number; y: number }): void;
+}
+
+/**
+ * The inventory across all hosts: an ARIA grid, virtualised so 10,000 rows stay smooth. Rows are named
+ * by VM and host; arrow keys move, Space/Shift/Ctrl select, Enter opens, the context-menu key or right
+ * click opens the actions menu.
+ */
+export function FleetTable(props: FleetTableProps) {
+  const { items, sort, onSortChange, selection, onSelectionChange, cpuHistory, onOpen, onContextMenu } = props;
+  const { t } = useTranslation();
+  const scroller = useRef<HTMLDivElement>(null);
+  const [focusIndex, setFocusIndex] = useState(0);
+  const [anchor, setAnchor] = useState<string | null>(null);
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+
+  const visibleKeys = useMemo(
+    () => items.flatMap((item) => (item.type === 'domain' ? [domainKey(item.domain)] : [])),
+    [items],
+  );
+  const allSelected = visibleKeys.length > 0 && visibleKeys.every((key) => selection.has(key));
+  const someSelected = !allSelected && visibleKeys.some((key) => selection.has(key));
+
+  const focusRow = useCallback(
+    (index: number) => {
+      const clamped = Math.max(0, Math.min(items.length - 1, index));
+      setFocusIndex(clamped);
+      virtualizer.scrollToIndex(clamped, { align: 'auto' });
+      requestAnimationFrame(() => {
+        scroller.current?.querySelector<HTMLElement>(`[data-index="${clamped}"]`)?.focus();
+      });
+    },
+    [items.length, virtualizer],
+  );
+
+  const select = (key: string, modifiers: { toggle: boolean; range: boolean }) => {
+    onSelectionChange(nextSelection(selection, visibleKeys, key, anchor, modifiers));
+    if (!modifiers.range) setAnchor(key);
+  };
+
+  const onRowClick = (event: MouseEvent, item: FleetItem, index: number) => {
+    setFocusIndex(index);
+    if (item.type !== 'domain') return;
+    select(domainKey(item.domain), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey });
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const item = items[focusIndex];
+    switch (event.key) {
+      case 'ArrowDown':
+      case 'ArrowUp': {
+        event.preventDefault();
+        const next = focusIndex + (event.key === 'ArrowDown' ? 1 : -1);
+        focusRow(next);
+        const target = items[Math.max(0, Math.min(items.length - 1, next))];
+        if (event.shiftKey && target?.type === 'domain') select(domainKey(target.domain), { toggle: false, range: true });
+        return;
+      }
+      case 'Home':
+      case 'End':
+        event.preventDefault();
+        focusRow(event.key === 'Home' ? 0 : items.length - 1);
+        return;
+      case 'PageDown':
+      case 'PageUp':
+        event.preventDefault();
+        focusRow(focusIndex + (event.key === 'PageDown' ? 10 : -10));
+        return;
+      case ' ':
+        if (item?.type !== 'domain') return;
+        event.preventDefault();
+        select(domainKey(item.domain), { toggle: true, range: event.shiftKey });
+        return;
+      case 'Enter':
+        if (item?.type === 'domain') onOpen(item.domain);
+        return;
+      case 'a':
+        if (event.ctrlKey || event.metaKey) {
+          event.preventDefault();
+          onSelectionChange(new Set(visibleKeys));
+        }
+        return;
+      case 'Escape':
+        onSelectionChange(new Set());
+        return;
+      case 'ContextMenu':
+        if (item?.type !== 'domain') return;
+        event.preventDefault();
+        {
+          const rect = (event.target as HTMLElement).getBoundingClientRect();
+          onContextMenu(item.domain, { x: rect.left + 40, y: rect.bottom });
+        }
+        return;
+    }
+  };
+
+  const sortIcon = (key: Column['key']) => {
+    if (sort.key !== key) return <IconSelector size={14} aria-hidden />;
+    return sort.descending ? <IconChevronDown size={14} aria-hidden /> : <IconChevronUp size={14} aria-hidden />;
+  };
+  const ariaSort = (key: Column['key']) =>
+    sort.key === key ? (sort.descending ? 'descending' : 'ascending') : ('none' as const);
+
+  return (
+    <div
+      className={classes.grid}
+      role="grid"
+      aria-label={t('fleet.title')}
+      aria-rowcount={items.length + 1}
+      aria-multiselectable
+      onKeyDown={onKeyDown}
+    >
+      <div className={`${classes.row} ${classes.header}`} role="row" aria-rowindex={1}>
+        <div className={classes.check} role="columnheader">
+          <Checkbox
+            size="xs"
+            aria-label={t('fleet.selectAll')}
+            checked={allSelected}
+            indeterminate={someSelected}
+            onChange={() => onSelectionChange(allSelected ? new Set() : new Set(visibleKeys))}
+          />
+        </div>
+        {COLUMNS.map((column) => (
+          <div
+            key={column.key}
+            className={classes[column.key]}
+            role="columnheader"
+            aria-sort={column.sortable ? ariaSort(column.key) : undefined}
+          >
+            {column.sortable ? (
+              <UnstyledButton
+                className={classes.sortButton}
+                onClick={() =>
+                  onSortChange({
+                    key: column.key as FleetSortKey,
+                    descending: sort.key === column.key ? !sort.descending : false,
+                  })
+                }
+              >
+                <Group gap={4} wrap="nowrap">
+                  <Text size="sm" fw={600}>
+                    {t(`fleet.columns.${column.labelKey}`)}
+                  </Text>
+                  {sortIcon(column.key)}
+                </Group>
+              </UnstyledButton>
+            ) : (
+              <Text size="sm" fw={600}>
+                {t(`fleet.columns.${column.labelKey}`)}
+              </Text>
+            )}
+          </div>
+        ))}
+      </div>
+      <div ref={scroller} className={classes.body} role="rowgroup">
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {virtualizer.getVirtualItems().map((virtual) => {
+            const item = items[virtual.index];
+            if (!item) return null;
+            const style = { transform: `translateY(${virtual.start}px)`, height: ROW_HEIGHT };
+            const tabIndex = virtual.index === focusIndex ? 0 : -1;
+            if (item.type === 'group') {
+              return (
+                <div
+                  key={`group:${item.hostId}`}
+                  data-index={virtual.index}
+                  className={`${classes.row} ${classes.group}`}
+                  style={style}
+                  role="row"
+                  aria-rowindex={virtual.index + 2}
+                  tabIndex={tabIndex}
+                  onClick={() => setFocusIndex(virtual.index)}
+                >
+                  <div role="gridcell" className={classes.groupCell}>
+                    <Group gap={8}>
+                      <IconServer2 size={16} aria-hidden />
+                      <Text size="sm" fw={600}>
+                        {item.hostName}
+                      </Text>
+                      <Text size="xs" c="dimmed">
+                        {t('fleet.groupCount', { count: item.count })}
+                      </Text>
+                    </Group>
+                  </div>
+                </div>
+              );
+            }
+            const domain = item.domain;
+            const key = domainKey(domain);
+            const selected = selection.has(key);
+            const history = cpuHistory.get(key) ?? [];
+            return (
+              <div
+                key={key}
+                data-index={virtual.index}
+                data-testid="fleet-row"
+                className={`${classes.row} ${selected ? classes.selected : ''}`}
+                style={style}
+                role="row"
+                aria-rowindex={virtual.index + 2}
+                aria-selected={selected}
+                aria-label={t('fleet.rowLabel', { name: domain.name, host: item.hostName })}
+                tabIndex={tabIndex}
+                onClick={(event) => onRowClick(event, item, virtual.index)}
+                onDoubleClick={() => onOpen(domain)}
+                onContextMenu={(event) => {
+                  event.preventDefault();
+                  if (!selected) select(key, { toggle: false, range: false });
+                  onContextMenu(domain, { x: event.clientX, y: event.clientY });
+                }}
+              >
+                <div className={classes.check} role="gridcell">
+                  <Checkbox
+                    size="xs"
+                    tabIndex={-1}
+                    aria-label={t('fleet.selectRow', { name: domain.name })}
+                    checked={selected}
+                    onClick={(event) => event.stopPropagation()}
+                    onChange={() => select(key, { toggle: true, range: false })}
+                  />
+                </div>
+                <div className={classes.name} role="gridcell">
+                  <Text size="sm" fw={500} truncate>
+                    {domain.name}
+                  </Text>
+                </div>
+                <div className={classes.host} role="gridcell">
+                  <Text size="sm" c="dimmed" truncate>
+                    {item.hostName}
+                  </Text>
+                </div>
+                <div className={classes.state} role="gridcell" data-testid="fleet-state">
+                  <DomainStateBadge state={domain.state} />
+                </div>
+                <div className={classes.vcpus} role="gridcell">
+                  <Text size="sm">{domain.vcpus}</Text>
+                </div>
+                <div className={classes.memory} role="gridcell">
+                  <Text size="sm">{formatMemory(domain.memoryKiB)}</Text>
+                </div>
+                <div className={classes.cpu} role="gridcell">
+                  <Group gap={8} wrap="nowrap">
+                    <Text size="sm" w={44} ta="right">
+                      {domain.cpuPercent === null ? '–' : `${domain.cpuPercent.toFixed(0)}%`}
+                    </Text>
+                    {domain.state === 'running' && history.length > 1 && (
+                      <Sparkline values={history} label={t('fleet.cpuHistory', { name: domain.name })} />
+                    )}
+                  </Group>
+                </div>
+                <div className={classes.addresses} role="gridcell">
+                  <Text size="sm" ff="monospace" truncate>
+                    {domain.addresses.join(', ')}
+                  </Text>
+                </div>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
