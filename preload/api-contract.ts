@@ -128,10 +128,28 @@ export interface FleetDomain {
   /** Current memory (balloon) in KiB. */
   memoryKiB: number;
   maxMemoryKiB: number;
-  /** Share of one host CPU per vCPU over the last tick, 0–100 × vCPUs; null until two samples exist. */
+  /** Guest CPU use over the last tick as a share of all its vCPUs, 0–100; null until two samples exist. */
   cpuPercent: number | null;
   /** Guest addresses from the agent or DHCP leases, when known. */
   addresses: string[];
+}
+
+/** One host's guests, as published on every change and every stats tick. */
+export interface FleetHostDomains {
+  hostId: string;
+  domains: FleetDomain[];
+  /** Epoch ms of the sample the CPU figures come from. */
+  sampledAt: number;
+}
+
+/** A guest's recent samples for charts: parallel arrays, oldest first, at least 10 minutes. */
+export interface DomainHistory {
+  hostId: string;
+  uuid: string;
+  /** Epoch ms. */
+  times: number[];
+  cpuPercent: number[];
+  memoryKiB: number[];
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,155 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { FleetHostDomains } from '../../../preload/api-contract';
+import type { DomainEventKind, DomainSample, FleetLibvirtPort } from '../../../main/services/fleet/fleet-port';
+import { FleetService } from '../../../main/services/fleet/fleet-service';
+
+/** A host whose guests the test sets; counts how often it was sampled. */
+class ScriptedHost implements FleetLibvirtPort {
+  samples = 0;
+  domains: DomainSample[] = [];
+  delayMs = 0;
+  private listener: ((event: { uuid: string; kind: DomainEventKind }) => void) | null = null;
+  async sampleDomains(): Promise<DomainSample[]> {
+    this.samples++;
+    if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    return structuredClone(this.domains);
+  }
+  async domainAddresses(uuid: string): Promise<string[]> {
+    return uuid === 'u1' ? ['192.168.122.10'] : [];
+  }
+  onDomainEvent(listener: (event: { uuid: string; kind: DomainEventKind }) => void): () => void {
+    this.listener = listener;
+    return () => (this.listener = null);
+  }
+  emit(uuid: string, kind: DomainEventKind): void {
+    this.listener?.({ uuid, kind });
+  }
+  get subscribed(): boolean {
+    return this.listener !== null;
+  }
+}
+
+const guest = (uuid: string, patch: Partial<DomainSample> = {}): DomainSample => ({
+  uuid,
+  name: `vm-${uuid}`,
+  state: 'running',
+  persistent: true,
+  autostart: false,
+  vcpus: 2,
+  memoryKiB: 1048576,
+  maxMemoryKiB: 2097152,
+  cpuTimeNs: 0n,
+  ...patch,
+});
+
+let now = 1_000_000;
+beforeEach(() => {
+  vi.useFakeTimers();
+  now = 1_000_000;
+});
+afterEach(() => vi.useRealTimers());
+
+function setup(options = { tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 30_000 }) {
+  const updates: FleetHostDomains[] = [];
+  const fleet = new FleetService((u) => updates.push(u), () => undefined, options, () => now);
+  return { fleet, updates };
+}
+
+async function tick(ms: number) {
+  now += ms;
+  await vi.advanceTimersByTimeAsync(ms);
+}
+
+describe('FleetService', () => {
+  it('samples on attach, then once per tick, and computes CPU % over all vCPUs', async () => {
+    const host = new ScriptedHost();
+    host.domains = [guest('u1', { cpuTimeNs: 10_000_000_000n }), guest('u2', { state: 'shutoff', vcpus: 1 })];
+    const { fleet, updates } = setup();
+    fleet.attach('h1', host);
+    await tick(0);
+    expect(host.samples).toBe(1);
+    expect(updates.at(-1)?.domains.map((d) => d.cpuPercent)).toEqual([null, null]);
+    // 2 vCPUs for 2 s = 4e9 ns possible; 1e9 used = 25 %.
+    host.domains[0] = guest('u1', { cpuTimeNs: 11_000_000_000n });
+    await tick(2_000);
+    expect(host.samples).toBe(2);
+    expect(updates.at(-1)?.domains[0]?.cpuPercent).toBeCloseTo(25, 5);
+    expect(updates.at(-1)?.domains[0]?.addresses).toEqual(['192.168.122.10']);
+    expect(updates.at(-1)?.domains[1]?.addresses).toEqual([]);
+  });
+
+  it('handles CPU counters above 2^53 and a guest restart (counter reset) without nonsense', async () => {
+    const host = new ScriptedHost();
+    const big = 2n ** 60n;
+    host.domains = [guest('u1', { cpuTimeNs: big })];
+    const { fleet, updates } = setup();
+    fleet.attach('h1', host);
+    await tick(0);
+    host.domains = [guest('u1', { cpuTimeNs: big + 2_000_000_000n })];
+    await tick(2_000);
+    expect(updates.at(-1)?.domains[0]?.cpuPercent).toBeCloseTo(50, 5);
+    host.domains = [guest('u1', { cpuTimeNs: 5n })];
+    await tick(2_000);
+    expect(updates.at(-1)?.domains[0]?.cpuPercent).toBeNull();
+  });
+
+  it('a lifecycle event resamples at once, without waiting for the tick', async () => {
+    const host = new ScriptedHost();
+    host.domains = [guest('u1', { state: 'shutoff' })];
+    const { fleet, updates } = setup();
+    fleet.attach('h1', host);
+    await tick(0);
+    host.domains = [guest('u1', { state: 'running' })];
+    host.emit('u1', 'started');
+    await tick(0);
+    expect(host.samples).toBe(2);
+    expect(updates.at(-1)?.domains[0]?.state).toBe('running');
+  });
+
+  it('never overlaps samples on a slow host: events during a sample cause one more sample after it', async () => {
+    const host = new ScriptedHost();
+    host.delayMs = 5_000;
+    const { fleet } = setup();
+    fleet.attach('h1', host);
+    host.emit('u1', 'started');
+    host.emit('u1', 'stopped');
+    await tick(4_000);
+    expect(host.samples).toBe(1);
+    await tick(1_000);
+    expect(host.samples).toBe(2);
+  });
+
+  it('keeps history for the configured window only', async () => {
+    const host = new ScriptedHost();
+    let cpu = 0n;
+    host.domains = [guest('u1')];
+    const { fleet } = setup({ tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 30_000 });
+    fleet.attach('h1', host);
+    await tick(0);
+    for (let i = 0; i < 10; i++) {
+      cpu += 1_000_000_000n;
+      host.domains = [guest('u1', { cpuTimeNs: cpu })];
+      await tick(2_000);
+    }
+    const history = fleet.history('h1', 'u1');
+    expect(history?.times.length).toBe(6); // samples within the last 10 s, both ends included
+    expect(history?.cpuPercent.every((v) => Math.abs(v - 25) < 1e-9)).toBe(true);
+    expect(fleet.history('h1', 'nope')).toBeNull();
+  });
+
+  it('detach stops polling and events but keeps the rows; remove publishes an empty host', async () => {
+    const host = new ScriptedHost();
+    host.domains = [guest('u1')];
+    const { fleet, updates } = setup();
+    fleet.attach('h1', host);
+    await tick(0);
+    fleet.detach('h1');
+    expect(host.subscribed).toBe(false);
+    await tick(10_000);
+    expect(host.samples).toBe(1);
+    expect(fleet.snapshot()[0]?.domains).toHaveLength(1);
+    fleet.remove('h1');
+    expect(updates.at(-1)).toMatchObject({ hostId: 'h1', domains: [] });
+    expect(fleet.snapshot()).toEqual([]);
+  });
+});
