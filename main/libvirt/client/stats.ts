@@ -1,0 +1,51 @@
+/**
+ * Bulk domain statistics (CONNECT_GET_ALL_DOMAIN_STATS) and the inventory summary built from them.
+ */
+import { enumName, virDomainState } from '../protocol';
+import { paramBigint, paramNumber, type TypedParam } from './typed-params';
+import type { Domain } from './types';
+
+export interface DomainStatsRecord {
+  readonly domain: Domain;
+  /** In the daemon's order; keys are unique per record in practice but kept as a list. */
+  readonly params: TypedParam[];
+}
+
+/** The fields an inventory view needs, read from one stats record. */
+export interface DomainSummary {
+  readonly domain: Domain;
+  /** virDomainState (1 running, 3 paused, 5 shut off, …); null if STATE was not requested. */
+  readonly state: number | null;
+  /** e.g. 'VIR_DOMAIN_RUNNING'. */
+  readonly stateName: string | null;
+  readonly reason: number | null;
+  readonly vcpus: { readonly current: number; readonly maximum: number } | null;
+  /** balloon.current / balloon.maximum, KiB. */
+  readonly memory: { readonly currentKiB: number; readonly maximumKiB: number } | null;
+  /** cpu.time in nanoseconds (only for running domains). */
+  readonly cpuTimeNs: bigint | null;
+}
+
+export function summarizeDomainStats(record: DomainStatsRecord): DomainSummary {
+  const p = record.params;
+  const state = paramNumber(p, 'state.state') ?? null;
+  const vcur = paramNumber(p, 'vcpu.current');
+  const vmax = paramNumber(p, 'vcpu.maximum');
+  const mcur = paramNumber(p, 'balloon.current');
+  const mmax = paramNumber(p, 'balloon.maximum');
+  return {
+    domain: record.domain,
+    state,
+    stateName: state === null ? null : (enumName(virDomainState, state) ?? null),
+    reason: paramNumber(p, 'state.reason') ?? null,
+    vcpus:
+      vcur === undefined && vmax === undefined
+        ? null
+        : { current: vcur ?? vmax ?? 0, maximum: vmax ?? vcur ?? 0 },
+    memory:
+      mcur === undefined && mmax === undefined
+        ? null
+        : { currentKiB: mcur ?? mmax ?? 0, maximumKiB: mmax ?? mcur ?? 0 },
+    cpuTimeNs: paramBigint(p, 'cpu.time') ?? null,
+  };
+}

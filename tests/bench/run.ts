@@ -1,0 +1,42 @@
+/**
+ * Benchmark dispatcher (`npm run bench -- <name> …`, i.e. `tsx tests/bench/run.ts <name> …`):
+ *
+ *   inventory     connect + inventory timings over SSH (inventory-bench.ts)
+ *   delay-proxy   loopback TCP proxy adding a fixed delay each way (delay-proxy.ts)
+ *   lab-compare   on the lab host: 300 throwaway domains behind the delay proxy, this client vs
+ *                 `ssh … true` and `virsh -c qemu+ssh://… list --all` (lab-compare.ts)
+ *   fleet         N host entries on the lab's sshd, connected at once like the app does: time until all
+ *                 are connected and inventoried, and memory (fleet-bench.ts)
+ */
+import { delayProxyMain } from './delay-proxy';
+import { runFleetBench } from './fleet-bench';
+import { inventoryMain } from './inventory-bench';
+import { labCompareMain } from './lab-compare';
+
+const benches: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  inventory: inventoryMain,
+  'delay-proxy': delayProxyMain,
+  'lab-compare': labCompareMain,
+  fleet: async (argv) => {
+    await runFleetBench([...argv]);
+    return 0;
+  },
+};
+
+async function main(): Promise<number> {
+  const [name, ...rest] = process.argv.slice(2);
+  const bench = name ? benches[name] : undefined;
+  if (!bench) {
+    console.error(`usage: run.ts <${Object.keys(benches).join('|')}> [options]`);
+    return 2;
+  }
+  return bench(rest);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  },
+);
