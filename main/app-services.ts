@@ -1,41 +1,107 @@
-import type { TransportKind } from '../preload/api-contract';
+import type { AppInfo, TransportKind } from '../preload/api-contract';
 import { ApiRouter, type StreamHandlers } from './api/api-router';
-import { createCallHandlers } from './api/call-handlers';
+import { createCallHandlers, type CallHandlerDeps } from './api/call-handlers';
 import { ApiEventBus } from './api/event-bus';
 import { HostStore } from './services/hosts/host-store';
+import { HostConnections, type HostConnector } from './services/connections/host-connections';
+import { HostPromptBroker } from './services/connections/host-prompts';
+import type { LibvirtHostLink } from './services/connections/libvirt-host-link';
+import {
+  createSshLibvirtConnector,
+  type SshLibvirtConnectorOptions,
+} from './services/connections/ssh-libvirt-connector';
+import { DomainActions } from './services/domains/domain-actions';
+import { FleetService } from './services/fleet/fleet-service';
 import { userConfigDir } from './platform/user-dirs';
 import { APP_NAME, APP_VERSION } from './app-version';
 
 export interface AppServicesOptions {
   transport: TransportKind;
   configDir?: string;
+  /** How hosts are reached; the real SSH + libvirt connector unless a caller brings its own. */
+  connector?: HostConnector<LibvirtHostLink>;
+  /** Connect every saved host at start (default true). */
+  connectOnLaunch?: boolean;
 }
 
 export interface AppServices {
   router: ApiRouter;
+  deps: CallHandlerDeps;
   /** Stops background work (connections, timers) so the process can exit. */
   dispose(): Promise<void>;
 }
 
 /**
- * The composition root shared by Electron and serve mode: builds every service once and the router
- * that both transports call. Nothing here may import Electron.
+ * Where SSH looks for known hosts and its config, as OpenSSH would (~/.ssh of the account), unless
+ * overridden: VIRTDECK_KNOWN_HOSTS (a file) and VIRTDECK_SSH_CONFIG (a file, or "none").
  */
-export function createAppServices(options: AppServicesOptions): AppServices {
+export function sshOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SshLibvirtConnectorOptions {
+  const options: SshLibvirtConnectorOptions = {};
+  if (env.VIRTDECK_KNOWN_HOSTS) options.knownHostsFiles = [env.VIRTDECK_KNOWN_HOSTS];
+  if (env.VIRTDECK_SSH_CONFIG) options.sshConfigFile = env.VIRTDECK_SSH_CONFIG === 'none' ? null : env.VIRTDECK_SSH_CONFIG;
+  return options;
+}
+
+/** Builds every service once and wires them together; both transports use the result. */
+export function createServices(options: AppServicesOptions): CallHandlerDeps {
   const configDir = options.configDir ?? userConfigDir();
   const events = new ApiEventBus();
   const hosts = new HostStore(configDir);
-  const appInfo = {
+  const appInfo: AppInfo = {
     name: APP_NAME,
     version: APP_VERSION,
     transport: options.transport,
     platform: process.platform,
     configDir,
   };
+  const prompts = new HostPromptBroker((prompt) => events.publish('hosts.prompt', prompt));
+  const fleet = new FleetService(
+    (update) => events.publish('fleet.host', update),
+    (hostId, error) => console.warn(`[fleet] sampling ${hostId} failed: ${error instanceof Error ? error.message : String(error)}`),
+  );
+  const connections = new HostConnections<LibvirtHostLink>(options.connector ?? createSshLibvirtConnector(sshOptionsFromEnv()), prompts, {
+    status: (status) => events.publish('hosts.status', status),
+    linkUp: (hostId, link) => fleet.attach(hostId, link.fleet),
+    linkDown: (hostId) => fleet.detach(hostId),
+  });
+  const actions = new DomainActions(
+    (hostId) => connections.link(hostId)?.lifecycle ?? null,
+    (progress) => events.publish('domains.actionProgress', progress),
+    (hostId) => void fleet.refresh(hostId),
+  );
+
+  // Keep connections in step with the saved hosts; new hosts connect at once.
+  const known = new Set<string>();
+  const sync = (list: Awaited<ReturnType<HostStore['list']>>) => {
+    connections.syncHosts(list);
+    for (const host of list) {
+      if (!known.has(host.id) && (options.connectOnLaunch ?? true)) connections.connect(host.id);
+      known.add(host.id);
+    }
+    for (const id of [...known]) {
+      if (!list.some((host) => host.id === id)) {
+        known.delete(id);
+        fleet.remove(id);
+      }
+    }
+  };
+  events.subscribe('hosts.changed', ({ hosts: list }) => sync(list));
+  hosts.list().then(sync, (error: unknown) => console.warn(`[hosts] ${error instanceof Error ? error.message : String(error)}`));
+
+  return { appInfo, hosts, events, connections, prompts, fleet, actions };
+}
+
+/** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
+export function createAppServices(options: AppServicesOptions): AppServices {
+  const deps = createServices(options);
   const streams: StreamHandlers = {};
-  const router = new ApiRouter(createCallHandlers({ appInfo, hosts, events }), streams, events);
+  const router = new ApiRouter(createCallHandlers(deps), streams, deps.events);
   return {
     router,
-    dispose: async () => {},
+    deps,
+    dispose: async () => {
+      deps.fleet.dispose();
+      await deps.connections.dispose();
+    },
   };
 }

@@ -134,6 +134,148 @@ export interface FleetDomain {
   addresses: string[];
 }
 
+/** Where a graphics console listens on its host. */
+export type GraphicsListen =
+  | { type: 'address'; address: string; port: number | null; tlsPort: number | null }
+  | { type: 'socket'; path: string }
+  | { type: 'none' };
+
+/** A guest, identified across hosts. */
+export interface DomainRef {
+  hostId: string;
+  uuid: string;
+}
+
+/** Lifecycle and housekeeping actions on one guest or many (across hosts). */
+export type DomainAction =
+  | 'start'
+  | 'shutdown'
+  | 'reboot'
+  | 'destroy'
+  | 'reset'
+  | 'suspend'
+  | 'resume'
+  | 'managedSave'
+  | 'autostartOn'
+  | 'autostartOff'
+  | 'delete';
+
+/** Actions that lose guest state or data: the UI confirms them with the names. */
+export const DESTRUCTIVE_ACTIONS = ['destroy', 'reset', 'delete'] as const satisfies readonly DomainAction[];
+
+export interface DomainActionRequest {
+  /** Made by the client; a request with an id already seen is not run again. */
+  actionId: string;
+  action: DomainAction;
+  targets: DomainRef[];
+  /** For delete: storage volumes (by path) the user confirmed to remove with the guest. */
+  removeStoragePaths?: string[];
+}
+
+export type DomainActionItemResult = DomainRef & { name: string } & ({ ok: true } | { ok: false; error: ApiError });
+
+export interface DomainActionProgress {
+  actionId: string;
+  item: DomainRef & { name: string };
+  status: 'running' | 'done' | 'failed';
+  error?: ApiError;
+}
+
+/** What deleting a guest involves, shown before the user confirms. */
+export interface DomainDeletionPlan {
+  ref: DomainRef;
+  name: string;
+  running: boolean;
+  hasManagedSave: boolean;
+  snapshots: number;
+  hasNvram: boolean;
+  hasTpm: boolean;
+  /** Disks whose storage could be removed with the guest (file/block/volume), by path. */
+  volumes: Array<{ path: string; target: string; device: string }>;
+}
+
+/** What the VM page shows about a guest, parsed from its domain XML (secrets reduced to flags). */
+export interface DomainDetails {
+  hostId: string;
+  uuid: string;
+  name: string;
+  title: string | null;
+  description: string | null;
+  /** Hypervisor type: kvm, qemu, … */
+  virtType: string;
+  arch: string | null;
+  machine: string | null;
+  firmware: string | null;
+  cpuMode: string | null;
+  vcpus: { current: number; max: number };
+  memoryKiB: { current: number; max: number };
+  disks: Array<{
+    device: string;
+    target: string;
+    bus: string | null;
+    /** File path, block device, pool/volume or network name, as the XML gives it. */
+    source: string | null;
+    sourceType: string;
+    format: string | null;
+    cache: string | null;
+    io: string | null;
+    readonly: boolean;
+  }>;
+  interfaces: Array<{ type: string; mac: string | null; source: string | null; model: string | null; target: string | null }>;
+  graphics: Array<{ type: string; listen: GraphicsListen; autoport: boolean; hasPassword: boolean }>;
+  consoles: Array<{ kind: 'serial' | 'console'; type: string; targetType: string | null; port: number | null; alias: string | null }>;
+  guestAgentChannel: boolean;
+  balloonModel: string | null;
+  tpm: boolean;
+}
+
+/** What the host page shows about a host. */
+export interface HostOverview {
+  hostId: string;
+  hostname: string;
+  libvirtVersion: string;
+  hypervisorVersion: string;
+  node: {
+    cpuModel: string;
+    cpus: number;
+    mhz: number;
+    numaNodes: number;
+    sockets: number;
+    cores: number;
+    threads: number;
+    memoryKiB: number;
+  };
+  /** From the capabilities XML. */
+  capabilities: { arch: string; domainTypes: string[]; machines: string[] };
+  storagePools: Array<{
+    name: string;
+    active: boolean;
+    capacityBytes: number;
+    allocationBytes: number;
+    availableBytes: number;
+  }>;
+}
+
+/** Host CPU and memory use over time (oldest first), sampled by the fleet tick. */
+export interface HostHistory {
+  hostId: string;
+  times: number[];
+  cpuPercent: number[];
+  memoryUsedKiB: number[];
+  memoryTotalKiB: number;
+}
+
+/** One read-only check of a host (virtualisation support, IOMMU, hugepages…), with its evidence. */
+export interface HostCheck {
+  id: 'cpu-virtualization' | 'kvm-modules' | 'dev-kvm' | 'iommu' | 'hugepages' | 'virt-host-validate';
+  status: 'ok' | 'info' | 'warn' | 'fail';
+  /** Message variant and its values; the renderer translates `hostChecks.<id>.<variant>`. */
+  variant: string;
+  values: Record<string, string | number>;
+  /** What the host printed (the raw evidence, untranslated). */
+  evidence: string;
+}
+
 /** One host's guests, as published on every change and every stats tick. */
 export interface FleetHostDomains {
   hostId: string;
@@ -187,6 +329,20 @@ export interface ApiCalls {
   'hosts.add': { request: HostDraft; response: HostEntry };
   'hosts.update': { request: HostEntry; response: HostEntry };
   'hosts.remove': { request: { hostId: string }; response: null };
+  'hosts.statuses': { request: null; response: HostStatus[] };
+  'hosts.connect': { request: { hostId: string }; response: null };
+  'hosts.disconnect': { request: { hostId: string }; response: null };
+  /** Questions still waiting for an answer (host keys, secrets). */
+  'hosts.prompts': { request: null; response: HostPrompt[] };
+  'hosts.answerPrompt': { request: HostPromptAnswer; response: null };
+  'host.overview': { request: { hostId: string }; response: HostOverview };
+  'host.checks': { request: { hostId: string }; response: HostCheck[] };
+  'host.history': { request: { hostId: string }; response: HostHistory | null };
+  'domains.act': { request: DomainActionRequest; response: DomainActionItemResult[] };
+  'domains.deletionPlan': { request: { targets: DomainRef[] }; response: DomainDeletionPlan[] };
+  'domain.details': { request: DomainRef & { inactive: boolean }; response: DomainDetails };
+  'fleet.snapshot': { request: null; response: FleetHostDomains[] };
+  'fleet.history': { request: { hostId: string; uuid: string }; response: DomainHistory | null };
 }
 
 export type ApiCallName = keyof ApiCalls;
@@ -198,6 +354,12 @@ export type ApiResponse<K extends ApiCallName> = ApiCalls[K]['response'];
 
 export interface ApiEvents {
   'hosts.changed': { hosts: HostEntry[] };
+  'hosts.status': HostStatus;
+  /** A new question for the user, or `closed` when it was answered or withdrawn. */
+  'hosts.prompt': HostPrompt | { kind: 'closed'; promptId: string; hostId: string };
+  /** One host's guests changed (lifecycle event or stats tick). */
+  'fleet.host': FleetHostDomains;
+  'domains.actionProgress': DomainActionProgress;
 }
 
 export type ApiEventName = keyof ApiEvents;
@@ -230,9 +392,28 @@ export const API_CALL_NAMES = [
   'hosts.add',
   'hosts.update',
   'hosts.remove',
+  'hosts.statuses',
+  'hosts.connect',
+  'hosts.disconnect',
+  'hosts.prompts',
+  'hosts.answerPrompt',
+  'host.overview',
+  'host.checks',
+  'host.history',
+  'domains.act',
+  'domains.deletionPlan',
+  'domain.details',
+  'fleet.snapshot',
+  'fleet.history',
 ] as const satisfies readonly ApiCallName[];
 
-export const API_EVENT_NAMES = ['hosts.changed'] as const satisfies readonly ApiEventName[];
+export const API_EVENT_NAMES = [
+  'hosts.changed',
+  'hosts.status',
+  'hosts.prompt',
+  'fleet.host',
+  'domains.actionProgress',
+] as const satisfies readonly ApiEventName[];
 
 export const API_STREAM_KINDS = [
   'console.serial',

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { AppInfo } from '../../preload/api-contract';
 import type { HostStore } from '../services/hosts/host-store';
+import type { HostConnections } from '../services/connections/host-connections';
+import type { LibvirtHostLink } from '../services/connections/libvirt-host-link';
+import type { DomainActions } from '../services/domains/domain-actions';
+import { parseDomainDetails } from '../services/domains/domain-xml-parse';
+import { virDomainXMLFlags } from '../libvirt/protocol';
+import type { HostPromptBroker } from '../services/connections/host-prompts';
+import type { FleetService } from '../services/fleet/fleet-service';
 import { hostDraftSchema, hostEntrySchema } from '../services/hosts/host-schema';
+import { ApiFailure } from './api-error';
 import type { ApiEventBus } from './event-bus';
 import type { CallHandlers } from './api-router';
 
@@ -11,10 +19,35 @@ export interface CallHandlerDeps {
   appInfo: AppInfo;
   hosts: HostStore;
   events: ApiEventBus;
+  connections: HostConnections<LibvirtHostLink>;
+  prompts: HostPromptBroker;
+  fleet: FleetService;
+  actions: DomainActions;
 }
 
+const domainRef = z.object({ hostId: z.string().min(1), uuid: z.string().regex(/^[0-9a-f-]{36}$/i, 'is not a UUID') });
+
+const hostRef = z.object({ hostId: z.string().min(1) });
+
+const promptAnswer = z.discriminatedUnion('kind', [
+  z.object({
+    promptId: z.string().min(1),
+    kind: z.literal('host-key'),
+    decision: z.enum(['accept-once', 'accept-and-save', 'reject']),
+  }),
+  z.object({ promptId: z.string().min(1), kind: z.literal('secret'), value: z.string().max(4096).nullable() }),
+]);
+
 /** Binds every call of the contract to the service that serves it. */
-export function createCallHandlers({ appInfo, hosts, events }: CallHandlerDeps): CallHandlers {
+export function createCallHandlers({ appInfo, hosts, events, connections, prompts, fleet, actions }: CallHandlerDeps): CallHandlers {
+  const link = (hostId: string) => {
+    const found = connections.link(hostId);
+    if (!found) throw new ApiFailure('not-found', 'The host is not connected');
+    return found;
+  };
+  const knownHost = async (hostId: string) => {
+    if (!(await hosts.list()).some((h) => h.id === hostId)) throw new ApiFailure('not-found', `No saved host has id ${hostId}`);
+  };
   const publishHosts = async () => events.publish('hosts.changed', { hosts: await hosts.list() });
   return {
     'app.getInfo': { request: noRequest, handle: async () => appInfo },
@@ -36,12 +69,65 @@ export function createCallHandlers({ appInfo, hosts, events }: CallHandlerDeps):
       },
     },
     'hosts.remove': {
-      request: z.object({ hostId: z.string().min(1) }),
+      request: hostRef,
       handle: async ({ hostId }) => {
         await hosts.remove(hostId);
         await publishHosts();
         return null;
       },
+    },
+    'hosts.statuses': { request: noRequest, handle: async () => connections.statuses() },
+    'hosts.connect': {
+      request: hostRef,
+      handle: async ({ hostId }) => {
+        await knownHost(hostId);
+        connections.connect(hostId);
+        return null;
+      },
+    },
+    'hosts.disconnect': {
+      request: hostRef,
+      handle: async ({ hostId }) => {
+        await knownHost(hostId);
+        await connections.disconnect(hostId);
+        return null;
+      },
+    },
+    'hosts.prompts': { request: noRequest, handle: async () => prompts.open() },
+    'hosts.answerPrompt': {
+      request: promptAnswer,
+      handle: async (answer) => {
+        prompts.answer(answer);
+        return null;
+      },
+    },
+    'host.overview': { request: hostRef, handle: async ({ hostId }) => link(hostId).overview() },
+    'host.checks': { request: hostRef, handle: async ({ hostId }) => link(hostId).checks() },
+    'host.history': { request: hostRef, handle: async ({ hostId }) => connections.link(hostId)?.hostHistory() ?? null },
+    'domains.act': {
+      request: z.object({
+        actionId: z.string().min(8).max(64),
+        action: z.enum(['start', 'shutdown', 'reboot', 'destroy', 'reset', 'suspend', 'resume', 'managedSave', 'autostartOn', 'autostartOff', 'delete']),
+        targets: z.array(domainRef).min(1).max(10_000),
+        removeStoragePaths: z.array(z.string().min(1).max(4096)).max(256).optional(),
+      }),
+      handle: (request) => actions.run(request),
+    },
+    'domains.deletionPlan': {
+      request: z.object({ targets: z.array(domainRef).min(1).max(1_000) }),
+      handle: ({ targets }) => actions.deletionPlans(targets),
+    },
+    'domain.details': {
+      request: z.object({ hostId: z.string().min(1), uuid: domainRef.shape.uuid, inactive: z.boolean() }),
+      handle: async ({ hostId, uuid, inactive }) => {
+        const xml = await link(hostId).libvirt.domainGetXml({ uuid }, inactive ? virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE : 0);
+        return parseDomainDetails(hostId, xml);
+      },
+    },
+    'fleet.snapshot': { request: noRequest, handle: async () => fleet.snapshot() },
+    'fleet.history': {
+      request: z.object({ hostId: z.string().min(1), uuid: z.string().min(1) }),
+      handle: async ({ hostId, uuid }) => fleet.history(hostId, uuid),
     },
   };
 }

@@ -21,9 +21,18 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.VIRTDECK_E2E_LAB = JSON.stringify(lab);
 
   const configDir = mkdtempSync(join(tmpdir(), 'virtdeck-e2e-config-'));
+  // Known hosts and SSH config of their own: this machine's ~/.ssh stays out of the tests.
+  const home = mkdtempSync(join(tmpdir(), 'virtdeck-e2e-home-'));
   const child: ChildProcess = spawn('npx', ['tsx', 'main/cli/serve.ts', '--json', '--port', '0'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, VIRTDECK_CONFIG_DIR: configDir },
+    env: {
+      ...process.env,
+      VIRTDECK_CONFIG_DIR: configDir,
+      HOME: home,
+      VIRTDECK_KNOWN_HOSTS: join(home, 'known_hosts'),
+      VIRTDECK_SSH_CONFIG: 'none',
+      SSH_AUTH_SOCK: '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
     // Its own process group, so that teardown stops npx, tsx and node together.
     detached: true,
@@ -53,5 +62,6 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.VIRTDECK_E2E_URL = url;
   process.env.VIRTDECK_E2E_TOKEN_URL = tokenUrl;
   process.env.VIRTDECK_E2E_CONFIG_DIR = configDir;
+  process.env.VIRTDECK_E2E_HOME = home;
   return async () => stop();
 }

@@ -1,23 +1,8 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { openApp, skipReason, url } from './support';
 
-const skipReason = process.env.VIRTDECK_E2E_SKIP;
-test.skip(!!skipReason, skipReason ?? '');
-
-const url = () => process.env.VIRTDECK_E2E_URL ?? '';
-const tokenUrl = () => process.env.VIRTDECK_E2E_TOKEN_URL ?? '';
-
+test.skip(!!skipReason(), skipReason() ?? '');
 test.describe.configure({ mode: 'serial' });
-
-async function openApp(page: Page): Promise<void> {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  await page.goto(tokenUrl());
-  await expect(page.getByTestId('connection-state')).toHaveText('Connected');
-  expect(errors, 'no script errors and no CSP violations').toEqual([]);
-}
 
 test('a request without the token is refused, in the browser too', async ({ page, request }) => {
   const answer = await request.get(url());
@@ -29,7 +14,8 @@ test('a request without the token is refused, in the browser too', async ({ page
 });
 
 test('the token is swapped for a session and removed from the address bar', async ({ page }) => {
-  await openApp(page);
+  const errors = await openApp(page);
+  expect(errors, 'no script errors and no CSP violations').toEqual([]);
   expect(page.url()).toBe(url());
   const cookies = await page.context().cookies();
   expect(cookies.find((c) => c.name === 'virtdeck_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
@@ -59,16 +45,21 @@ test('adding a host saves it across reloads; removing it brings the empty state 
   await dialog.getByRole('button', { name: 'Save host' }).click();
   await expect(dialog.getByText('Required').first()).toBeVisible();
 
+  // A closed port: the host is saved, connecting fails at once (no host-key question) and says why.
   await dialog.getByLabel('Display name').fill('lab host');
   await dialog.getByLabel('Host name or address').fill('127.0.0.1');
-  await dialog.getByLabel('SSH port').fill('2722');
+  await dialog.getByLabel('SSH port').fill('1');
   await dialog.getByRole('button', { name: 'Save host' }).click();
   await expect(dialog).toBeHidden();
   const row = page.getByRole('row', { name: /lab host/ });
-  await expect(row).toContainText('root@127.0.0.1:2722');
+  await expect(row).toContainText('root@127.0.0.1:1');
   await expect(row).toContainText('qemu:///system');
+  await expect(row.getByTestId('host-status')).toHaveText('Unreachable');
 
   await page.reload();
+  // With a saved host the app opens on the fleet; the host is still there on the hosts page.
+  await expect(page.getByRole('heading', { name: 'Virtual machines' })).toBeVisible();
+  await page.getByText('Hosts', { exact: true }).click();
   await expect(page.getByRole('row', { name: /lab host/ })).toBeVisible();
 
   page.once('dialog', (confirm) => void confirm.accept());

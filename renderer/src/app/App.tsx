@@ -1,9 +1,17 @@
+import { useEffect, useMemo, useState } from 'react';
 import { AppShell, Badge, Group, NavLink, Text, Title, Tooltip } from '@mantine/core';
-import { IconServer2 } from '@tabler/icons-react';
+import { IconLayoutList, IconServer2 } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { useApi, useConnectionState } from '../api/api-context';
+import { FleetPage } from '../fleet/FleetPage';
+import { HostPage } from '../host/HostPage';
+import { HostPromptDialog } from '../hosts/HostPromptDialog';
+import { useHostStatuses } from '../hosts/use-host-statuses';
 import { HostsPage } from '../hosts/HostsPage';
+import { useHosts } from '../hosts/use-hosts';
 import { AppSettingsMenu } from './AppSettingsMenu';
+
+type Page = { kind: 'fleet' } | { kind: 'hosts' } | { kind: 'host'; hostId: string };
 
 const CONNECTION_COLORS = { connected: 'teal', connecting: 'yellow', disconnected: 'red' } as const;
 
@@ -11,6 +19,21 @@ export function App() {
   const { t } = useTranslation();
   const api = useApi();
   const connection = useConnectionState();
+  const hostsState = useHosts();
+  const hosts = useMemo(() => (hostsState.status === 'ready' ? hostsState.hosts : []), [hostsState]);
+  const hostMap = useMemo(() => new Map(hosts.map((host) => [host.id, host])), [hosts]);
+  const statuses = useHostStatuses();
+  const [chosenPage, setPage] = useState<Page | null>(null);
+  // The first page, decided once when the hosts have loaded: the fleet when there are hosts, the
+  // "add a host" state when there are none. After that only the user navigates.
+  useEffect(() => {
+    if (chosenPage === null && hostsState.status === 'ready') {
+      setPage({ kind: hostsState.hosts.length > 0 ? 'fleet' : 'hosts' });
+    }
+  }, [chosenPage, hostsState]);
+  const page: Page = chosenPage ?? { kind: hosts.length > 0 ? 'fleet' : 'hosts' };
+  const openHost = (hostId: string) => setPage({ kind: 'host', hostId });
+  const pageHost = page.kind === 'host' ? hostMap.get(page.hostId) : undefined;
 
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="lg">
@@ -43,12 +66,38 @@ export function App() {
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t('app.nav.label')}>
         <nav aria-label={t('app.nav.label')}>
-          <NavLink label={t('app.nav.hosts')} leftSection={<IconServer2 size={18} />} active aria-current="page" />
+          <NavLink
+            label={t('app.nav.fleet')}
+            leftSection={<IconLayoutList size={18} />}
+            active={page.kind === 'fleet'}
+            aria-current={page.kind === 'fleet' ? 'page' : undefined}
+            onClick={() => setPage({ kind: 'fleet' })}
+          />
+          <NavLink
+            label={t('app.nav.hosts')}
+            leftSection={<IconServer2 size={18} />}
+            active={page.kind === 'hosts'}
+            aria-current={page.kind === 'hosts' ? 'page' : undefined}
+            onClick={() => setPage({ kind: 'hosts' })}
+          />
+          {hosts.map((host) => (
+            <NavLink
+              key={host.id}
+              pl="xl"
+              label={host.displayName}
+              active={page.kind === 'host' && page.hostId === host.id}
+              aria-current={page.kind === 'host' && page.hostId === host.id ? 'page' : undefined}
+              onClick={() => openHost(host.id)}
+            />
+          ))}
         </nav>
       </AppShell.Navbar>
       <AppShell.Main>
-        <HostsPage />
+        {page.kind === 'fleet' && <FleetPage hosts={hosts} onOpenDomain={() => undefined} />}
+        {page.kind === 'hosts' && <HostsPage onOpenHost={openHost} />}
+        {pageHost && <HostPage host={pageHost} status={statuses.get(pageHost.id)} onOpenDomain={() => undefined} />}
       </AppShell.Main>
+      <HostPromptDialog hosts={hostMap} />
     </AppShell>
   );
 }

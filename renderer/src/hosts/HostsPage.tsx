@@ -2,6 +2,7 @@ import { useState } from 'react';
 import {
   ActionIcon,
   Alert,
+  Anchor,
   Badge,
   Button,
   Center,
@@ -16,12 +17,14 @@ import {
   Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconDots, IconPlus, IconServer2, IconTrash } from '@tabler/icons-react';
+import { IconAlertOctagon, IconDots, IconPlayerPlay, IconPlayerStop, IconPlus, IconServer2, IconTrash } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import type { HostEntry } from '../../../preload/api-contract';
+import type { HostEntry, HostStatus } from '../../../preload/api-contract';
 import { useApi } from '../api/api-context';
 import { AddHostDialog } from './AddHostDialog';
 import { sshTarget } from './ssh-target';
+import { HostStatusBadge } from './HostStatusBadge';
+import { useHostStatuses } from './use-host-statuses';
 import { useHosts } from './use-hosts';
 
 function EmptyHosts({ onAdd }: { onAdd: () => void }) {
@@ -47,9 +50,51 @@ function EmptyHosts({ onAdd }: { onAdd: () => void }) {
   );
 }
 
-function HostsTable({ hosts }: { hosts: HostEntry[] }) {
+/** A changed host key is a hard stop: explained, with no button that connects anyway. */
+function HostKeyChangedAlerts({ hosts, statuses }: { hosts: HostEntry[]; statuses: ReadonlyMap<string, HostStatus> }) {
+  const { t } = useTranslation();
+  const changed = hosts.filter((host) => {
+    const state = statuses.get(host.id)?.state;
+    return state?.kind === 'unreachable' && state.hostKeyChanged;
+  });
+  return changed.map((host) => (
+    <Alert
+      key={host.id}
+      color="red"
+      variant="filled"
+      icon={<IconAlertOctagon />}
+      title={t('hosts.keyChanged.title', { host: host.displayName })}
+      role="alert"
+    >
+      <Text size="sm">{t('hosts.keyChanged.body')}</Text>
+      <Text size="xs" mt="xs" ff="monospace">
+        {(() => {
+          const state = statuses.get(host.id)?.state;
+          return state?.kind === 'unreachable' ? state.reason : '';
+        })()}
+      </Text>
+    </Alert>
+  ));
+}
+
+function HostsTable({
+  hosts,
+  statuses,
+  onOpenHost,
+}: {
+  hosts: HostEntry[];
+  statuses: ReadonlyMap<string, HostStatus>;
+  onOpenHost(hostId: string): void;
+}) {
   const { t } = useTranslation();
   const api = useApi();
+  const run = async (work: Promise<unknown>) => {
+    try {
+      await work;
+    } catch (error) {
+      notifications.show({ color: 'red', title: t('errors.title'), message: String((error as Error).message) });
+    }
+  };
   const remove = async (host: HostEntry) => {
     if (!window.confirm(t('hosts.removeConfirm', { name: host.displayName }))) return;
     try {
@@ -64,6 +109,7 @@ function HostsTable({ hosts }: { hosts: HostEntry[] }) {
       <Table.Thead>
         <Table.Tr>
           <Table.Th scope="col">{t('hosts.columns.name')}</Table.Th>
+          <Table.Th scope="col">{t('hosts.columns.status')}</Table.Th>
           <Table.Th scope="col">{t('hosts.columns.target')}</Table.Th>
           <Table.Th scope="col">{t('hosts.columns.uri')}</Table.Th>
           <Table.Th scope="col">{t('hosts.columns.tags')}</Table.Th>
@@ -74,8 +120,13 @@ function HostsTable({ hosts }: { hosts: HostEntry[] }) {
         {hosts.map((host) => (
           <Table.Tr key={host.id}>
             <Table.Th scope="row" fw={600}>
-              {host.displayName}
+              <Anchor component="button" type="button" fw={600} onClick={() => onOpenHost(host.id)}>
+                {host.displayName}
+              </Anchor>
             </Table.Th>
+            <Table.Td>
+              <HostStatusBadge status={statuses.get(host.id)} />
+            </Table.Td>
             <Table.Td ff="monospace">{sshTarget(host)}</Table.Td>
             <Table.Td ff="monospace">{host.libvirtUri}</Table.Td>
             <Table.Td>
@@ -94,7 +145,22 @@ function HostsTable({ hosts }: { hosts: HostEntry[] }) {
                     <IconDots size={18} />
                   </ActionIcon>
                 </Menu.Target>
-                <Menu.Dropdown>
+ <Menu.Dropdown>
+                  {['disconnected', 'unreachable'].includes(statuses.get(host.id)?.state.kind ?? 'disconnected') ? (
+                    <Menu.Item
+                      leftSection={<IconPlayerPlay size={16} />}
+                      onClick={() => void run(api.call('hosts.connect', { hostId: host.id }))}
+                    >
+                      {t('hosts.connect')}
+                    </Menu.Item>
+                  ) : (
+                    <Menu.Item
+                      leftSection={<IconPlayerStop size={16} />}
+                      onClick={() => void run(api.call('hosts.disconnect', { hostId: host.id }))}
+                    >
+                      {t('hosts.disconnect')}
+                    </Menu.Item>
+                  )}
                   <Menu.Item color="red" leftSection={<IconTrash size={16} />} onClick={() => void remove(host)}>
                     {t('hosts.remove')}
                   </Menu.Item>
@@ -109,9 +175,10 @@ function HostsTable({ hosts }: { hosts: HostEntry[] }) {
 }
 
 /** Saved hosts, or the "add a host" state when there are none. */
-export function HostsPage() {
+export function HostsPage({ onOpenHost }: { onOpenHost(hostId: string): void }) {
   const { t } = useTranslation();
   const hostsState = useHosts();
+  const statuses = useHostStatuses();
   const [adding, setAdding] = useState(false);
 
   let body;
@@ -138,8 +205,9 @@ export function HostsPage() {
             {t('hosts.add')}
           </Button>
         </Group>
+        <HostKeyChangedAlerts hosts={hostsState.hosts} statuses={statuses} />
         <Paper withBorder radius="md">
-          <HostsTable hosts={hostsState.hosts} />
+          <HostsTable hosts={hostsState.hosts} statuses={statuses} onOpenHost={onOpenHost} />
         </Paper>
       </Stack>
     );

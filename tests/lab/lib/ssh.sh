@@ -147,7 +147,7 @@ X11Forwarding no
 PrintMotd no
 PrintLastLog no
 # Tests open many connections and the app multiplexes many channels per connection.
-MaxStartups 64:30:256
+MaxStartups 256:30:512
 MaxSessions 64
 LogLevel INFO
 Subsystem sftp internal-sftp

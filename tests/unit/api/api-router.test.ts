@@ -75,7 +75,7 @@ describe('ApiRouter', () => {
   it('delivers events to subscribers until they unsubscribe', () => {
     const router = routerWith();
     const seen: number[] = [];
-    const stop = router.subscribe('hosts.changed', ({ hosts }) => seen.push(hosts.length));
+    const stop = router.subscribe('hosts.changed', (payload) => seen.push('hosts' in payload ? payload.hosts.length : -1));
     router.events.publish('hosts.changed', { hosts: [] });
     stop();
     router.events.publish('hosts.changed', { hosts: [] });

@@ -7,8 +7,7 @@ import { WebSocket } from 'ws';
 import { z } from 'zod';
 import { ApiRouter } from '../../../main/api/api-router';
 import { createCallHandlers } from '../../../main/api/call-handlers';
-import { ApiEventBus } from '../../../main/api/event-bus';
-import { HostStore } from '../../../main/services/hosts/host-store';
+import { createServices } from '../../../main/app-services';
 import { startServeServer, type ServeServer } from '../../../main/serve/serve-server';
 import type { ServeServerMessage } from '../../../preload/api-contract';
 
@@ -68,11 +67,13 @@ beforeAll(async () => {
   const rendererDir = await mkdtemp(join(tmpdir(), 'virtdeck-renderer-'));
   await mkdir(join(rendererDir, 'assets'));
   await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>VirtDeck</title>');
-  const events = new ApiEventBus();
-  const hosts = new HostStore(await mkdtemp(join(tmpdir(), 'virtdeck-config-')));
-  const appInfo = { name: 'VirtDeck', version: 'test', transport: 'serve' as const, platform: 'linux', configDir: '' };
+  const deps = createServices({
+    transport: 'serve',
+    configDir: await mkdtemp(join(tmpdir(), 'virtdeck-config-')),
+    connectOnLaunch: false,
+  });
   // A test stream handler: echoes bytes back uppercased, so that the multiplexing is observable.
-  const router = new ApiRouter(createCallHandlers({ appInfo, hosts, events }), {
+  const router = new ApiRouter(createCallHandlers(deps), {
     'console.serial': {
       params: z.object({ hostId: z.string(), domainUuid: z.string(), force: z.boolean() }),
       open: async (params, peer) => {
@@ -84,7 +85,7 @@ beforeAll(async () => {
         });
       },
     },
-  }, events);
+  }, deps.events);
   server = await startServeServer({ router, rendererDir, host: '127.0.0.1', port: 0 });
 });
 

@@ -1,0 +1,172 @@
+import { useDeferredValue, useMemo, useState } from 'react';
+import { Button, Group, Menu, MultiSelect, Paper, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
+import { useHotkeys } from '@mantine/hooks';
+import { IconDots, IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh, IconSearch } from '@tabler/icons-react';
+import { useTranslation } from 'react-i18next';
+import type { DomainState, FleetDomain, HostEntry } from '../../../preload/api-contract';
+import { ConfirmActionDialog } from './ConfirmActionDialog';
+import { ACTION_MENU } from './domain-actions';
+import { DomainActionMenuItems } from './DomainActionMenu';
+import { EMPTY_FILTER, domainKey, fleetItems, type FleetFilter, type FleetSort } from './fleet-query';
+import { useDomainActions } from './use-domain-actions';
+import { FleetTable } from './FleetTable';
+import { useFleet } from './use-fleet';
+
+const STATES: DomainState[] = ['running', 'paused', 'shutoff', 'crashed', 'pmsuspended', 'shutdown', 'blocked', 'nostate'];
+
+/** The inventory across all hosts, with search, filters, sorting, grouping and multi-selection. */
+export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenDomain(domain: FleetDomain): void }) {
+  const { t } = useTranslation();
+  const fleet = useFleet();
+  const [filter, setFilter] = useState<FleetFilter>(EMPTY_FILTER);
+  const [sort, setSort] = useState<FleetSort>({ key: 'name', descending: false });
+  const [groupByHost, setGroupByHost] = useState(false);
+  const [selection, setSelection] = useState<Set<string>>(new Set());
+  const search = useDeferredValue(filter.search);
+
+  const hostMap = useMemo(() => new Map(hosts.map((host) => [host.id, host])), [hosts]);
+  const tags = useMemo(
+    () => [...new Set(hosts.flatMap((host) => [...host.tags, ...(host.group ? [host.group] : [])]))].sort(),
+    [hosts],
+  );
+  const items = useMemo(
+    () => fleetItems(fleet.domains, hostMap, { ...filter, search }, sort, groupByHost),
+    [fleet.domains, hostMap, filter, search, sort, groupByHost],
+  );
+  const shown = items.filter((item) => item.type === 'domain').length;
+  const actions = useDomainActions();
+  const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);
+  const selected = useMemo(
+    () => fleet.domains.filter((domain) => selection.has(domainKey(domain))),
+    [fleet.domains, selection],
+  );
+  useHotkeys(
+    ACTION_MENU.filter((entry) => entry.shortcut).map((entry) => [
+      entry.shortcut ?? '',
+      () => selected.length > 0 && actions.request(entry.action, selected),
+    ]),
+  );
+
+  return (
+    <Stack h="calc(100vh - 56px - 2 * var(--mantine-spacing-lg))" gap="sm">
+      <Group justify="space-between" align="flex-end">
+        <Title order={2}>{t('fleet.title')}</Title>
+        <Text size="sm" c="dimmed" aria-live="polite" data-testid="fleet-count">
+          {t('fleet.count', { shown, total: fleet.domains.length, selected: selection.size })}
+        </Text>
+      </Group>
+      <Group gap="sm" align="flex-end" wrap="wrap">
+        <TextInput
+          w={280}
+          leftSection={<IconSearch size={16} />}
+          placeholder={t('fleet.searchPlaceholder')}
+          aria-label={t('fleet.search')}
+          value={filter.search}
+          onChange={(event) => setFilter({ ...filter, search: event.currentTarget.value })}
+        />
+        <MultiSelect
+          w={220}
+          aria-label={t('fleet.filters.state')}
+          placeholder={t('fleet.filters.state')}
+          data={STATES.map((state) => ({ value: state, label: t(`fleet.state.${state}`) }))}
+          value={filter.states}
+          onChange={(values) => setFilter({ ...filter, states: values as DomainState[] })}
+          clearable
+        />
+        <MultiSelect
+          w={220}
+          aria-label={t('fleet.filters.host')}
+          placeholder={t('fleet.filters.host')}
+          data={hosts.map((host) => ({ value: host.id, label: host.displayName }))}
+          value={filter.hostIds}
+          onChange={(hostIds) => setFilter({ ...filter, hostIds })}
+          searchable
+          clearable
+        />
+        {tags.length > 0 && (
+          <MultiSelect
+            w={200}
+            aria-label={t('fleet.filters.tag')}
+            placeholder={t('fleet.filters.tag')}
+            data={tags}
+            value={filter.tags}
+            onChange={(values) => setFilter({ ...filter, tags: values })}
+            clearable
+          />
+        )}
+        <Switch
+          label={t('fleet.groupByHost')}
+          checked={groupByHost}
+          onChange={(event) => setGroupByHost(event.currentTarget.checked)}
+          mb={8}
+        />
+      </Group>
+      {selected.length > 0 && (
+        <Paper withBorder p={6} radius="md" data-testid="selection-bar">
+          <Group gap="xs">
+            <Text size="sm" fw={500} px="xs">
+              {t('actions.selected', { count: selected.length })}
+            </Text>
+            <Button size="xs" variant="light" leftSection={<IconPlayerPlay size={14} />} onClick={() => actions.request('start', selected)}>
+              {t('actions.names.start')}
+            </Button>
+            <Button size="xs" variant="light" leftSection={<IconPower size={14} />} onClick={() => actions.request('shutdown', selected)}>
+              {t('actions.names.shutdown')}
+            </Button>
+            <Button size="xs" variant="light" leftSection={<IconRefresh size={14} />} onClick={() => actions.request('reboot', selected)}>
+              {t('actions.names.reboot')}
+            </Button>
+            <Button size="xs" variant="light" leftSection={<IconPlayerPause size={14} />} onClick={() => actions.request('suspend', selected)}>
+              {t('actions.names.suspend')}
+            </Button>
+            <Menu position="bottom-start" withinPortal>
+              <Menu.Target>
+                <Button size="xs" variant="default" leftSection={<IconDots size={14} />}>
+                  {t('actions.more')}
+                </Button>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <DomainActionMenuItems domains={selected} onAction={(action) => actions.request(action, selected)} />
+              </Menu.Dropdown>
+            </Menu>
+          </Group>
+        </Paper>
+      )}
+      <Menu opened={menuAt !== null} onChange={(open) => !open && setMenuAt(null)} position="bottom-start" withinPortal>
+        <Menu.Target>
+          <div style={{ position: 'fixed', left: menuAt?.x ?? 0, top: menuAt?.y ?? 0, width: 1, height: 1 }} />
+        </Menu.Target>
+        <Menu.Dropdown aria-label={t('actions.menuLabel')}>
+          <DomainActionMenuItems
+            domains={selected}
+            onAction={(action) => {
+              setMenuAt(null);
+              actions.request(action, selected);
+            }}
+          />
+        </Menu.Dropdown>
+      </Menu>
+      <ConfirmActionDialog
+        pending={actions.confirming}
+        onCancel={() => actions.setConfirming(null)}
+        onConfirm={(removeStoragePaths) => {
+          const pending = actions.confirming;
+          actions.setConfirming(null);
+          if (pending) void actions.execute(pending.action, pending.domains, removeStoragePaths);
+        }}
+      />
+      <div style={{ flex: 1, minHeight: 0 }}>
+        <FleetTable
+          items={items}
+          sort={sort}
+          onSortChange={setSort}
+          selection={selection}
+          onSelectionChange={setSelection}
+          cpuHistory={fleet.cpuHistory}
+          onOpen={onOpenDomain}
+          onContextMenu={(_domain, position) => setMenuAt(position)}
+        />
+      </div>
+    </Stack>
+  );
+}

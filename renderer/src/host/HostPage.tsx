@@ -1,0 +1,264 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Code,
+  Group,
+  Loader,
+  Progress,
+  SimpleGrid,
+  Spoiler,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
+import { IconRefresh } from '@tabler/icons-react';
+import { useTranslation } from 'react-i18next';
+import type { FleetDomain, HostCheck, HostEntry, HostHistory, HostOverview, HostStatus } from '../../../preload/api-contract';
+import { ApiCallError } from '../api';
+import { useApi } from '../api/api-context';
+import { TimeSeriesChart } from '../charts/TimeSeriesChart';
+import { EMPTY_FILTER, fleetItems, type FleetSort } from '../fleet/fleet-query';
+import { FleetTable, formatMemory } from '../fleet/FleetTable';
+import { useFleet } from '../fleet/use-fleet';
+import { HostStatusBadge } from '../hosts/HostStatusBadge';
+
+const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
+const HISTORY_POLL_MS = 2_000;
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function useHostData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; reload(): void } {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (value) => live && (setData(value), setError(null)),
+      (failure: unknown) => live && setError(failure instanceof ApiCallError ? failure.message : String(failure)),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, generation]);
+  return { data, error, reload: useCallback(() => setGeneration((g) => g + 1), []) };
+}
+
+/** One host: node info, live charts, versions, storage, checks and its guests. */
+export function HostPage({
+  host,
+  status,
+  onOpenDomain,
+}: {
+  host: HostEntry;
+  status: HostStatus | undefined;
+  onOpenDomain(domain: FleetDomain): void;
+}) {
+  const { t } = useTranslation();
+  const api = useApi();
+  const connected = status?.state.kind === 'connected';
+  const overview = useHostData<HostOverview>(() => api.call('host.overview', { hostId: host.id }), [api, host.id, connected]);
+  const checks = useHostData<HostCheck[]>(() => api.call('host.checks', { hostId: host.id }), [api, host.id, connected]);
+  const [history, setHistory] = useState<HostHistory | null>(null);
+  const fleet = useFleet();
+  const [sort, setSort] = useState<FleetSort>({ key: 'name', descending: false });
+  const [selection, setSelection] = useState<Set<string>>(new Set());
+
+  useEffect(() => {
+    if (!connected) return;
+    let live = true;
+    const poll = () =>
+      api.call('host.history', { hostId: host.id }).then(
+        (value) => live && setHistory(value),
+        () => undefined,
+      );
+    void poll();
+    const timer = setInterval(() => void poll(), HISTORY_POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [api, host.id, connected]);
+
+  const items = useMemo(
+    () =>
+      fleetItems(fleet.domains, new Map([[host.id, host]]), { ...EMPTY_FILTER, hostIds: [host.id] }, sort, false),
+    [fleet.domains, host, sort],
+  );
+
+  const node = overview.data?.node;
+  return (
+    <Stack gap="md">
+      <Group justify="space-between">
+        <Group gap="sm">
+          <Title order={2}>{host.displayName}</Title>
+          <HostStatusBadge status={status} />
+        </Group>
+        {overview.data && (
+          <Text size="sm" c="dimmed" data-testid="host-versions">
+            {t('host.versions', {
+              hostname: overview.data.hostname,
+              libvirt: overview.data.libvirtVersion,
+              qemu: overview.data.hypervisorVersion,
+            })}
+          </Text>
+        )}
+      </Group>
+      {!connected && <Alert color="gray">{t('host.notConnected')}</Alert>}
+      {overview.error && connected && (
+        <Alert color="red" title={t('errors.title')}>
+          {overview.error}
+        </Alert>
+      )}
+      {connected && !overview.data && !overview.error && <Loader aria-label={t('app.connection.connecting')} />}
+      {node && overview.data && (
+        <SimpleGrid cols={{ base: 1, md: 3 }}>
+          <Card withBorder data-testid="host-node-info">
+            <Title order={3} size="h5" mb="xs">
+              {t('host.node.title')}
+            </Title>
+            <Table variant="vertical" withRowBorders={false} verticalSpacing={4}>
+              <Table.Tbody>
+                <Table.Tr>
+                  <Table.Th>{t('host.node.cpuModel')}</Table.Th>
+                  <Table.Td>{node.cpuModel}</Table.Td>
+                </Table.Tr>
+                <Table.Tr>
+                  <Table.Th>{t('host.node.cpus')}</Table.Th>
+                  <Table.Td>
+                    {t('host.node.topology', { cpus: node.cpus, sockets: node.sockets, cores: node.cores, threads: node.threads })}
+                  </Table.Td>
+                </Table.Tr>
+                <Table.Tr>
+                  <Table.Th>{t('host.node.numa')}</Table.Th>
+                  <Table.Td>{node.numaNodes}</Table.Td>
+                </Table.Tr>
+                <Table.Tr>
+                  <Table.Th>{t('host.node.memory')}</Table.Th>
+                  <Table.Td>{formatMemory(node.memoryKiB)}</Table.Td>
+                </Table.Tr>
+                <Table.Tr>
+                  <Table.Th>{t('host.node.arch')}</Table.Th>
+                  <Table.Td>
+                    {overview.data.capabilities.arch} · {overview.data.capabilities.domainTypes.join(', ')}
+                  </Table.Td>
+                </Table.Tr>
+              </Table.Tbody>
+            </Table>
+          </Card>
+          <Card withBorder>
+            <Title order={3} size="h5" mb="xs">
+              {t('host.cpuChart')}
+            </Title>
+            <TimeSeriesChart
+              label={t('host.cpuChart')}
+              times={history?.times ?? []}
+              series={[{ label: t('host.cpu'), values: history?.cpuPercent ?? [], color: '#228be6' }]}
+              yMax={100}
+              yFormat={(v) => `${v.toFixed(0)}%`}
+            />
+          </Card>
+          <Card withBorder>
+            <Title order={3} size="h5" mb="xs">
+              {t('host.memoryChart')}
+            </Title>
+            <TimeSeriesChart
+              label={t('host.memoryChart')}
+              times={history?.times ?? []}
+              series={[{ label: t('host.memoryUsed'), values: history?.memoryUsedKiB ?? [], color: '#12b886' }]}
+              yMax={history?.memoryTotalKiB ?? node.memoryKiB}
+              yFormat={(v) => formatMemory(v)}
+            />
+          </Card>
+        </SimpleGrid>
+      )}
+      {overview.data && overview.data.storagePools.length > 0 && (
+        <Card withBorder>
+          <Title order={3} size="h5" mb="xs">
+            {t('host.storage.title')}
+          </Title>
+          <Stack gap="xs">
+            {overview.data.storagePools.map((pool) => (
+              <div key={pool.name}>
+                <Group justify="space-between">
+                  <Text size="sm" fw={500}>
+                    {pool.name} {!pool.active && <Badge color="gray">{t('host.storage.inactive')}</Badge>}
+                  </Text>
+                  <Text size="sm" c="dimmed">
+                    {t('host.storage.free', { free: formatBytes(pool.availableBytes), total: formatBytes(pool.capacityBytes) })}
+                  </Text>
+                </Group>
+                <Progress
+                  value={pool.capacityBytes > 0 ? (100 * pool.allocationBytes) / pool.capacityBytes : 0}
+                  aria-label={t('host.storage.used', { name: pool.name })}
+                />
+              </div>
+            ))}
+          </Stack>
+        </Card>
+      )}
+      {connected && (
+        <Card withBorder data-testid="host-checks">
+          <Group justify="space-between" mb="xs">
+            <Title order={3} size="h5">
+              {t('host.checks.title')}
+            </Title>
+            <Button size="xs" variant="default" leftSection={<IconRefresh size={14} />} onClick={checks.reload}>
+              {t('host.checks.rerun')}
+            </Button>
+          </Group>
+          {checks.error && <Alert color="red">{checks.error}</Alert>}
+          <Stack gap="xs">
+            {(checks.data ?? []).map((check) => (
+              <div key={check.id} data-testid={`host-check-${check.id}`}>
+                <Group gap="sm" wrap="nowrap" align="flex-start">
+                  <Badge color={CHECK_COLORS[check.status]} miw={84} variant="light" style={{ flexShrink: 0 }}>
+                    {t(`host.checks.status.${check.status}`)}
+                  </Badge>
+                  <Stack gap={2} style={{ flex: 1, minWidth: 0 }}>
+                    <Text size="sm" fw={500}>
+                      {t(`host.checks.${check.id}.title`)}
+                    </Text>
+                    <Text size="sm">{t(`host.checks.${check.id}.${check.variant}` as never, check.values)}</Text>
+                    <Spoiler maxHeight={0} showLabel={t('host.checks.evidence')} hideLabel={t('host.checks.hideEvidence')}>
+                      <Code block>{check.evidence}</Code>
+                    </Spoiler>
+                  </Stack>
+                </Group>
+              </div>
+            ))}
+          </Stack>
+        </Card>
+      )}
+      <Title order={3} size="h4">
+        {t('host.guests')}
+      </Title>
+      <div style={{ height: Math.min(480, 42 + items.length * 40) }}>
+        <FleetTable
+          items={items}
+          sort={sort}
+          onSortChange={setSort}
+          selection={selection}
+          onSelectionChange={setSelection}
+          cpuHistory={fleet.cpuHistory}
+          onOpen={onOpenDomain}
+          onContextMenu={() => undefined}
+        />
+      </div>
+    </Stack>
+  );
+}
