@@ -292,6 +292,11 @@ export interface DomainHistory {
   times: number[];
   cpuPercent: number[];
   memoryKiB: number[];
+  /** Bytes per second over each tick. */
+  diskReadBps: number[];
+  diskWriteBps: number[];
+  netRxBps: number[];
+  netTxBps: number[];
 }
 
 // ---------------------------------------------------------------------------------------------------

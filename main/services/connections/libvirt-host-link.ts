@@ -3,7 +3,8 @@ import { promisify } from 'node:util';
 import type { DomainState, HostCheck, HostHistory, HostOverview } from '../../../preload/api-contract';
 import { ApiFailure } from '../../api/api-error';
 import type { LibvirtClient } from '../../libvirt/client';
-import { paramBigint } from '../../libvirt/client/typed-params';
+import { summarizeDomainStats } from '../../libvirt/client';
+import { paramBigint, type TypedParam } from '../../libvirt/client/typed-params';
 import {
   remoteProcedures,
   virConnectListAllDomainsFlags as ListFlags,
@@ -11,15 +12,32 @@ import {
   virDomainUndefineFlagsValues as UndefineFlags,
   virDomainXMLFlags,
   virDomainInterfaceAddressesSource,
+  virDomainStatsTypes,
 } from '../../libvirt/protocol';
 import { shellQuote, type SshConnection } from '../../ssh';
-import { parseDomainDetails, parseXmlDocument, children, child, attr, text } from '../domains/domain-xml-parse';
+import {
+  parseDomainDetails,
+  parseXmlDocument,
+  children,
+  child,
+  attr,
+  text,
+} from '../domains/domain-xml-parse';
 import type { DomainLifecyclePort } from '../domains/domain-actions';
 import type { DomainEventKind, DomainSample, FleetLibvirtPort } from '../fleet/fleet-port';
 import { hostChecksScript, parseHostChecks } from '../host-checks/host-checks';
 import type { HostLink, HostLinkInfo } from './host-connections';
 
-const STATE_NAMES: DomainState[] = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended'];
+const STATE_NAMES: DomainState[] = [
+  'nostate',
+  'running',
+  'blocked',
+  'paused',
+  'shutdown',
+  'shutoff',
+  'crashed',
+  'pmsuspended',
+];
 /** virDomainEventType → what the fleet cares about. */
 const LIFECYCLE_KINDS: Array<DomainEventKind | null> = [
   'defined',
@@ -35,6 +53,30 @@ const LIFECYCLE_KINDS: Array<DomainEventKind | null> = [
 
 const HISTORY_MS = 10 * 60_000;
 
+/** What one fleet tick asks libvirt for: state, CPU, balloon, vCPUs, and disk/NIC byte counters. */
+const SAMPLE_STATS =
+  virDomainStatsTypes.VIR_DOMAIN_STATS_STATE |
+  virDomainStatsTypes.VIR_DOMAIN_STATS_CPU_TOTAL |
+  virDomainStatsTypes.VIR_DOMAIN_STATS_BALLOON |
+  virDomainStatsTypes.VIR_DOMAIN_STATS_VCPU |
+  virDomainStatsTypes.VIR_DOMAIN_STATS_INTERFACE |
+  virDomainStatsTypes.VIR_DOMAIN_STATS_BLOCK;
+
+/** Sums block.N.rd.bytes / wr.bytes and net.N.rx.bytes / tx.bytes over all disks and NICs. */
+function ioTotals(params: readonly TypedParam[]): DomainSample['io'] {
+  const totals = { diskRead: 0n, diskWrite: 0n, netRx: 0n, netTx: 0n };
+  for (const param of params) {
+    const match = /^(block|net)\.\d+\.(rd|wr|rx|tx)\.bytes$/.exec(param.field);
+    if (!match || (typeof param.value !== 'bigint' && typeof param.value !== 'number')) continue;
+    const value = BigInt(param.value);
+    if (match[2] === 'rd') totals.diskRead += value;
+    else if (match[2] === 'wr') totals.diskWrite += value;
+    else if (match[2] === 'rx') totals.netRx += value;
+    else totals.netTx += value;
+  }
+  return totals;
+}
+
 /**
  * One connected host: its SSH connection (null for "this computer") and libvirt client, and the ports
  * the services use (fleet sampling, lifecycle actions, overview, checks, host history).
@@ -43,7 +85,11 @@ export class LibvirtHostLink implements HostLink {
   private lostListener: ((reason: string) => void) | null = null;
   private lostReason: string | null = null;
   private closing = false;
-  private readonly hostSamples = { times: [] as number[], cpuPercent: [] as number[], memoryUsedKiB: [] as number[] };
+  private readonly hostSamples = {
+    times: [] as number[],
+    cpuPercent: [] as number[],
+    memoryUsedKiB: [] as number[],
+  };
   private previousCpu: { busy: bigint; total: bigint } | null = null;
   private memoryTotalKiB = 0;
 
@@ -54,7 +100,8 @@ export class LibvirtHostLink implements HostLink {
     readonly info: HostLinkInfo,
   ) {
     libvirt.on('state', (change) => {
-      if (change.state === 'closed' || change.state === 'lost') this.lose(`libvirt: ${change.reason ?? 'connection closed'}`);
+      if (change.state === 'closed' || change.state === 'lost')
+        this.lose(`libvirt: ${change.reason ?? 'connection closed'}`);
     });
     ssh?.on('close', (reason) => this.lose(`SSH: ${reason.message}`));
   }
@@ -81,25 +128,32 @@ export class LibvirtHostLink implements HostLink {
 
   readonly fleet: FleetLibvirtPort = {
     sampleDomains: async (): Promise<DomainSample[]> => {
-      const [inventory, persistent, autostart] = await Promise.all([
-        this.libvirt.inventory(),
+      const [domains, stats, persistent, autostart] = await Promise.all([
+        this.libvirt.listAllDomains(),
+        this.libvirt.getAllDomainStats({ stats: SAMPLE_STATS }),
         this.libvirt.listAllDomains(ListFlags.VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
         this.libvirt.listAllDomains(ListFlags.VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
       ]);
       const persistentSet = new Set(persistent.map((d) => d.uuid));
       const autostartSet = new Set(autostart.map((d) => d.uuid));
       this.sampleHost(); // host CPU/memory ride on the same tick
-      return inventory.map((summary) => ({
-        uuid: summary.domain.uuid,
-        name: summary.domain.name,
-        state: STATE_NAMES[summary.state ?? 0] ?? 'nostate',
-        persistent: persistentSet.has(summary.domain.uuid),
-        autostart: autostartSet.has(summary.domain.uuid),
-        vcpus: summary.vcpus?.current ?? 0,
-        memoryKiB: summary.memory?.currentKiB ?? 0,
-        maxMemoryKiB: summary.memory?.maximumKiB ?? 0,
-        cpuTimeNs: summary.cpuTimeNs ?? 0n,
-      }));
+      const byUuid = new Map(stats.map((record) => [record.domain.uuid, record]));
+      return domains.map((domain) => {
+        const record = byUuid.get(domain.uuid) ?? { domain, params: [] };
+        const summary = summarizeDomainStats(record);
+        return {
+          uuid: summary.domain.uuid,
+          name: summary.domain.name,
+          state: STATE_NAMES[summary.state ?? 0] ?? 'nostate',
+          persistent: persistentSet.has(summary.domain.uuid),
+          autostart: autostartSet.has(summary.domain.uuid),
+          vcpus: summary.vcpus?.current ?? 0,
+          memoryKiB: summary.memory?.currentKiB ?? 0,
+          maxMemoryKiB: summary.memory?.maximumKiB ?? 0,
+          cpuTimeNs: summary.cpuTimeNs ?? 0n,
+          io: ioTotals(record.params),
+        };
+      });
     },
     domainAddresses: async (uuid: string): Promise<string[]> => {
       const lookup = async (source: number) =>
@@ -108,7 +162,9 @@ export class LibvirtHostLink implements HostLink {
           .flatMap((nic) => nic.addrs.map((a) => a.addr))
           .filter((addr) => addr !== '127.0.0.1' && addr !== '::1');
       try {
-        const fromAgent = await lookup(virDomainInterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT);
+        const fromAgent = await lookup(
+          virDomainInterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
+        );
         if (fromAgent.length > 0) return fromAgent;
       } catch {
         // no guest agent: fall back to DHCP leases
@@ -139,7 +195,10 @@ export class LibvirtHostLink implements HostLink {
 
   /** Host CPU and memory, sampled on the fleet tick (errors only cost a point on the chart). */
   private sampleHost(): void {
-    void Promise.all([this.libvirt.nodeGetCpuStats({ cpu: -1 }), this.libvirt.nodeGetMemoryStats({ cell: -1 })]).then(
+    void Promise.all([
+      this.libvirt.nodeGetCpuStats({ cpu: -1 }),
+      this.libvirt.nodeGetMemoryStats({ cell: -1 }),
+    ]).then(
       ([cpu, memory]) => {
         const at = Date.now();
         const value = (field: string) => paramBigint(cpu, field) ?? 0n;
@@ -147,7 +206,9 @@ export class LibvirtHostLink implements HostLink {
         const total = busy + value('idle') + value('iowait');
         const totalKiB = Number(paramBigint(memory, 'total') ?? 0n);
         const freeKiB = Number(
-          (paramBigint(memory, 'free') ?? 0n) + (paramBigint(memory, 'buffers') ?? 0n) + (paramBigint(memory, 'cached') ?? 0n),
+          (paramBigint(memory, 'free') ?? 0n) +
+            (paramBigint(memory, 'buffers') ?? 0n) +
+            (paramBigint(memory, 'cached') ?? 0n),
         );
         this.memoryTotalKiB = totalKiB;
         const previous = this.previousCpu;
@@ -189,7 +250,10 @@ export class LibvirtHostLink implements HostLink {
           await this.libvirt.domainStart(ref);
           return;
         case 'shutdown':
-          await this.libvirt.domainShutdown(ref, virDomainShutdownFlagValues.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
+          await this.libvirt.domainShutdown(
+            ref,
+            virDomainShutdownFlagValues.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
+          );
           return;
         case 'reboot':
           await this.libvirt.domainReboot(ref);
@@ -234,8 +298,13 @@ export class LibvirtHostLink implements HostLink {
         hasNvram: details.firmware === 'efi' || child(os, 'nvram') !== null,
         hasTpm: details.tpm,
         volumes: details.disks
-          .filter((disk) => disk.source && disk.device !== 'cdrom' && disk.device !== 'floppy' && !disk.readonly)
-          .filter((disk) => disk.sourceType === 'file' || disk.sourceType === 'block' || disk.sourceType === 'volume')
+          .filter(
+            (disk) => disk.source && disk.device !== 'cdrom' && disk.device !== 'floppy' && !disk.readonly,
+          )
+          .filter(
+            (disk) =>
+              disk.sourceType === 'file' || disk.sourceType === 'block' || disk.sourceType === 'volume',
+          )
           .map((disk) => ({ path: disk.source ?? '', target: disk.target, device: disk.device })),
       };
     },
@@ -245,7 +314,9 @@ export class LibvirtHostLink implements HostLink {
       const allowed = new Set(plan.volumes.map((v) => v.path));
       const unknown = removeStoragePaths.filter((path) => !allowed.has(path));
       if (unknown.length > 0) {
-        throw new ApiFailure('invalid-request', `Not a disk of this guest: ${unknown.join(', ')}`, { field: 'removeStoragePaths' });
+        throw new ApiFailure('invalid-request', `Not a disk of this guest: ${unknown.join(', ')}`, {
+          field: 'removeStoragePaths',
+        });
       }
       if (plan.running) await this.libvirt.domainDestroy(ref);
       let flags =
@@ -264,7 +335,10 @@ export class LibvirtHostLink implements HostLink {
         }
       }
       if (failures.length > 0) {
-        throw new ApiFailure('libvirt', `The guest was deleted, but not all of its storage: ${failures.join('; ')}`);
+        throw new ApiFailure(
+          'libvirt',
+          `The guest was deleted, but not all of its storage: ${failures.join('; ')}`,
+        );
       }
     },
   };
@@ -274,10 +348,12 @@ export class LibvirtHostLink implements HostLink {
     const slash = path.indexOf('/');
     const byPoolName = !path.startsWith('/') && slash > 0;
     const vol = byPoolName
-      ? (await this.libvirt.call(remoteProcedures.REMOTE_PROC_STORAGE_VOL_LOOKUP_BY_NAME, {
-          pool: await this.poolRef(path.slice(0, slash)),
-          name: path.slice(slash + 1),
-        })).vol
+      ? (
+          await this.libvirt.call(remoteProcedures.REMOTE_PROC_STORAGE_VOL_LOOKUP_BY_NAME, {
+            pool: await this.poolRef(path.slice(0, slash)),
+            name: path.slice(slash + 1),
+          })
+        ).vol
       : (await this.libvirt.call(remoteProcedures.REMOTE_PROC_STORAGE_VOL_LOOKUP_BY_PATH, { path })).vol;
     await this.libvirt.call(remoteProcedures.REMOTE_PROC_STORAGE_VOL_DELETE, { vol, flags: 0 });
   }

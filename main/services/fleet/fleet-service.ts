@@ -16,11 +16,10 @@ export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   addressRefreshMs: 30_000,
 };
 
-interface History {
-  times: number[];
-  cpuPercent: number[];
-  memoryKiB: number[];
-}
+type History = Omit<DomainHistory, 'hostId' | 'uuid'>;
+
+const IO_KEYS = ['diskRead', 'diskWrite', 'netRx', 'netTx'] as const;
+const IO_HISTORY = { diskRead: 'diskReadBps', diskWrite: 'diskWriteBps', netRx: 'netRxBps', netTx: 'netTxBps' } as const;
 
 /** The live inventory of one connected host. */
 class HostFleet {
@@ -31,7 +30,7 @@ class HostFleet {
   /** An event arrived while a sample was running: sample again as soon as it ends. */
   private dirty = false;
   private stopped = false;
-  private readonly previousCpu = new Map<string, { cpuTimeNs: bigint; at: number }>();
+  private readonly previousCpu = new Map<string, { cpuTimeNs: bigint; io: DomainSample['io']; at: number }>();
   readonly history = new Map<string, History>();
   private readonly addresses = new Map<string, { values: string[]; at: number }>();
   private readonly unsubscribe: () => void;
@@ -88,8 +87,10 @@ class HostFleet {
     const seen = new Set<string>();
     this.domains = samples.map((sample) => {
       seen.add(sample.uuid);
-      const cpuPercent = this.cpuPercent(sample, at);
-      this.record(sample.uuid, at, cpuPercent, sample.memoryKiB);
+      const previous = this.previousCpu.get(sample.uuid);
+      const cpuPercent = this.cpuPercent(sample, previous, at);
+      this.previousCpu.set(sample.uuid, { cpuTimeNs: sample.cpuTimeNs, io: sample.io, at });
+      this.record(sample, previous, at, cpuPercent);
       return {
         hostId: this.hostId,
         uuid: sample.uuid,
@@ -111,9 +112,7 @@ class HostFleet {
   }
 
   /** Share of all vCPUs used since the previous sample, 0–100. */
-  private cpuPercent(sample: DomainSample, at: number): number | null {
-    const previous = this.previousCpu.get(sample.uuid);
-    this.previousCpu.set(sample.uuid, { cpuTimeNs: sample.cpuTimeNs, at });
+  private cpuPercent(sample: DomainSample, previous: { cpuTimeNs: bigint; at: number } | undefined, at: number): number | null {
     if (sample.state !== 'running' || !previous || at <= previous.at || sample.vcpus <= 0) return null;
     const usedNs = Number(sample.cpuTimeNs - previous.cpuTimeNs);
     if (usedNs < 0) return null; // the guest restarted: counters began again
@@ -121,24 +120,30 @@ class HostFleet {
     return Math.min(100, Math.max(0, percent));
   }
 
-  private record(uuid: string, at: number, cpu: number | null, memoryKiB: number): void {
-    let history = this.history.get(uuid);
+  private record(
+    sample: DomainSample,
+    previous: { io: DomainSample['io']; at: number } | undefined,
+    at: number,
+    cpu: number | null,
+  ): void {
+    let history = this.history.get(sample.uuid);
     if (!history) {
-      history = { times: [], cpuPercent: [], memoryKiB: [] };
-      this.history.set(uuid, history);
+      history = { times: [], cpuPercent: [], memoryKiB: [], diskReadBps: [], diskWriteBps: [], netRxBps: [], netTxBps: [] };
+      this.history.set(sample.uuid, history);
     }
-    if (cpu === null) return;
+    if (cpu === null || !previous) return;
+    const seconds = (at - previous.at) / 1000;
     history.times.push(at);
     history.cpuPercent.push(cpu);
-    history.memoryKiB.push(memoryKiB);
+    history.memoryKiB.push(sample.memoryKiB);
+    for (const key of IO_KEYS) {
+      const delta = Number(sample.io[key] - previous.io[key]);
+      history[IO_HISTORY[key]].push(delta >= 0 && seconds > 0 ? delta / seconds : 0);
+    }
     const cutoff = at - this.options.historyMs;
     let drop = 0;
     while (drop < history.times.length && (history.times[drop] ?? Infinity) < cutoff) drop++;
-    if (drop > 0) {
-      history.times.splice(0, drop);
-      history.cpuPercent.splice(0, drop);
-      history.memoryKiB.splice(0, drop);
-    }
+    if (drop > 0) for (const series of Object.values(history)) series.splice(0, drop);
   }
 
   private addressesOf(uuid: string, at: number): string[] {
@@ -209,7 +214,17 @@ export class FleetService {
   history(hostId: string, uuid: string): DomainHistory | null {
     const history = this.hosts.get(hostId)?.history.get(uuid);
     if (!history) return null;
-    return { hostId, uuid, times: [...history.times], cpuPercent: [...history.cpuPercent], memoryKiB: [...history.memoryKiB] };
+    return {
+      hostId,
+      uuid,
+      times: [...history.times],
+      cpuPercent: [...history.cpuPercent],
+      memoryKiB: [...history.memoryKiB],
+      diskReadBps: [...history.diskReadBps],
+      diskWriteBps: [...history.diskWriteBps],
+      netRxBps: [...history.netRxBps],
+      netTxBps: [...history.netTxBps],
+    };
   }
 
   setTickMs(tickMs: number): void {

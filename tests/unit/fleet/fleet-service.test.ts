@@ -39,6 +39,7 @@ const guest = (uuid: string, patch: Partial<DomainSample> = {}): DomainSample =>
   memoryKiB: 1048576,
   maxMemoryKiB: 2097152,
   cpuTimeNs: 0n,
+  io: { diskRead: 0n, diskWrite: 0n, netRx: 0n, netTx: 0n },
   ...patch,
 });
 
@@ -151,5 +152,22 @@ describe('FleetService', () => {
     fleet.remove('h1');
     expect(updates.at(-1)).toMatchObject({ hostId: 'h1', domains: [] });
     expect(fleet.snapshot()).toEqual([]);
+  });
+
+  it('turns disk and network byte counters into rates per second for the VM page charts', async () => {
+    const host = new ScriptedHost();
+    host.domains = [guest('u1', { io: { diskRead: 1_000n, diskWrite: 0n, netRx: 5_000n, netTx: 0n } })];
+    const { fleet } = setup();
+    fleet.attach('h1', host);
+    await tick(0);
+    host.domains = [
+      guest('u1', { cpuTimeNs: 1n, io: { diskRead: 2_001_000n, diskWrite: 400_000n, netRx: 5_000n, netTx: 20_000n } }),
+    ];
+    await tick(2_000);
+    const history = fleet.history('h1', 'u1');
+    expect(history?.diskReadBps).toEqual([1_000_000]);
+    expect(history?.diskWriteBps).toEqual([200_000]);
+    expect(history?.netRxBps).toEqual([0]);
+    expect(history?.netTxBps).toEqual([10_000]);
   });
 });
