@@ -12,6 +12,7 @@ import {
 } from './services/connections/ssh-libvirt-connector';
 import { DomainActions } from './services/domains/domain-actions';
 import { FleetService } from './services/fleet/fleet-service';
+import { SettingsStore } from './services/settings/settings-store';
 import { userConfigDir } from './platform/user-dirs';
 import { APP_NAME, APP_VERSION } from './app-version';
 
@@ -88,7 +89,10 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   events.subscribe('hosts.changed', ({ hosts: list }) => sync(list));
   hosts.list().then(sync, (error: unknown) => console.warn(`[hosts] ${error instanceof Error ? error.message : String(error)}`));
 
-  return { appInfo, hosts, events, connections, prompts, fleet, actions };
+  const settings = new SettingsStore(configDir);
+  settings.get().then((value) => fleet.setTickMs(value.statsIntervalMs), () => undefined);
+  const sshConfigFile = sshOptionsFromEnv().sshConfigFile;
+  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile };
 }
 
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */

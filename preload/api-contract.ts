@@ -53,6 +53,20 @@ export interface HostEntry {
 /** What the user fills in to add or edit a host; the id is assigned by main. */
 export type HostDraft = Omit<HostEntry, 'id'>;
 
+/** A `Host` entry of the user's ~/.ssh/config, resolved as ssh would, offered for import. */
+export interface SshConfigCandidate {
+  alias: string;
+  hostName: string;
+  user: string;
+  port: number;
+  proxyJump: string | null;
+}
+
+export interface AppSettings {
+  /** How often every connected host's guests are sampled. */
+  statsIntervalMs: number;
+}
+
 /** How a host's connection stands. Always visible per host in the UI. */
 export type HostConnectionState =
   | { kind: 'disconnected' }
@@ -335,6 +349,11 @@ export interface ApiCalls {
   'hosts.update': { request: HostEntry; response: HostEntry };
   'hosts.remove': { request: { hostId: string }; response: null };
   'hosts.statuses': { request: null; response: HostStatus[] };
+  'hosts.sshConfigCandidates': { request: null; response: SshConfigCandidate[] };
+  /** The local libvirt socket when this computer runs libvirt and this account may use it. */
+  'hosts.localSocket': { request: null; response: string | null };
+  'settings.get': { request: null; response: AppSettings };
+  'settings.set': { request: AppSettings; response: AppSettings };
   'hosts.connect': { request: { hostId: string }; response: null };
   'hosts.disconnect': { request: { hostId: string }; response: null };
   /** Questions still waiting for an answer (host keys, secrets). */
@@ -398,6 +417,10 @@ export const API_CALL_NAMES = [
   'hosts.update',
   'hosts.remove',
   'hosts.statuses',
+  'hosts.sshConfigCandidates',
+  'hosts.localSocket',
+  'settings.get',
+  'settings.set',
   'hosts.connect',
   'hosts.disconnect',
   'hosts.prompts',

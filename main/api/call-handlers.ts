@@ -5,6 +5,8 @@ import type { HostConnections } from '../services/connections/host-connections';
 import type { LibvirtHostLink } from '../services/connections/libvirt-host-link';
 import type { DomainActions } from '../services/domains/domain-actions';
 import { parseDomainDetails } from '../services/domains/domain-xml-parse';
+import { localLibvirtSocket, sshConfigCandidates } from '../services/hosts/host-discovery';
+import { settingsSchema, type SettingsStore } from '../services/settings/settings-store';
 import { virDomainXMLFlags } from '../libvirt/protocol';
 import type { HostPromptBroker } from '../services/connections/host-prompts';
 import type { FleetService } from '../services/fleet/fleet-service';
@@ -23,6 +25,9 @@ export interface CallHandlerDeps {
   prompts: HostPromptBroker;
   fleet: FleetService;
   actions: DomainActions;
+  settings: SettingsStore;
+  /** ssh_config used for imports (VIRTDECK_SSH_CONFIG), undefined = OpenSSH's defaults. */
+  sshConfigFile: string | null | undefined;
 }
 
 const domainRef = z.object({ hostId: z.string().min(1), uuid: z.string().regex(/^[0-9a-f-]{36}$/i, 'is not a UUID') });
@@ -39,7 +44,8 @@ const promptAnswer = z.discriminatedUnion('kind', [
 ]);
 
 /** Binds every call of the contract to the service that serves it. */
-export function createCallHandlers({ appInfo, hosts, events, connections, prompts, fleet, actions }: CallHandlerDeps): CallHandlers {
+export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
+  const { appInfo, hosts, events, connections, prompts, fleet, actions, settings } = deps;
   const link = (hostId: string) => {
     const found = connections.link(hostId);
     if (!found) throw new ApiFailure('not-found', 'The host is not connected');
@@ -77,6 +83,17 @@ export function createCallHandlers({ appInfo, hosts, events, connections, prompt
       },
     },
     'hosts.statuses': { request: noRequest, handle: async () => connections.statuses() },
+    'hosts.sshConfigCandidates': { request: noRequest, handle: async () => sshConfigCandidates(deps.sshConfigFile) },
+    'hosts.localSocket': { request: noRequest, handle: () => localLibvirtSocket() },
+    'settings.get': { request: noRequest, handle: () => settings.get() },
+    'settings.set': {
+      request: settingsSchema,
+      handle: async (value) => {
+        const saved = await settings.set(value);
+        fleet.setTickMs(saved.statsIntervalMs);
+        return saved;
+      },
+    },
     'hosts.connect': {
       request: hostRef,
       handle: async ({ hostId }) => {

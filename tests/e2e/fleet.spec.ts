@@ -154,6 +154,23 @@ test('the host page shows node info and the host checks with evidence', async ({
   await page.screenshot({ path: testInfo.outputPath('host-page.png'), fullPage: true });
 });
 
+test('a guest opens on its VM page with its disks, graphics and live charts', async ({ page }, testInfo) => {
+  const errors = await openApp(page);
+  await search(page, 'vd-vnc-1');
+  await row(page, 'vd-vnc-1').click();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: 'vd-vnc-1' })).toBeVisible();
+  await expect(page.getByTestId('domain-disks')).toContainText('/var/lib/virtdeck-lab/disks/vd-vnc-1.qcow2');
+  await expect(page.getByTestId('domain-graphics')).toContainText(/VNC\s*127\.0\.0\.1:59\d\d/);
+  await expect(page.getByTestId('domain-summary')).toContainText('1 of 1');
+  await expect(page.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
+  await page.waitForTimeout(6_000); // a few samples for the charts
+  await page.screenshot({ path: testInfo.outputPath('vm-page.png'), fullPage: true });
+  // uPlot draws a canvas per chart: CPU, memory, disk, network.
+  await expect(page.locator('.uplot canvas')).toHaveCount(4);
+  expect(errors).toEqual([]);
+});
+
 test('removing the host disconnects it and its guests leave the table', async ({ page }) => {
   await openApp(page);
   await page.getByText('Hosts', { exact: true }).click();

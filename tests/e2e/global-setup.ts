@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,8 +21,17 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.VIRTDECK_E2E_LAB = JSON.stringify(lab);
 
   const configDir = mkdtempSync(join(tmpdir(), 'virtdeck-e2e-config-'));
-  // Known hosts and SSH config of their own: this machine's ~/.ssh stays out of the tests.
+  // Known hosts and SSH config of their own: this machine's ~/.ssh stays out of the tests. The config
+  // names the lab's operator account under an alias, for the import test.
   const home = mkdtempSync(join(tmpdir(), 'virtdeck-e2e-home-'));
+  const sshConfig = join(home, 'ssh_config');
+  writeFileSync(
+    sshConfig,
+    lab.available
+      ? `Host lab-alias\n  HostName ${lab.lab.ssh.host}\n  Port ${lab.lab.ssh.port}\n  User ${lab.lab.accounts.operator.user}\n` +
+          `  IdentityFile ${lab.lab.accounts.operator.identityFile}\n`
+      : '',
+  );
   const child: ChildProcess = spawn('npx', ['tsx', 'main/cli/serve.ts', '--json', '--port', '0'], {
     cwd: PROJECT_ROOT,
     env: {
@@ -30,7 +39,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       VIRTDECK_CONFIG_DIR: configDir,
       HOME: home,
       VIRTDECK_KNOWN_HOSTS: join(home, 'known_hosts'),
-      VIRTDECK_SSH_CONFIG: 'none',
+      VIRTDECK_SSH_CONFIG: sshConfig,
       SSH_AUTH_SOCK: '',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

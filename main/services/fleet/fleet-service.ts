@@ -38,7 +38,8 @@ class HostFleet {
   constructor(
     readonly hostId: string,
     private readonly port: FleetLibvirtPort,
-    private readonly options: FleetOptions,
+    /** Read at every use: a changed interval applies from the next tick on. */
+    private readonly settings: () => FleetOptions,
     private readonly now: () => number,
     private readonly publish: (update: FleetHostDomains) => void,
     private readonly onError: (hostId: string, error: unknown) => void,
@@ -77,7 +78,7 @@ class HostFleet {
           this.dirty = false;
           void this.sample();
         } else {
-          this.timer = setTimeout(() => void this.sample(), this.options.tickMs);
+          this.timer = setTimeout(() => void this.sample(), this.settings().tickMs);
         }
       }
     }
@@ -140,7 +141,7 @@ class HostFleet {
       const delta = Number(sample.io[key] - previous.io[key]);
       history[IO_HISTORY[key]].push(delta >= 0 && seconds > 0 ? delta / seconds : 0);
     }
-    const cutoff = at - this.options.historyMs;
+    const cutoff = at - this.settings().historyMs;
     let drop = 0;
     while (drop < history.times.length && (history.times[drop] ?? Infinity) < cutoff) drop++;
     if (drop > 0) for (const series of Object.values(history)) series.splice(0, drop);
@@ -149,7 +150,7 @@ class HostFleet {
   private addressesOf(uuid: string, at: number): string[] {
     const known = this.addresses.get(uuid);
     const lookup = this.port.domainAddresses?.bind(this.port);
-    if (lookup && (!known || at - known.at >= this.options.addressRefreshMs)) {
+    if (lookup && (!known || at - known.at >= this.settings().addressRefreshMs)) {
       this.addresses.set(uuid, { values: known?.values ?? [], at });
       lookup(uuid).then(
         (values) => {
@@ -183,7 +184,7 @@ export class FleetService {
 
   attach(hostId: string, port: FleetLibvirtPort): void {
     this.hosts.get(hostId)?.stop();
-    this.hosts.set(hostId, new HostFleet(hostId, port, this.options, this.now, this.publish, this.onError));
+    this.hosts.set(hostId, new HostFleet(hostId, port, () => this.options, this.now, this.publish, this.onError));
   }
 
   /** The link dropped: stop polling but keep the last rows (the host's status says they are stale). */

@@ -3,7 +3,10 @@ import { AppShell, Badge, Group, NavLink, Text, Title, Tooltip } from '@mantine/
 import { IconLayoutList, IconServer2 } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { useApi, useConnectionState } from '../api/api-context';
+import type { FleetDomain } from '../../../preload/api-contract';
+import { DomainPage } from '../domain/DomainPage';
 import { FleetPage } from '../fleet/FleetPage';
+import { useFleet } from '../fleet/use-fleet';
 import { HostPage } from '../host/HostPage';
 import { HostPromptDialog } from '../hosts/HostPromptDialog';
 import { useHostStatuses } from '../hosts/use-host-statuses';
@@ -11,7 +14,11 @@ import { HostsPage } from '../hosts/HostsPage';
 import { useHosts } from '../hosts/use-hosts';
 import { AppSettingsMenu } from './AppSettingsMenu';
 
-type Page = { kind: 'fleet' } | { kind: 'hosts' } | { kind: 'host'; hostId: string };
+type Page =
+  | { kind: 'fleet' }
+  | { kind: 'hosts' }
+  | { kind: 'host'; hostId: string }
+  | { kind: 'domain'; hostId: string; uuid: string };
 
 const CONNECTION_COLORS = { connected: 'teal', connecting: 'yellow', disconnected: 'red' } as const;
 
@@ -33,7 +40,11 @@ export function App() {
   }, [chosenPage, hostsState]);
   const page: Page = chosenPage ?? { kind: hosts.length > 0 ? 'fleet' : 'hosts' };
   const openHost = (hostId: string) => setPage({ kind: 'host', hostId });
-  const pageHost = page.kind === 'host' ? hostMap.get(page.hostId) : undefined;
+  const openDomain = (domain: FleetDomain) => setPage({ kind: 'domain', hostId: domain.hostId, uuid: domain.uuid });
+  const pageHost = page.kind === 'host' || page.kind === 'domain' ? hostMap.get(page.hostId) : undefined;
+  const fleet = useFleet();
+  const pageDomain =
+    page.kind === 'domain' ? fleet.domains.find((d) => d.hostId === page.hostId && d.uuid === page.uuid) : undefined;
 
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="lg">
@@ -93,9 +104,13 @@ export function App() {
         </nav>
       </AppShell.Navbar>
       <AppShell.Main>
-        {page.kind === 'fleet' && <FleetPage hosts={hosts} onOpenDomain={() => undefined} />}
+        {page.kind === 'fleet' && <FleetPage hosts={hosts} onOpenDomain={openDomain} />}
         {page.kind === 'hosts' && <HostsPage onOpenHost={openHost} />}
-        {pageHost && <HostPage host={pageHost} status={statuses.get(pageHost.id)} onOpenDomain={() => undefined} />}
+        {page.kind === 'host' && pageHost && (
+          <HostPage host={pageHost} status={statuses.get(pageHost.id)} onOpenDomain={openDomain} />
+        )}
+        {page.kind === 'domain' && pageHost && pageDomain && <DomainPage host={pageHost} domain={pageDomain} />}
+        {page.kind === 'domain' && fleet.loaded && !pageDomain && <Text>{t('domain.gone')}</Text>}
       </AppShell.Main>
       <HostPromptDialog hosts={hostMap} />
     </AppShell>

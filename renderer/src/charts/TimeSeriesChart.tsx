@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useElementSize } from '@mantine/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -17,6 +17,7 @@ export function TimeSeriesChart({
   times,
   series,
   yMax,
+  yMinTop = 1,
   yFormat,
   height = 180,
   label,
@@ -24,11 +25,17 @@ export function TimeSeriesChart({
   times: readonly number[];
   series: TimeSeries[];
   yMax?: number;
+  /** Without a fixed yMax: the axis reaches at least this high (so an idle series is not all "0"). */
+  yMinTop?: number;
   yFormat: (value: number) => string;
   height?: number;
   label: string;
 }) {
-  const { ref: sizeRef, width } = useElementSize();
+  const { ref: sizeRef, width: observedWidth } = useElementSize();
+  // The observer reports after layout; measure once at mount too so the chart never waits for it.
+  const [initialWidth, setInitialWidth] = useState(0);
+  useLayoutEffect(() => setInitialWidth(host.current?.parentElement?.clientWidth ?? 0), []);
+  const width = observedWidth > 0 ? observedWidth : initialWidth;
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const seriesKey = series.map((s) => `${s.label}:${s.color}`).join('|');
@@ -46,7 +53,7 @@ export function TimeSeriesChart({
         height,
         legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, yMax ?? Math.max(1, max * 1.1)] } },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, yMax ?? Math.max(yMinTop, max * 1.1)] } },
         axes: [
           { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
           {
@@ -68,7 +75,7 @@ export function TimeSeriesChart({
     };
     // Re-create when the shape changes; data changes go through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [width, height, yMax, seriesKey]);
+  }, [width, height, yMax, yMinTop, seriesKey]);
 
   useEffect(() => {
     plot.current?.setData([times.map((t) => t / 1000), ...series.map((s) => [...s.values])]);

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import {
   ActionIcon,
   Alert,
@@ -17,17 +17,29 @@ import {
   Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconAlertOctagon, IconDots, IconPlayerPlay, IconPlayerStop, IconPlus, IconServer2, IconTrash } from '@tabler/icons-react';
+import {
+  IconAlertOctagon,
+  IconDeviceDesktop,
+  IconDots,
+  IconFileImport,
+  IconPencil,
+  IconPlayerPlay,
+  IconPlayerStop,
+  IconPlus,
+  IconServer2,
+  IconTrash,
+} from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { HostEntry, HostStatus } from '../../../preload/api-contract';
 import { useApi } from '../api/api-context';
-import { AddHostDialog } from './AddHostDialog';
+import { HostDialog, type HostFormValues } from './HostDialog';
+import { ImportSshConfigDialog } from './ImportSshConfigDialog';
 import { sshTarget } from './ssh-target';
 import { HostStatusBadge } from './HostStatusBadge';
 import { useHostStatuses } from './use-host-statuses';
 import { useHosts } from './use-hosts';
 
-function EmptyHosts({ onAdd }: { onAdd: () => void }) {
+function EmptyHosts({ onAdd, extra }: { onAdd: () => void; extra: ReactNode }) {
   const { t } = useTranslation();
   return (
     <Center mih="60vh">
@@ -44,6 +56,7 @@ function EmptyHosts({ onAdd }: { onAdd: () => void }) {
           <Button size="md" leftSection={<IconPlus size={18} />} onClick={onAdd}>
             {t('hosts.empty.action')}
           </Button>
+          {extra}
         </Stack>
       </Paper>
     </Center>
@@ -81,10 +94,12 @@ function HostsTable({
   hosts,
   statuses,
   onOpenHost,
+  onEdit,
 }: {
   hosts: HostEntry[];
   statuses: ReadonlyMap<string, HostStatus>;
   onOpenHost(hostId: string): void;
+  onEdit(host: HostEntry): void;
 }) {
   const { t } = useTranslation();
   const api = useApi();
@@ -161,6 +176,9 @@ function HostsTable({
                       {t('hosts.disconnect')}
                     </Menu.Item>
                   )}
+                  <Menu.Item leftSection={<IconPencil size={16} />} onClick={() => onEdit(host)}>
+                    {t('hosts.edit')}
+                  </Menu.Item>
                   <Menu.Item color="red" leftSection={<IconTrash size={16} />} onClick={() => void remove(host)}>
                     {t('hosts.remove')}
                   </Menu.Item>
@@ -180,6 +198,34 @@ export function HostsPage({ onOpenHost }: { onOpenHost(hostId: string): void }) 
   const hostsState = useHosts();
   const statuses = useHostStatuses();
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<HostEntry | null>(null);
+  const [preset, setPreset] = useState<Partial<HostFormValues> | null>(null);
+  const [importing, setImporting] = useState(false);
+  const [localSocket, setLocalSocket] = useState<string | null>(null);
+  const api = useApi();
+  useEffect(() => {
+    api.call('hosts.localSocket', null).then(setLocalSocket, () => setLocalSocket(null));
+  }, [api]);
+  const hasLocal = hostsState.status === 'ready' && hostsState.hosts.some((h) => h.transport === 'local-socket');
+  const secondary = (
+    <Group gap="xs" justify="center">
+      <Button variant="default" leftSection={<IconFileImport size={16} />} onClick={() => setImporting(true)}>
+        {t('hosts.import.open')}
+      </Button>
+      {localSocket && !hasLocal && (
+        <Button
+          variant="default"
+          leftSection={<IconDeviceDesktop size={16} />}
+          onClick={() => {
+            setPreset({ displayName: t('hosts.thisComputer'), host: 'localhost', transport: 'local-socket' });
+            setAdding(true);
+          }}
+        >
+          {t('hosts.addThisComputer')}
+        </Button>
+      )}
+    </Group>
+  );
 
   let body;
   if (hostsState.status === 'loading') {
@@ -195,19 +241,22 @@ export function HostsPage({ onOpenHost }: { onOpenHost(hostId: string): void }) 
       </Alert>
     );
   } else if (hostsState.hosts.length === 0) {
-    body = <EmptyHosts onAdd={() => setAdding(true)} />;
+    body = <EmptyHosts onAdd={() => setAdding(true)} extra={secondary} />;
   } else {
     body = (
       <Stack>
         <Group justify="space-between">
           <Title order={2}>{t('hosts.title')}</Title>
-          <Button leftSection={<IconPlus size={18} />} onClick={() => setAdding(true)}>
-            {t('hosts.add')}
-          </Button>
+          <Group gap="xs">
+            {secondary}
+            <Button leftSection={<IconPlus size={18} />} onClick={() => setAdding(true)}>
+              {t('hosts.add')}
+            </Button>
+          </Group>
         </Group>
         <HostKeyChangedAlerts hosts={hostsState.hosts} statuses={statuses} />
         <Paper withBorder radius="md">
-          <HostsTable hosts={hostsState.hosts} statuses={statuses} onOpenHost={onOpenHost} />
+          <HostsTable hosts={hostsState.hosts} statuses={statuses} onOpenHost={onOpenHost} onEdit={setEditing} />
         </Paper>
       </Stack>
     );
@@ -215,7 +264,21 @@ export function HostsPage({ onOpenHost }: { onOpenHost(hostId: string): void }) 
   return (
     <>
       {body}
-      <AddHostDialog opened={adding} onClose={() => setAdding(false)} />
+      <HostDialog
+        opened={adding || editing !== null}
+        editing={editing}
+        preset={preset}
+        onClose={() => {
+          setAdding(false);
+          setEditing(null);
+          setPreset(null);
+        }}
+      />
+      <ImportSshConfigDialog
+        opened={importing}
+        onClose={() => setImporting(false)}
+        hosts={hostsState.status === 'ready' ? hostsState.hosts : []}
+      />
     </>
   );
 }

@@ -170,4 +170,19 @@ describe('FleetService', () => {
     expect(history?.netRxBps).toEqual([0]);
     expect(history?.netTxBps).toEqual([10_000]);
   });
+
+  it('a changed interval applies to hosts already being polled, from the next tick', async () => {
+    const host = new ScriptedHost();
+    host.domains = [guest('u1')];
+    const { fleet } = setup();
+    fleet.attach('h1', host);
+    await tick(0);
+    fleet.setTickMs(10_000);
+    await tick(2_000); // the tick already scheduled at 2 s still runs
+    expect(host.samples).toBe(2);
+    await tick(9_000);
+    expect(host.samples).toBe(2);
+    await tick(1_000);
+    expect(host.samples).toBe(3);
+  });
 });

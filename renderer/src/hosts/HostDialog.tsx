@@ -1,12 +1,13 @@
-import { Button, Group, Modal, NumberInput, Stack, TagsInput, TextInput } from '@mantine/core';
+import { useEffect } from 'react';
+import { Button, Group, Modal, NumberInput, Select, Stack, TagsInput, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { useTranslation } from 'react-i18next';
-import type { HostDraft } from '../../../preload/api-contract';
+import type { HostDraft, HostEntry, LibvirtTransportChoice } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
 
-interface HostFormValues {
+export interface HostFormValues {
   displayName: string;
   user: string;
   host: string;
@@ -14,7 +15,9 @@ interface HostFormValues {
   identityFile: string;
   proxyJump: string;
   libvirtUri: string;
+  transport: LibvirtTransportChoice;
   tags: string[];
+  group: string;
 }
 
 const INITIAL: HostFormValues = {
@@ -25,19 +28,37 @@ const INITIAL: HostFormValues = {
   identityFile: '',
   proxyJump: '',
   libvirtUri: 'qemu:///system',
+  transport: 'auto',
   tags: [],
+  group: '',
 };
+
+function fromEntry(entry: HostEntry): HostFormValues {
+  return {
+    displayName: entry.displayName,
+    user: entry.ssh.user,
+    host: entry.ssh.host,
+    port: entry.ssh.port,
+    identityFile: entry.ssh.identityFile ?? '',
+    proxyJump: entry.ssh.proxyJump ?? '',
+    libvirtUri: entry.libvirtUri,
+    transport: entry.transport,
+    tags: entry.tags,
+    group: entry.group ?? '',
+  };
+}
 
 function toDraft(values: HostFormValues): HostDraft {
   const draft: HostDraft = {
     displayName: values.displayName.trim(),
     ssh: { user: values.user.trim(), host: values.host.trim(), port: values.port },
     libvirtUri: values.libvirtUri.trim(),
-    transport: 'auto',
+    transport: values.transport,
     tags: values.tags,
   };
   if (values.identityFile.trim()) draft.ssh.identityFile = values.identityFile.trim();
   if (values.proxyJump.trim()) draft.ssh.proxyJump = values.proxyJump.trim();
+  if (values.group.trim()) draft.group = values.group.trim();
   return draft;
 }
 
@@ -48,7 +69,18 @@ function formField(field: string | undefined): keyof HostFormValues | null {
   return last in INITIAL ? (last as keyof HostFormValues) : null;
 }
 
-export function AddHostDialog({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+/** Adds a host, or edits one (`editing`); `preset` pre-fills a new one (import, this computer). */
+export function HostDialog({
+  opened,
+  onClose,
+  editing,
+  preset,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  editing?: HostEntry | null;
+  preset?: Partial<HostFormValues> | null;
+}) {
   const { t } = useTranslation();
   const api = useApi();
   const form = useForm<HostFormValues>({
@@ -62,6 +94,13 @@ export function AddHostDialog({ opened, onClose }: { opened: boolean; onClose: (
     },
   });
 
+  useEffect(() => {
+    if (!opened) return;
+    form.setValues(editing ? fromEntry(editing) : { ...INITIAL, ...preset });
+    // Only when the dialog opens: typing must not be overwritten.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [opened, editing, preset]);
+
   const close = () => {
     form.reset();
     onClose();
@@ -69,7 +108,8 @@ export function AddHostDialog({ opened, onClose }: { opened: boolean; onClose: (
 
   const submit = form.onSubmit(async (values) => {
     try {
-      const saved = await api.call('hosts.add', toDraft(values));
+      const draft = toDraft(values);
+      const saved = editing ? await api.call('hosts.update', { ...draft, id: editing.id }) : await api.call('hosts.add', draft);
       notifications.show({ color: 'teal', message: t('hosts.saved', { name: saved.displayName }) });
       close();
     } catch (error) {
@@ -81,7 +121,7 @@ export function AddHostDialog({ opened, onClose }: { opened: boolean; onClose: (
   });
 
   return (
-    <Modal opened={opened} onClose={close} title={t('hosts.form.title')} size="lg" centered>
+    <Modal opened={opened} onClose={close} title={editing ? t('hosts.form.editTitle', { name: editing.displayName }) : t('hosts.form.title')} size="lg" centered>
       <form onSubmit={submit} noValidate>
         <Stack>
           <TextInput
@@ -107,7 +147,19 @@ export function AddHostDialog({ opened, onClose }: { opened: boolean; onClose: (
             description={t('hosts.form.proxyJumpHint')}
             {...form.getInputProps('proxyJump')}
           />
-          <TextInput label={t('hosts.form.uri')} withAsterisk {...form.getInputProps('libvirtUri')} />
+          <Group grow align="flex-start">
+            <TextInput label={t('hosts.form.uri')} withAsterisk {...form.getInputProps('libvirtUri')} />
+            <Select
+              label={t('hosts.form.transport')}
+              allowDeselect={false}
+              data={(['auto', 'ssh-socket', 'ssh-helper', 'local-socket'] as const).map((value) => ({
+                value,
+                label: t(`hosts.form.transports.${value}`),
+              }))}
+              {...form.getInputProps('transport')}
+            />
+          </Group>
+          <TextInput label={t('hosts.form.group')} description={t('hosts.form.groupHint')} {...form.getInputProps('group')} />
           <TagsInput label={t('hosts.form.tags')} description={t('hosts.form.tagsHint')} {...form.getInputProps('tags')} />
           <Group justify="flex-end" mt="sm">
             <Button variant="default" onClick={close}>

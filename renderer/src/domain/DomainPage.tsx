@@ -1,0 +1,325 @@
+import { useEffect, useMemo, useState } from 'react';
+import { Alert, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh } from '@tabler/icons-react';
+import { useTranslation } from 'react-i18next';
+import type { DomainDetails, DomainHistory, FleetDomain, HostEntry } from '../../../preload/api-contract';
+import { ApiCallError } from '../api';
+import { useApi } from '../api/api-context';
+import { TimeSeriesChart } from '../charts/TimeSeriesChart';
+import { ConfirmActionDialog } from '../fleet/ConfirmActionDialog';
+import { DomainStateBadge } from '../fleet/DomainStateBadge';
+import { actionApplies } from '../fleet/domain-actions';
+import { formatMemory } from '../fleet/FleetTable';
+import { useDomainActions } from '../fleet/use-domain-actions';
+
+const HISTORY_POLL_MS = 2_000;
+
+function formatRate(bytesPerSecond: number): string {
+  const units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
+  let value = bytesPerSecond;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/**
+ * One guest: its state and quick actions, live charts and the devices from its domain XML. The page is
+ * organised in tabs; consoles and the XML editor join the overview as they are built.
+ */
+export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDomain }) {
+  const { t } = useTranslation();
+  const api = useApi();
+  const actions = useDomainActions();
+  const [details, setDetails] = useState<DomainDetails | null>(null);
+  const [detailsError, setDetailsError] = useState<string | null>(null);
+  const [history, setHistory] = useState<DomainHistory | null>(null);
+  const running = domain.state !== 'shutoff' && domain.state !== 'crashed';
+
+  useEffect(() => {
+    let live = true;
+    // A running guest shows what it runs with (live XML); a stopped one its definition.
+    api.call('domain.details', { hostId: host.id, uuid: domain.uuid, inactive: !running }).then(
+      (value) => live && (setDetails(value), setDetailsError(null)),
+      (error: unknown) => live && setDetailsError(error instanceof ApiCallError ? error.message : String(error)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, host.id, domain.uuid, running]);
+
+  useEffect(() => {
+    let live = true;
+    const poll = () =>
+      api.call('fleet.history', { hostId: host.id, uuid: domain.uuid }).then(
+        (value) => live && setHistory(value),
+        () => undefined,
+      );
+    void poll();
+    const timer = setInterval(() => void poll(), HISTORY_POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [api, host.id, domain.uuid]);
+
+  const quick = useMemo(
+    () =>
+      (
+        [
+          ['start', IconPlayerPlay],
+          ['shutdown', IconPower],
+          ['reboot', IconRefresh],
+          ['suspend', IconPlayerPause],
+          ['resume', IconPlayerPlay],
+        ] as const
+      ).filter(([action]) => actionApplies(action, domain)),
+    [domain],
+  );
+
+  const times = history?.times ?? [];
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" align="flex-start">
+        <Stack gap={4}>
+          <Group gap="sm">
+            <Title order={2}>{domain.name}</Title>
+            <DomainStateBadge state={domain.state} />
+          </Group>
+          <Text size="sm" c="dimmed">
+            {t('domain.onHost', { host: host.displayName })}
+            {details?.title ? ` · ${details.title}` : ''}
+          </Text>
+        </Stack>
+        <Group gap="xs">
+          {quick.map(([action, Icon]) => (
+            <Button
+              key={action}
+              size="xs"
+              variant="light"
+              leftSection={<Icon size={14} />}
+              onClick={() => actions.request(action, [domain])}
+            >
+              {t(`actions.names.${action}`)}
+            </Button>
+          ))}
+        </Group>
+      </Group>
+      <ConfirmActionDialog
+        pending={actions.confirming}
+        onCancel={() => actions.setConfirming(null)}
+        onConfirm={(paths) => {
+          const pending = actions.confirming;
+          actions.setConfirming(null);
+          if (pending) void actions.execute(pending.action, pending.domains, paths);
+        }}
+      />
+      <Tabs defaultValue="overview" keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="overview">{t('domain.tabs.overview')}</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="overview" pt="md">
+          <Stack gap="md">
+            <SimpleGrid cols={{ base: 1, md: 2, xl: 4 }}>
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  {t('domain.charts.cpu')}
+                </Title>
+                <TimeSeriesChart
+                  label={t('domain.charts.cpu')}
+                  times={times}
+                  series={[{ label: t('host.cpu'), values: history?.cpuPercent ?? [], color: '#228be6' }]}
+                  yMax={100}
+                  yFormat={(v) => `${v.toFixed(0)}%`}
+                  height={150}
+                />
+              </Card>
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  {t('domain.charts.memory')}
+                </Title>
+                <TimeSeriesChart
+                  label={t('domain.charts.memory')}
+                  times={times}
+                  series={[{ label: t('domain.charts.balloon'), values: history?.memoryKiB ?? [], color: '#12b886' }]}
+                  yMax={domain.maxMemoryKiB || undefined}
+                  yFormat={formatMemory}
+                  height={150}
+                />
+              </Card>
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  {t('domain.charts.disk')}
+                </Title>
+                <TimeSeriesChart
+                  label={t('domain.charts.disk')}
+                  times={times}
+                  series={[
+                    { label: t('domain.charts.read'), values: history?.diskReadBps ?? [], color: '#7950f2' },
+                    { label: t('domain.charts.write'), values: history?.diskWriteBps ?? [], color: '#f76707' },
+                  ]}
+                  yFormat={formatRate}
+                  yMinTop={4096}
+                  height={150}
+                />
+              </Card>
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  {t('domain.charts.network')}
+                </Title>
+                <TimeSeriesChart
+                  label={t('domain.charts.network')}
+                  times={times}
+                  series={[
+                    { label: t('domain.charts.received'), values: history?.netRxBps ?? [], color: '#1098ad' },
+                    { label: t('domain.charts.sent'), values: history?.netTxBps ?? [], color: '#e64980' },
+                  ]}
+                  yFormat={formatRate}
+                  yMinTop={4096}
+                  height={150}
+                />
+              </Card>
+            </SimpleGrid>
+            {detailsError && <Alert color="red">{detailsError}</Alert>}
+            {!details && !detailsError && <Loader size="sm" />}
+            {details && <DomainDevices details={details} />}
+          </Stack>
+        </Tabs.Panel>
+      </Tabs>
+    </Stack>
+  );
+}
+
+function DomainDevices({ details }: { details: DomainDetails }) {
+  const { t } = useTranslation();
+  return (
+    <SimpleGrid cols={{ base: 1, lg: 2 }}>
+      <Card withBorder data-testid="domain-summary">
+        <Title order={3} size="h5" mb="xs">
+          {t('domain.summary.title')}
+        </Title>
+        <Table variant="vertical" withRowBorders={false} verticalSpacing={4}>
+          <Table.Tbody>
+            <Table.Tr>
+              <Table.Th w={160}>{t('domain.summary.vcpus')}</Table.Th>
+              <Table.Td>{t('domain.summary.vcpusValue', { current: details.vcpus.current, max: details.vcpus.max })}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>{t('domain.summary.memory')}</Table.Th>
+              <Table.Td>
+                {formatMemory(details.memoryKiB.current)} / {formatMemory(details.memoryKiB.max)}
+              </Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>{t('domain.summary.machine')}</Table.Th>
+              <Table.Td>
+                {details.virtType} · {details.arch ?? '–'} · {details.machine ?? '–'}
+              </Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>{t('domain.summary.cpuMode')}</Table.Th>
+              <Table.Td>{details.cpuMode ?? '–'}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>{t('domain.summary.firmware')}</Table.Th>
+              <Table.Td>{details.firmware ?? 'BIOS'}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>{t('domain.summary.uuid')}</Table.Th>
+              <Table.Td ff="monospace">{details.uuid}</Table.Td>
+            </Table.Tr>
+          </Table.Tbody>
+        </Table>
+        {details.description && (
+          <Text size="sm" c="dimmed" mt="xs">
+            {details.description}
+          </Text>
+        )}
+      </Card>
+      <Card withBorder data-testid="domain-graphics">
+        <Title order={3} size="h5" mb="xs">
+          {t('domain.graphics.title')}
+        </Title>
+        {details.graphics.length === 0 && <Text size="sm">{t('domain.graphics.none')}</Text>}
+        {details.graphics.map((graphics, index) => (
+          <Group key={index} gap="xs">
+            <Badge variant="light">{graphics.type.toUpperCase()}</Badge>
+            <Text size="sm" ff="monospace">
+              {graphics.listen.type === 'address'
+                ? `${graphics.listen.address}:${graphics.listen.port ?? t('domain.graphics.autoport')}`
+                : graphics.listen.type === 'socket'
+                  ? graphics.listen.path
+                  : t('domain.graphics.noListen')}
+            </Text>
+            {graphics.hasPassword && <Badge color="gray">{t('domain.graphics.password')}</Badge>}
+          </Group>
+        ))}
+        <Text size="sm" mt="sm" c="dimmed">
+          {t('domain.consoles', { count: details.consoles.length })}
+          {details.guestAgentChannel ? ` · ${t('domain.agent')}` : ''}
+        </Text>
+      </Card>
+      <Card withBorder data-testid="domain-disks">
+        <Title order={3} size="h5" mb="xs">
+          {t('domain.disks.title')}
+        </Title>
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('domain.disks.target')}</Table.Th>
+              <Table.Th>{t('domain.disks.source')}</Table.Th>
+              <Table.Th>{t('domain.disks.driver')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {details.disks.map((disk) => (
+              <Table.Tr key={disk.target}>
+                <Table.Td>
+                  {disk.target} <Text span c="dimmed" size="xs">{disk.device}/{disk.bus ?? '–'}</Text>
+                </Table.Td>
+                <Table.Td ff="monospace" style={{ wordBreak: 'break-all' }}>
+                  {disk.source ?? '–'}
+                </Table.Td>
+                <Table.Td>
+                  {[disk.format, disk.cache && `cache=${disk.cache}`, disk.io && `io=${disk.io}`, disk.readonly && 'ro']
+                    .filter(Boolean)
+                    .join(' ')}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Card>
+      <Card withBorder data-testid="domain-nics">
+        <Title order={3} size="h5" mb="xs">
+          {t('domain.nics.title')}
+        </Title>
+        {details.interfaces.length === 0 && <Text size="sm">{t('domain.nics.none')}</Text>}
+        {details.interfaces.length > 0 && (
+          <Table>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>MAC</Table.Th>
+                <Table.Th>{t('domain.nics.source')}</Table.Th>
+                <Table.Th>{t('domain.nics.model')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {details.interfaces.map((nic, index) => (
+                <Table.Tr key={nic.mac ?? index}>
+                  <Table.Td ff="monospace">{nic.mac ?? '–'}</Table.Td>
+                  <Table.Td>
+                    {nic.type}: {nic.source ?? '–'}
+                  </Table.Td>
+                  <Table.Td>{nic.model ?? '–'}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Card>
+    </SimpleGrid>
+  );
+}
