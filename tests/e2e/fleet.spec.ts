@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -53,8 +53,13 @@ test('start a guest and shut it down (ACPI): the row follows without a reload', 
   await row(page, 'vd-off-2').click();
   await page.getByTestId('selection-bar').getByRole('button', { name: 'Start' }).click();
   await expect(stateOf(page, 'vd-off-2')).toHaveText('Running', { timeout: 30_000 });
-  // The guest needs a few seconds to boot before its acpid handles the power button.
-  await page.waitForTimeout(8_000);
+  // ACPI needs the guest's acpid: wait for its shell prompt on the serial console (logged by the lab).
+  const guest = labInfo().guests.find((g) => g.name === 'vd-off-2');
+  await expect
+    .poll(() => (guest?.serialLog && existsSync(guest.serialLog) ? readFileSync(guest.serialLog, 'utf8') : ''), {
+      timeout: 90_000,
+    })
+    .toContain(labInfo().guestPrompt ?? 'vd# ');
   await row(page, 'vd-off-2').click();
   await page.getByTestId('selection-bar').getByRole('button', { name: 'Shut down' }).click();
   await expect(stateOf(page, 'vd-off-2')).toHaveText('Shut off', { timeout: 60_000 });

@@ -12,7 +12,9 @@ export interface LabInfo {
     operator: { user: string; identityFile: string; sudoPasswordFile: string };
   };
   libvirtUri: string;
-  guests: Array<{ name: string; running: boolean; graphics: 'vnc' | 'spice' }>;
+  /** The guests' shell prompt, as they print it on the serial console. */
+  guestPrompt?: string;
+  guests: Array<{ name: string; running: boolean; graphics: 'vnc' | 'spice'; uuid?: string; serialLog?: string }>;
 }
 
 export type LabAvailability = { available: true; lab: LabInfo } | { available: false; reason: string };

@@ -20,6 +20,7 @@ import { useTranslation } from 'react-i18next';
 import type { FleetDomain, HostCheck, HostEntry, HostHistory, HostOverview, HostStatus } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
+import { usePolled } from '../api/use-polled';
 import { TimeSeriesChart } from '../charts/TimeSeriesChart';
 import { EMPTY_FILTER, fleetItems, type FleetSort } from '../fleet/fleet-query';
 import { FleetTable, formatMemory } from '../fleet/FleetTable';
@@ -73,26 +74,15 @@ export function HostPage({
   const connected = status?.state.kind === 'connected';
   const overview = useHostData<HostOverview>(() => api.call('host.overview', { hostId: host.id }), [api, host.id, connected]);
   const checks = useHostData<HostCheck[]>(() => api.call('host.checks', { hostId: host.id }), [api, host.id, connected]);
-  const [history, setHistory] = useState<HostHistory | null>(null);
+  const history = usePolled<HostHistory | null>(
+    () => api.call('host.history', { hostId: host.id }),
+    HISTORY_POLL_MS,
+    connected,
+    host.id,
+  );
   const fleet = useFleet();
   const [sort, setSort] = useState<FleetSort>({ key: 'name', descending: false });
   const [selection, setSelection] = useState<Set<string>>(new Set());
-
-  useEffect(() => {
-    if (!connected) return;
-    let live = true;
-    const poll = () =>
-      api.call('host.history', { hostId: host.id }).then(
-        (value) => live && setHistory(value),
-        () => undefined,
-      );
-    void poll();
-    const timer = setInterval(() => void poll(), HISTORY_POLL_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [api, host.id, connected]);
 
   const items = useMemo(
     () =>
