@@ -4,7 +4,7 @@ import { createAppServices, type AppServices } from '../app-services';
 import { installAppMenu } from './app-menu';
 import { APP_ORIGIN, registerAppScheme, serveRendererFiles } from './app-protocol';
 import { installIpcBridge } from './ipc-bridge';
-import { TrustedSenders } from './trusted-sender';
+import { TrustedSenders, originOf } from './trusted-sender';
 
 /**
  * The Electron shell: window, menu and IPC wiring around the same services serve mode uses.
@@ -12,7 +12,8 @@ import { TrustedSenders } from './trusted-sender';
  */
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
 const rendererUrl = devServerUrl ?? `${APP_ORIGIN}/index.html`;
-const senders = new TrustedSenders([devServerUrl ? new URL(devServerUrl).origin : APP_ORIGIN]);
+const rendererOrigin = originOf(rendererUrl);
+const senders = new TrustedSenders(rendererOrigin ? [rendererOrigin] : []);
 let services: AppServices | null = null;
 
 registerAppScheme();
@@ -38,7 +39,7 @@ function createMainWindow(): BrowserWindow {
   window.once('ready-to-show', () => window.show());
   // No navigation away from the app, no new windows; http(s) links open in the user's browser.
   window.webContents.on('will-navigate', (event, url) => {
-    if (new URL(url).origin !== new URL(rendererUrl).origin) event.preventDefault();
+    if (originOf(url) !== rendererOrigin) event.preventDefault();
   });
   window.webContents.setWindowOpenHandler(({ url }) => {
     if (/^https?:\/\//.test(url)) void shell.openExternal(url);
