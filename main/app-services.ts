@@ -10,6 +10,7 @@ import {
   createSshLibvirtConnector,
   type SshLibvirtConnectorOptions,
 } from './services/connections/ssh-libvirt-connector';
+import { createConsoleStreams } from './services/consoles/console-streams';
 import { DomainActions } from './services/domains/domain-actions';
 import { FleetService } from './services/fleet/fleet-service';
 import { SettingsStore } from './services/settings/settings-store';
@@ -98,7 +99,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
 export function createAppServices(options: AppServicesOptions): AppServices {
   const deps = createServices(options);
-  const streams: StreamHandlers = {};
+  const streams: StreamHandlers = createConsoleStreams({ link: (hostId) => deps.connections.link(hostId) });
   const router = new ApiRouter(createCallHandlers(deps), streams, deps.events);
   return {
     router,

@@ -648,7 +648,14 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     const conn = await this.waitForConnection(info.name, timeoutMs, deadline, options.signal);
     const remaining = Number.isFinite(deadline) ? Math.max(1, deadline - Date.now()) : 0;
     const { stream, reply } = conn.openStream(info, args, { ...options, timeoutMs: remaining });
-    return { stream, reply: await reply };
+    // Until the opening call answers, nobody else listens to the stream: a failed open destroys it
+    // with the same error the rejected reply carries, which must not become an unhandled 'error'.
+    // On failure the listener stays (the stream is dead); on success the caller owns error handling.
+    const ignoreOpenError = () => undefined;
+    stream.on('error', ignoreOpenError);
+    const value = await reply;
+    stream.off('error', ignoreOpenError);
+    return { stream, reply: value };
   }
 
   // ---- events -------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import { DomainStateBadge } from '../fleet/DomainStateBadge';
 import { actionApplies } from '../fleet/domain-actions';
 import { formatMemory } from '../fleet/FleetTable';
 import { useDomainActions } from '../fleet/use-domain-actions';
+import { GraphicsConsole } from './GraphicsConsole';
+import { SerialConsole } from './SerialConsole';
 
 const HISTORY_POLL_MS = 2_000;
 
@@ -80,6 +82,7 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
   );
 
   const times = history?.times ?? [];
+  const vncChannel = details?.graphics.findIndex((graphics) => graphics.type === 'vnc') ?? -1;
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-start">
@@ -119,7 +122,32 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
       <Tabs defaultValue="overview" keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="overview">{t('domain.tabs.overview')}</Tabs.Tab>
+          <Tabs.Tab value="serial">{t('domain.tabs.serial')}</Tabs.Tab>
+          <Tabs.Tab value="graphics">{t('domain.tabs.graphics')}</Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="graphics" pt="md">
+          {!running ? (
+            <Alert color="gray">{t('domain.serial.notRunning')}</Alert>
+          ) : !details ? (
+            <Loader size="sm" />
+          ) : vncChannel < 0 ? (
+            <Alert color="gray">{t('domain.graphicsConsole.noVnc')}</Alert>
+          ) : (
+            <GraphicsConsole
+              key={`${host.id}/${domain.uuid}/${vncChannel}`}
+              hostId={host.id}
+              domainUuid={domain.uuid}
+              channel={vncChannel}
+            />
+          )}
+        </Tabs.Panel>
+        <Tabs.Panel value="serial" pt="md">
+          {running ? (
+            <SerialConsole key={`${host.id}/${domain.uuid}`} hostId={host.id} domainUuid={domain.uuid} />
+          ) : (
+            <Alert color="gray">{t('domain.serial.notRunning')}</Alert>
+          )}
+        </Tabs.Panel>
         <Tabs.Panel value="overview" pt="md">
           <Stack gap="md">
             <SimpleGrid cols={{ base: 1, md: 2, xl: 4 }}>

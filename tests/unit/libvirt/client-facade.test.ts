@@ -213,4 +213,23 @@ describe('LibvirtClient facade', () => {
     console_.end();
     await new Promise((r) => console_.once('close', r));
   });
+  it('a console that fails to open rejects, and its stream raises no unhandled error', async () => {
+    await connect((p) =>
+      p.handle('REMOTE_PROC_DOMAIN_OPEN_CONSOLE', () => ({
+        error: { code: 9, domain: 10, message: 'operation failed: Active console session exists for this domain' },
+      })),
+    );
+    const unhandled: unknown[] = [];
+    const onUncaught = (error: unknown) => unhandled.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await expect(client.openConsole({ name: 'vm1', uuid: DOM_UUID }, null, 0)).rejects.toThrow(
+        /Active console session exists/,
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(unhandled).toEqual([]);
+  });
 });

@@ -1,0 +1,156 @@
+import { connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { z } from 'zod';
+import type { ApiError } from '../../../preload/api-contract';
+import { ApiFailure, toApiError } from '../../api/api-error';
+import type { StreamHandlers } from '../../api/api-router';
+import type { ByteStreamPeer } from '../../api/byte-stream';
+import { LibvirtError } from '../../libvirt/client';
+import type { LibvirtHostLink } from '../connections/libvirt-host-link';
+import { parseDomainDetails } from '../domains/domain-xml-parse';
+
+/** virDomainConsoleFlags.VIR_DOMAIN_CONSOLE_FORCE: take the console over from another session. */
+const CONSOLE_FORCE = 1;
+/** How long a console gets to confirm a clean finish before it is aborted. */
+const END_GRACE_MS = 3_000;
+
+export interface ConsoleStreamDeps {
+  /** The live link to a host, or null when it is not connected. */
+  link(hostId: string): LibvirtHostLink | null;
+}
+
+const uuid = z.string().min(1).max(64);
+
+/** libvirt's answer when another client holds a domain's console (virChrdevOpen without FORCE). */
+export function isConsoleBusy(error: unknown): boolean {
+  return error instanceof Error && /active console session exists/i.test(error.message);
+}
+
+/** What a libvirt (or transport) failure looks like across the contract. */
+export function consoleError(error: unknown): ApiError {
+  if (isConsoleBusy(error)) {
+    return { code: 'conflict', message: 'Another session holds this console; take it over to use it here.' };
+  }
+  if (error instanceof LibvirtError) {
+    return {
+      code: 'libvirt',
+      message: error.message,
+      libvirt: { code: error.code, domain: error.domain, message: error.remoteMessage ?? error.message },
+    };
+  }
+  return toApiError(error);
+}
+
+/**
+ * Pipes a byte stream (libvirt console, SSH channel, socket) and a transport peer both ways, with
+ * backpressure towards the source. Either side closing closes the other once.
+ */
+export function pipeToPeer(
+  source: Duplex,
+  peer: ByteStreamPeer,
+  closeSource: (source: Duplex) => void,
+): void {
+  let done = false;
+  const finish = (error?: ApiError) => {
+    if (done) return;
+    done = true;
+    peer.close(error);
+  };
+  source.on('data', (chunk: Buffer) => {
+    if (done) return;
+    if (!peer.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) source.pause();
+  });
+  peer.onDrain(() => source.resume());
+  source.on('error', (error: Error) => finish(consoleError(error)));
+  source.on('end', () => finish());
+  source.on('close', () => finish());
+  peer.onData((data) => {
+    if (!done && !source.destroyed && source.writable) source.write(data);
+  });
+  peer.onClose(() => {
+    if (done) return;
+    done = true;
+    closeSource(source);
+  });
+}
+
+/** Ends a libvirt console cleanly (finish handshake), aborting it if the daemon does not confirm soon. */
+function endConsole(source: Duplex): void {
+  source.on('error', () => undefined); // nobody listens any more
+  source.end();
+  setTimeout(() => source.destroy(), END_GRACE_MS).unref();
+}
+
+function requireLink(deps: ConsoleStreamDeps, hostId: string): LibvirtHostLink {
+  const link = deps.link(hostId);
+  if (!link) throw new ApiFailure('not-found', 'The host is not connected');
+  return link;
+}
+
+/** Opens the TCP or unix-socket listener of a guest's graphics device, through the host's SSH link. */
+async function openGraphics(link: LibvirtHostLink, domainUuid: string, channel: number): Promise<Duplex> {
+  const xml = await link.libvirt.domainGetXml({ uuid: domainUuid }, 0);
+  const graphics = parseDomainDetails(link.hostId, xml).graphics[channel];
+  if (!graphics) throw new ApiFailure('not-found', `The guest has no graphics device #${channel}`);
+  const listen = graphics.listen;
+  if (listen.type === 'socket') {
+    if (!link.ssh) throw new ApiFailure('io', 'Local unix-socket graphics are not supported yet');
+    return link.ssh.openUnixSocket(listen.path);
+  }
+  if (listen.type !== 'address' || !listen.port || listen.port <= 0) {
+    throw new ApiFailure('not-found', 'The graphics device has no listener (is the guest running?)');
+  }
+  const address = listen.address === '0.0.0.0' || listen.address === '::' ? '127.0.0.1' : listen.address;
+  if (link.ssh) return link.ssh.forwardTcp(address, listen.port);
+  const port = listen.port;
+  return new Promise<Duplex>((resolve, reject) => {
+    const socket = netConnect({ host: address, port }, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** The console stream handlers: serial (libvirt console stream) and graphics (VNC/SPICE bytes). */
+export function createConsoleStreams(deps: ConsoleStreamDeps): StreamHandlers {
+  return {
+    'console.serial': {
+      params: z.object({ hostId: z.string().min(1), domainUuid: uuid, force: z.boolean() }),
+      open: async ({ hostId, domainUuid, force }, peer) => {
+        const link = requireLink(deps, hostId);
+        let stream: Duplex;
+        try {
+          stream = await link.libvirt.openConsole({ uuid: domainUuid }, null, force ? CONSOLE_FORCE : 0);
+        } catch (error) {
+          const apiError = consoleError(error);
+          throw new ApiFailure(
+            apiError.code,
+            apiError.message,
+            apiError.libvirt ? { libvirt: apiError.libvirt } : {},
+          );
+        }
+        pipeToPeer(stream, peer, endConsole);
+      },
+    },
+    'console.graphics': {
+      params: z.object({
+        hostId: z.string().min(1),
+        domainUuid: uuid,
+        channel: z.number().int().min(0).max(16),
+      }),
+      open: async ({ hostId, domainUuid, channel }, peer) => {
+        const link = requireLink(deps, hostId);
+        let socket: Duplex;
+        try {
+          socket = await openGraphics(link, domainUuid, channel);
+        } catch (error) {
+          if (error instanceof ApiFailure) throw error;
+          const apiError = consoleError(error);
+          throw new ApiFailure(apiError.code === 'internal' ? 'io' : apiError.code, apiError.message);
+        }
+        pipeToPeer(socket, peer, (source) => source.destroy());
+      },
+    },
+  };
+}

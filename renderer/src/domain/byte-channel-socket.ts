@@ -1,0 +1,63 @@
+import type { ByteChannel } from '../api';
+
+const OPEN = 1;
+const CLOSED = 3;
+
+/**
+ * A WebSocket-like face on a ByteChannel, for noVNC (`new RFB(target, socket)`; it matches the
+ * `RfbRawChannel` shape of novnc.d.ts): the channel is
+ * already open, so readyState starts OPEN and noVNC starts the RFB handshake at once. Incoming
+ * chunks become `{ data: ArrayBuffer }` messages; bytes that arrive before noVNC sets `onmessage`
+ * wait in order. noVNC hands send() a view over a buffer it reuses at once, so send() copies it.
+ */
+export class ByteChannelSocket {
+  binaryType = 'arraybuffer';
+  protocol = '';
+  readyState: number = OPEN;
+  onopen: ((event: Event) => void) | null = null;
+  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
+  private messageListener: ((event: { data: ArrayBuffer }) => void) | null = null;
+  private readonly pending: ArrayBuffer[] = [];
+  private closeReason: string | null = null;
+
+  constructor(private readonly channel: ByteChannel) {
+    channel.onData((chunk) => {
+      const data = chunk.slice().buffer;
+      if (this.messageListener) this.messageListener({ data });
+      else this.pending.push(data);
+    });
+    channel.onClose((info) => this.closed(info.error?.message ?? null));
+  }
+
+  get onmessage(): ((event: { data: ArrayBuffer }) => void) | null {
+    return this.messageListener;
+  }
+  set onmessage(listener: ((event: { data: ArrayBuffer }) => void) | null) {
+    this.messageListener = listener;
+    if (listener) for (const data of this.pending.splice(0)) listener({ data });
+  }
+
+  /** Why the channel closed (its error message), or null after a clean close. */
+  get reason(): string | null {
+    return this.closeReason;
+  }
+
+  send(data: Uint8Array): void {
+    if (this.readyState !== OPEN) return;
+    this.channel.send(data.slice());
+  }
+
+  close(): void {
+    if (this.readyState === CLOSED) return;
+    this.channel.close();
+    this.closed(null);
+  }
+
+  private closed(reason: string | null): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+    this.closeReason = reason;
+    this.onclose?.({ code: reason ? 1006 : 1000, reason: reason ?? '', wasClean: reason === null });
+  }
+}
