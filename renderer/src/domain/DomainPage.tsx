@@ -1,11 +1,25 @@
 import { useEffect, useMemo, useState } from 'react';
-import { Alert, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Loader,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  Title,
+} from '@mantine/core';
 import { IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { DomainDetails, DomainHistory, FleetDomain, HostEntry } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
-import { TimeSeriesChart } from '../charts/TimeSeriesChart';
+import { usePolled } from '../api/use-polled';
+import { TimeSeriesChart, type TimeSeries } from '../charts/TimeSeriesChart';
 import { ConfirmActionDialog } from '../fleet/ConfirmActionDialog';
 import { DomainStateBadge } from '../fleet/DomainStateBadge';
 import { actionApplies } from '../fleet/domain-actions';
@@ -37,7 +51,12 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
   const actions = useDomainActions();
   const [details, setDetails] = useState<DomainDetails | null>(null);
   const [detailsError, setDetailsError] = useState<string | null>(null);
-  const [history, setHistory] = useState<DomainHistory | null>(null);
+  const history = usePolled<DomainHistory | null>(
+    () => api.call('fleet.history', { hostId: host.id, uuid: domain.uuid }),
+    HISTORY_POLL_MS,
+    true,
+    `${host.id}/${domain.uuid}`,
+  );
   const running = domain.state !== 'shutoff' && domain.state !== 'crashed';
 
   useEffect(() => {
@@ -45,27 +64,13 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
     // A running guest shows what it runs with (live XML); a stopped one its definition.
     api.call('domain.details', { hostId: host.id, uuid: domain.uuid, inactive: !running }).then(
       (value) => live && (setDetails(value), setDetailsError(null)),
-      (error: unknown) => live && setDetailsError(error instanceof ApiCallError ? error.message : String(error)),
+      (error: unknown) =>
+        live && setDetailsError(error instanceof ApiCallError ? error.message : String(error)),
     );
     return () => {
       live = false;
     };
   }, [api, host.id, domain.uuid, running]);
-
-  useEffect(() => {
-    let live = true;
-    const poll = () =>
-      api.call('fleet.history', { hostId: host.id, uuid: domain.uuid }).then(
-        (value) => live && setHistory(value),
-        () => undefined,
-      );
-    void poll();
-    const timer = setInterval(() => void poll(), HISTORY_POLL_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [api, host.id, domain.uuid]);
 
   const quick = useMemo(
     () =>
@@ -82,6 +87,44 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
   );
 
   const times = history?.times ?? [];
+  const charts: Array<{
+    title: string;
+    series: TimeSeries[];
+    format(value: number): string;
+    yMax?: number;
+    yMinTop?: number;
+  }> = [
+    {
+      title: t('domain.charts.cpu'),
+      series: [{ label: t('host.cpu'), values: history?.cpuPercent ?? [], color: '#228be6' }],
+      format: (v) => `${v.toFixed(0)}%`,
+      yMax: 100,
+    },
+    {
+      title: t('domain.charts.memory'),
+      series: [{ label: t('domain.charts.balloon'), values: history?.memoryKiB ?? [], color: '#12b886' }],
+      format: formatMemory,
+      yMax: domain.maxMemoryKiB || undefined,
+    },
+    {
+      title: t('domain.charts.disk'),
+      series: [
+        { label: t('domain.charts.read'), values: history?.diskReadBps ?? [], color: '#7950f2' },
+        { label: t('domain.charts.write'), values: history?.diskWriteBps ?? [], color: '#f76707' },
+      ],
+      format: formatRate,
+      yMinTop: 4096,
+    },
+    {
+      title: t('domain.charts.network'),
+      series: [
+        { label: t('domain.charts.received'), values: history?.netRxBps ?? [], color: '#1098ad' },
+        { label: t('domain.charts.sent'), values: history?.netTxBps ?? [], color: '#e64980' },
+      ],
+      format: formatRate,
+      yMinTop: 4096,
+    },
+  ];
   const vncChannel = details?.graphics.findIndex((graphics) => graphics.type === 'vnc') ?? -1;
   return (
     <Stack gap="md">
@@ -151,64 +194,22 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
         <Tabs.Panel value="overview" pt="md">
           <Stack gap="md">
             <SimpleGrid cols={{ base: 1, md: 2, xl: 4 }}>
-              <Card withBorder>
-                <Title order={3} size="h5" mb="xs">
-                  {t('domain.charts.cpu')}
-                </Title>
-                <TimeSeriesChart
-                  label={t('domain.charts.cpu')}
-                  times={times}
-                  series={[{ label: t('host.cpu'), values: history?.cpuPercent ?? [], color: '#228be6' }]}
-                  yMax={100}
-                  yFormat={(v) => `${v.toFixed(0)}%`}
-                  height={150}
-                />
-              </Card>
-              <Card withBorder>
-                <Title order={3} size="h5" mb="xs">
-                  {t('domain.charts.memory')}
-                </Title>
-                <TimeSeriesChart
-                  label={t('domain.charts.memory')}
-                  times={times}
-                  series={[{ label: t('domain.charts.balloon'), values: history?.memoryKiB ?? [], color: '#12b886' }]}
-                  yMax={domain.maxMemoryKiB || undefined}
-                  yFormat={formatMemory}
-                  height={150}
-                />
-              </Card>
-              <Card withBorder>
-                <Title order={3} size="h5" mb="xs">
-                  {t('domain.charts.disk')}
-                </Title>
-                <TimeSeriesChart
-                  label={t('domain.charts.disk')}
-                  times={times}
-                  series={[
-                    { label: t('domain.charts.read'), values: history?.diskReadBps ?? [], color: '#7950f2' },
-                    { label: t('domain.charts.write'), values: history?.diskWriteBps ?? [], color: '#f76707' },
-                  ]}
-                  yFormat={formatRate}
-                  yMinTop={4096}
-                  height={150}
-                />
-              </Card>
-              <Card withBorder>
-                <Title order={3} size="h5" mb="xs">
-                  {t('domain.charts.network')}
-                </Title>
-                <TimeSeriesChart
-                  label={t('domain.charts.network')}
-                  times={times}
-                  series={[
-                    { label: t('domain.charts.received'), values: history?.netRxBps ?? [], color: '#1098ad' },
-                    { label: t('domain.charts.sent'), values: history?.netTxBps ?? [], color: '#e64980' },
-                  ]}
-                  yFormat={formatRate}
-                  yMinTop={4096}
-                  height={150}
-                />
-              </Card>
+              {charts.map((chart) => (
+                <Card withBorder key={chart.title}>
+                  <Title order={3} size="h5" mb="xs">
+                    {chart.title}
+                  </Title>
+                  <TimeSeriesChart
+                    label={chart.title}
+                    times={times}
+                    series={chart.series}
+                    yMax={chart.yMax}
+                    yMinTop={chart.yMinTop}
+                    yFormat={chart.format}
+                    height={150}
+                  />
+                </Card>
+              ))}
             </SimpleGrid>
             {detailsError && <Alert color="red">{detailsError}</Alert>}
             {!details && !detailsError && <Loader size="sm" />}
@@ -232,7 +233,9 @@ function DomainDevices({ details }: { details: DomainDetails }) {
           <Table.Tbody>
             <Table.Tr>
               <Table.Th w={160}>{t('domain.summary.vcpus')}</Table.Th>
-              <Table.Td>{t('domain.summary.vcpusValue', { current: details.vcpus.current, max: details.vcpus.max })}</Table.Td>
+              <Table.Td>
+                {t('domain.summary.vcpusValue', { current: details.vcpus.current, max: details.vcpus.max })}
+              </Table.Td>
             </Table.Tr>
             <Table.Tr>
               <Table.Th>{t('domain.summary.memory')}</Table.Th>
@@ -305,13 +308,21 @@ function DomainDevices({ details }: { details: DomainDetails }) {
             {details.disks.map((disk) => (
               <Table.Tr key={disk.target}>
                 <Table.Td>
-                  {disk.target} <Text span c="dimmed" size="xs">{disk.device}/{disk.bus ?? '–'}</Text>
+                  {disk.target}{' '}
+                  <Text span c="dimmed" size="xs">
+                    {disk.device}/{disk.bus ?? '–'}
+                  </Text>
                 </Table.Td>
                 <Table.Td ff="monospace" style={{ wordBreak: 'break-all' }}>
                   {disk.source ?? '–'}
                 </Table.Td>
                 <Table.Td>
-                  {[disk.format, disk.cache && `cache=${disk.cache}`, disk.io && `io=${disk.io}`, disk.readonly && 'ro']
+                  {[
+                    disk.format,
+                    disk.cache && `cache=${disk.cache}`,
+                    disk.io && `io=${disk.io}`,
+                    disk.readonly && 'ro',
+                  ]
                     .filter(Boolean)
                     .join(' ')}
                 </Table.Td>
