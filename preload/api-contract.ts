@@ -154,6 +154,12 @@ export type GraphicsListen =
   | { type: 'socket'; path: string }
   | { type: 'none' };
 
+/** A guest screenshot: libvirt's MIME type (QEMU gives image/png) and the bytes in base64. */
+export interface DomainScreenshot {
+  mime: string;
+  dataBase64: string;
+}
+
 /** A guest, identified across hosts. */
 export interface DomainRef {
   hostId: string;
@@ -365,6 +371,13 @@ export interface ApiCalls {
   'domains.act': { request: DomainActionRequest; response: DomainActionItemResult[] };
   'domains.deletionPlan': { request: { targets: DomainRef[] }; response: DomainDeletionPlan[] };
   'domain.details': { request: DomainRef & { inactive: boolean }; response: DomainDetails };
+  /** A screenshot of a running guest's first screen, as libvirt returns it (QEMU: PNG). */
+  'domain.screenshot': { request: DomainRef; response: DomainScreenshot };
+  /**
+   * The password of graphics device #channel from the live XML (null when it has none). Asked only
+   * when the user opens that console; never logged, never in events.
+   */
+  'domain.graphicsPassword': { request: DomainRef & { channel: number }; response: { password: string | null } };
   'fleet.snapshot': { request: null; response: FleetHostDomains[] };
   'fleet.history': { request: { hostId: string; uuid: string }; response: DomainHistory | null };
 }
@@ -431,6 +444,8 @@ export const API_CALL_NAMES = [
   'domains.act',
   'domains.deletionPlan',
   'domain.details',
+  'domain.screenshot',
+  'domain.graphicsPassword',
   'fleet.snapshot',
   'fleet.history',
 ] as const satisfies readonly ApiCallName[];

@@ -5,6 +5,7 @@ import type { HostConnections } from '../services/connections/host-connections';
 import type { LibvirtHostLink } from '../services/connections/libvirt-host-link';
 import type { DomainActions } from '../services/domains/domain-actions';
 import { parseDomainDetails } from '../services/domains/domain-xml-parse';
+import { graphicsPassword, readScreenshot } from '../services/consoles/graphics-calls';
 import { localLibvirtSocket, sshConfigCandidates } from '../services/hosts/host-discovery';
 import { settingsSchema, type SettingsStore } from '../services/settings/settings-store';
 import { virDomainXMLFlags } from '../libvirt/protocol';
@@ -139,6 +140,17 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
       handle: async ({ hostId, uuid, inactive }) => {
         const xml = await link(hostId).libvirt.domainGetXml({ uuid }, inactive ? virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE : 0);
         return parseDomainDetails(hostId, xml);
+      },
+    },
+    'domain.screenshot': {
+      request: domainRef,
+      handle: async ({ hostId, uuid }) => readScreenshot(link(hostId).libvirt, uuid),
+    },
+    'domain.graphicsPassword': {
+      request: domainRef.extend({ channel: z.number().int().min(0).max(16) }),
+      handle: async ({ hostId, uuid, channel }) => {
+        const xml = await link(hostId).libvirt.domainGetXml({ uuid }, virDomainXMLFlags.VIR_DOMAIN_XML_SECURE);
+        return { password: graphicsPassword(xml, channel) };
       },
     },
     'fleet.snapshot': { request: noRequest, handle: async () => fleet.snapshot() },

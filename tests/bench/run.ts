@@ -7,7 +7,10 @@
  *                 `ssh … true` and `virsh -c qemu+ssh://… list --all` (lab-compare.ts)
  *   fleet         N host entries on the lab's sshd, connected at once like the app does: time until all
  *                 are connected and inventoried, and memory (fleet-bench.ts)
+ *   console       a lab guest's VNC console opened N times through the main services: channel,
+ *                 RFB handshake and first frame times (console-bench.ts)
  */
+import { consoleBenchMain } from './console-bench';
 import { delayProxyMain } from './delay-proxy';
 import { runFleetBench } from './fleet-bench';
 import { inventoryMain } from './inventory-bench';
@@ -17,6 +20,7 @@ const benches: Record<string, (argv: readonly string[]) => Promise<number>> = {
   inventory: inventoryMain,
   'delay-proxy': delayProxyMain,
   'lab-compare': labCompareMain,
+  console: consoleBenchMain,
   fleet: async (argv) => {
     await runFleetBench([...argv]);
     return 0;

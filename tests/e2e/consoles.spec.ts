@@ -1,4 +1,8 @@
-import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { labInfo, lab, openApp, skipReason } from './support';
 
 const reason =
@@ -139,6 +143,148 @@ test('graphics console: the VNC display shows the guest and follows typing', asy
   await expect.poll(async () => (await pixels()).hash, { timeout: 20_000 }).not.toBe(before);
   await page.screenshot({ path: testInfo.outputPath('graphics-console.png') });
   expect(errors).toEqual([]);
+});
+
+/** How many colours a canvas shows, and a hash of its pixels. */
+const canvasPixels = (canvas: Locator) =>
+  canvas.evaluate((element: HTMLCanvasElement) => {
+    const context = element.getContext('2d');
+    if (!context || element.width === 0 || element.height === 0) return { colours: 0, hash: 0 };
+    const data = context.getImageData(0, 0, element.width, element.height).data;
+    const colours = new Set<number>();
+    let hash = 2166136261;
+    for (let i = 0; i < data.length; i += 4) {
+      const rgb = ((data[i] ?? 0) << 16) | ((data[i + 1] ?? 0) << 8) | (data[i + 2] ?? 0);
+      if (colours.size < 64) colours.add(rgb);
+      hash = Math.imul(hash ^ rgb, 16777619) >>> 0;
+    }
+    return { colours: colours.size, hash };
+  });
+
+async function openGraphics(page: Page, name: string): Promise<{ box: Locator; canvas: Locator }> {
+  await openVmPage(page, name);
+  await page.getByRole('tab', { name: 'Graphics console' }).click();
+  const box = page.getByTestId('graphics-console');
+  await expect(box).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  return { box, canvas: page.getByTestId('graphics-screen').locator('canvas').first() };
+}
+
+test('graphics console: Screenshot downloads a PNG of the guest screen; timings are shown', async ({ page }) => {
+  const errors = await openApp(page);
+  const { box } = await openGraphics(page, 'vd-vnc-1');
+  const timings = page.getByTestId('console-timings');
+  await expect(timings).toHaveAttribute('data-first-frame-ms', /^\d+$/, { timeout: 20_000 });
+  const channelMs = Number(await timings.getAttribute('data-channel-ms'));
+  const handshakeMs = Number(await timings.getAttribute('data-handshake-ms'));
+  const frameMs = Number(await timings.getAttribute('data-first-frame-ms'));
+  expect(channelMs).toBeLessThanOrEqual(handshakeMs);
+  expect(handshakeMs).toBeLessThanOrEqual(frameMs);
+  test.info().annotations.push({
+    type: 'console-timings',
+    description: JSON.stringify({ channelMs, handshakeMs, frameMs }),
+  });
+  await expect(timings).toHaveAttribute('title', /first frame \d+ ms/);
+
+  const downloading = page.waitForEvent('download');
+  await box.getByRole('button', { name: 'Screenshot' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^screenshot-[0-9a-f]{8}-.*\.png$/);
+  const path = await download.path();
+  const bytes = readFileSync(path);
+  expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expect(bytes.length).toBeGreaterThan(1_000);
+  expect(errors).toEqual([]);
+});
+
+/** How many pixels of the canvas are lit (text on the guest's black text console). */
+const litPixels = (canvas: Locator) =>
+  canvas.evaluate((element: HTMLCanvasElement) => {
+    const context = element.getContext('2d');
+    if (!context || element.width === 0 || element.height === 0) return 0;
+    const data = context.getImageData(0, 0, element.width, element.height).data;
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) if ((data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0) > 200) lit++;
+    return lit;
+  });
+
+test('graphics console: Type text types shifted characters; Ctrl+Alt+F2 switches the guest VT', async ({ page }) => {
+  const errors = await openApp(page);
+  const { box, canvas } = await openGraphics(page, 'vd-vnc-1');
+  await canvas.click();
+  await page.keyboard.press('Enter');
+  await expect.poll(async () => (await canvasPixels(canvas)).colours, { timeout: 20_000 }).toBeGreaterThan(1);
+
+  const typeText = async (text: string) => {
+    await box.getByRole('button', { name: 'Type text' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Type text into the guest' });
+    await dialog.getByLabel('Text').fill(text);
+    await dialog.getByRole('button', { name: 'Type', exact: true }).click();
+    await expect(dialog).toBeHidden();
+  };
+  // Upper case and shifted symbols need Shift around the physical key: the guest's serial log shows
+  // exactly what it received.
+  const log = labInfo().guests.find((guest) => guest.name === 'vd-vnc-1')?.serialLog ?? '';
+  const marker = `VIRTDECK_${Date.now() % 100000}`;
+  await typeText(`echo "${marker}:$((6*7))" >/dev/ttyS0\n`);
+  await expect.poll(() => readFileSync(log, 'utf8').includes(`${marker}:42`), { timeout: 20_000 }).toBe(true);
+
+  // VT 2 exists once something opened it (the guest runs no getty there): it then shows one word,
+  // VT 1 a screen full of text.
+  await typeText('clear; echo VT2 >/dev/tty2; ls -l /dev /bin\n');
+  await expect.poll(() => litPixels(canvas), { timeout: 20_000 }).toBeGreaterThan(2_000);
+  const onVt1 = await litPixels(canvas);
+  const sendKey = async (label: string) => {
+    await box.getByRole('button', { name: 'Send key' }).click();
+    await page.getByRole('menuitem', { name: label, exact: true }).click();
+  };
+  await sendKey('Ctrl+Alt+F2');
+  await expect.poll(() => litPixels(canvas), { timeout: 20_000 }).toBeLessThan(onVt1 / 5);
+  await sendKey('Ctrl+Alt+F1');
+  await expect.poll(() => litPixels(canvas), { timeout: 20_000 }).toBeGreaterThan(onVt1 / 2);
+
+  // 1:1 and back, then Reconnect: a new session connects.
+  await box.getByRole('button', { name: '1:1' }).click();
+  await expect(box.getByRole('button', { name: 'Scale to window' })).toHaveAttribute('aria-pressed', 'true');
+  await box.getByRole('button', { name: 'Scale to window' }).click();
+  await box.getByRole('button', { name: 'Reconnect' }).click();
+  await expect(box).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  expect(errors).toEqual([]);
+});
+
+test('graphics console: a VNC password from the live XML is sent without asking', async ({ page }) => {
+  const info = labInfo();
+  const uri =
+    `qemu+libssh://root@${info.ssh.host}:${info.ssh.port}/system?keyfile=${info.accounts.root.identityFile}` +
+    `&known_hosts=${info.ssh.knownHostsFile}&known_hosts_verify=normal&sshauth=privkey`;
+  const virsh = (...args: string[]) => execFileSync('virsh', ['-c', uri, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const NAME = 'vd-test-vncpw';
+  const xml = virsh('dumpxml', '--inactive', 'vd-off-1')
+    .replace(/<name>[^<]*<\/name>/, `<name>${NAME}</name>`)
+    .replace(/<uuid>[^<]*<\/uuid>\s*/, '')
+    .replace(/<disk[\s\S]*?<\/disk>\s*/g, '')
+    .replace(/<log [^>]*\/>\s*/g, '')
+    .replace(/vd\.name=vd-off-1/, `vd.name=${NAME}`)
+    .replace(/<graphics type='vnc'/, `<graphics type='vnc' passwd='s3cr3t'`);
+  expect(xml).toContain("passwd='s3cr3t'");
+  const dir = mkdtempSync(join(tmpdir(), 'virtdeck-vncpw-'));
+  try {
+    writeFileSync(join(dir, 'domain.xml'), xml);
+    virsh('define', join(dir, 'domain.xml'));
+    virsh('start', NAME);
+    const errors = await openApp(page);
+    const { canvas } = await openGraphics(page, NAME);
+    await expect.poll(async () => (await canvasPixels(canvas)).colours, { timeout: 20_000 }).toBeGreaterThan(1);
+    await expect(page.getByRole('dialog', { name: 'VNC password' })).toHaveCount(0);
+    expect(errors).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      virsh('destroy', NAME);
+    } catch {
+      // not running
+    }
+    virsh('undefine', NAME);
+  }
 });
 
 test('remove the console tests host', async ({ page }) => {

@@ -1,10 +1,11 @@
-import { useEffect, useRef, useState } from 'react';
-import { Alert, Badge, Button, Group, Stack } from '@mantine/core';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Stack, Text, Textarea } from '@mantine/core';
 import RFB from '@novnc/novnc';
 import { useTranslation } from 'react-i18next';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
 import { ByteChannelSocket } from './byte-channel-socket';
+import { KEY_COMBOS, comboEvents, textEvents, type VncKey } from './vnc-keys';
 
 type GraphicsState =
   | { kind: 'connecting' }
@@ -14,6 +15,34 @@ type GraphicsState =
       reason: string | null;
       reasonKey?: 'lost' | 'securityFailure' | 'passwordUnsupported';
     };
+
+/** Milliseconds from opening the console to each stage of one session (null = not reached yet). */
+export interface ConsoleTimings {
+  channelMs: number | null;
+  handshakeMs: number | null;
+  firstFrameMs: number | null;
+}
+
+const NO_TIMINGS: ConsoleTimings = { channelMs: null, handshakeMs: null, firstFrameMs: null };
+
+/** Types key events with a short pause every few keys, so the guest's input queue keeps up. */
+async function sendKeys(rfb: RFB, events: readonly { key: VncKey; down: boolean }[]): Promise<void> {
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    if (!event) continue;
+    rfb.sendKey(event.key.keysym, event.key.code, event.down);
+    if (i % 16 === 15) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function base64Bytes(data: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(data);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const ms = (value: number | null) => (value === null ? '–' : `${Math.round(value)} ms`);
 
 /**
  * A guest's VNC display in noVNC, over a `console.graphics` stream: the bytes of the host's VNC
@@ -31,43 +60,105 @@ export function GraphicsConsole({
 }) {
   const { t } = useTranslation();
   const api = useApi();
+  const boxRef = useRef<HTMLDivElement>(null);
   const screenRef = useRef<HTMLDivElement>(null);
   const rfbRef = useRef<RFB | null>(null);
   const [state, setState] = useState<GraphicsState>({ kind: 'connecting' });
   const [attempt, setAttempt] = useState(0);
+  const [timings, setTimings] = useState<ConsoleTimings>(NO_TIMINGS);
+  const [scaled, setScaled] = useState(true);
+  const [typeOpen, setTypeOpen] = useState(false);
+  const [typeText, setTypeText] = useState('');
+  const [passwordOpen, setPasswordOpen] = useState(false);
+  const [password, setPassword] = useState('');
+  const [shotError, setShotError] = useState<string | null>(null);
+  const [shooting, setShooting] = useState(false);
 
   useEffect(() => {
     let live = true;
     let rfb: RFB | null = null;
     let socket: ByteChannelSocket | null = null;
+    const started = performance.now();
+    const stage = (key: keyof ConsoleTimings) => {
+      if (!live) return;
+      const value = performance.now() - started;
+      setTimings((current) => (current[key] === null ? { ...current, [key]: value } : current));
+      console.info(`[console] ${hostId}/${domainUuid} #${channel} ${key} ${Math.round(value)} ms`);
+    };
     setState({ kind: 'connecting' });
+    setTimings(NO_TIMINGS);
+    setPasswordOpen(false);
     const timer = setTimeout(() => {
-      api.openStream('console.graphics', { hostId, domainUuid, channel }).then(
-        (opened) => {
+      // The password (live XML, read with SECURE) is asked for alongside the channel: no extra round trip.
+      const passwordCall = api
+        .call('domain.graphicsPassword', { hostId, uuid: domainUuid, channel })
+        .then((answer) => answer.password, () => null);
+      Promise.all([api.openStream('console.graphics', { hostId, domainUuid, channel }), passwordCall]).then(
+        ([opened, knownPassword]) => {
           const target = screenRef.current;
           if (!live || !target) {
             opened.close();
             return;
           }
+          stage('channelMs');
           socket = new ByteChannelSocket(opened);
-          const session = new RFB(target, socket, { shared: true });
+          let handshakeDone = false;
+          let frameSeen = false;
+          let checkPending = false;
+          let checksLeft = 0;
+          const checkFrame = () => {
+            checkPending = false;
+            if (!live || frameSeen) return;
+            const canvas = target.querySelector('canvas');
+            const context = canvas && canvas.width > 0 ? canvas.getContext('2d') : null;
+            if ((context?.getImageData(0, 0, 1, 1).data[3] ?? 0) > 0) {
+              frameSeen = true;
+              stage('firstFrameMs');
+            } else if (--checksLeft > 0) {
+              // Images (JPEG/PNG rectangles) decode asynchronously: look again at the next frames.
+              checkPending = true;
+              requestAnimationFrame(checkFrame);
+            }
+          };
+          socket.onreceived = () => {
+            if (!handshakeDone || frameSeen) return;
+            checksLeft = 60;
+            if (checkPending) return;
+            // noVNC decodes each FramebufferUpdate as it arrives and copies it to the visible canvas at
+            // once. The canvas is transparent after ServerInit's resize and drawn pixels are opaque, so
+            // the first opaque pixel is the first frame (the first updates after SetEncodings may carry
+            // only pseudo-rectangles such as QEMU's extended-key-event ack).
+            checkPending = true;
+            requestAnimationFrame(checkFrame);
+          };
+          const session = new RFB(
+            target,
+            socket,
+            knownPassword === null ? { shared: true } : { shared: true, credentials: { password: knownPassword } },
+          );
           rfb = session;
           rfbRef.current = session;
           session.scaleViewport = true;
           session.background = '#000';
           session.addEventListener('connect', () => {
             if (!live) return;
+            handshakeDone = true;
+            stage('handshakeMs');
+            setPasswordOpen(false);
             setState({ kind: 'connected' });
             session.focus({ preventScroll: true });
           });
           session.addEventListener('disconnect', (event) => {
             if (!live) return;
             rfbRef.current = null;
+            setPasswordOpen(false);
             const reason = socket?.reason ?? null;
-            setState(
-              reason === null && !event.detail.clean
-                ? { kind: 'disconnected', reason: null, reasonKey: 'lost' }
-                : { kind: 'disconnected', reason },
+            setState((current) =>
+              current.kind === 'disconnected'
+                ? current
+                : reason === null && !event.detail.clean
+                  ? { kind: 'disconnected', reason: null, reasonKey: 'lost' }
+                  : { kind: 'disconnected', reason },
             );
           });
           session.addEventListener('securityfailure', (event) => {
@@ -80,8 +171,8 @@ export function GraphicsConsole({
           });
           session.addEventListener('credentialsrequired', () => {
             if (!live) return;
-            session.disconnect();
-            setState({ kind: 'disconnected', reason: null, reasonKey: 'passwordUnsupported' });
+            setPassword('');
+            setPasswordOpen(true);
           });
         },
         (error: unknown) => {
@@ -102,26 +193,128 @@ export function GraphicsConsole({
     };
   }, [api, hostId, domainUuid, channel, attempt]);
 
+  useEffect(() => {
+    const rfb = rfbRef.current;
+    if (state.kind !== 'connected' || !rfb) return;
+    rfb.scaleViewport = scaled;
+    rfb.clipViewport = false;
+  }, [scaled, state.kind]);
+
+  const sendCombo = useCallback((keys: readonly VncKey[]) => {
+    const rfb = rfbRef.current;
+    if (!rfb) return;
+    void sendKeys(rfb, comboEvents(keys)).then(() => rfb.focus({ preventScroll: true }));
+  }, []);
+
+  const typeClipboardText = useCallback(() => {
+    const rfb = rfbRef.current;
+    setTypeOpen(false);
+    if (!rfb) return;
+    const { events } = textEvents(typeText);
+    void sendKeys(rfb, events).then(() => rfb.focus({ preventScroll: true }));
+  }, [typeText]);
+
+  const screenshot = useCallback(async () => {
+    setShooting(true);
+    setShotError(null);
+    try {
+      const shot = await api.call('domain.screenshot', { hostId, uuid: domainUuid });
+      const extension = shot.mime === 'image/png' ? 'png' : shot.mime === 'image/x-portable-pixmap' ? 'ppm' : 'bin';
+      const url = URL.createObjectURL(new Blob([base64Bytes(shot.dataBase64)], { type: shot.mime }));
+      const anchor = document.createElement('a');
+      anchor.href = url;
+      anchor.download = `screenshot-${domainUuid.slice(0, 8)}-${new Date().toISOString().replace(/[:.]/g, '-')}.${extension}`;
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      setShotError(error instanceof Error ? error.message : String(error));
+    } finally {
+      setShooting(false);
+    }
+  }, [api, hostId, domainUuid]);
+
+  const timingsText = t('domain.graphicsConsole.timings', {
+    channel: ms(timings.channelMs),
+    handshake: ms(timings.handshakeMs),
+    frame: ms(timings.firstFrameMs),
+  });
+
   return (
-    <Stack gap="xs" data-testid="graphics-console" data-state={state.kind}>
+    <Stack ref={boxRef} gap="xs" data-testid="graphics-console" data-state={state.kind} style={{ background: 'var(--mantine-color-body)' }}>
       <Group gap="xs" justify="space-between">
-        <Badge
-          variant="light"
-          color={state.kind === 'connected' ? 'green' : state.kind === 'connecting' ? 'blue' : 'gray'}
-        >
-          {t(`domain.serial.state.${state.kind}`)}
-        </Badge>
-        {state.kind === 'connected' && (
-          <Group gap="xs">
-            <Button size="xs" variant="light" onClick={() => rfbRef.current?.sendCtrlAltDel()}>
-              {t('domain.graphicsConsole.ctrlAltDel')}
+        <Group gap="xs">
+          <Badge
+            variant="light"
+            color={state.kind === 'connected' ? 'green' : state.kind === 'connecting' ? 'blue' : 'gray'}
+          >
+            {t(`domain.serial.state.${state.kind}`)}
+          </Badge>
+          <Text
+            size="xs"
+            c="dimmed"
+            title={timingsText}
+            data-testid="console-timings"
+            data-channel-ms={timings.channelMs === null ? undefined : Math.round(timings.channelMs)}
+            data-handshake-ms={timings.handshakeMs === null ? undefined : Math.round(timings.handshakeMs)}
+            data-first-frame-ms={timings.firstFrameMs === null ? undefined : Math.round(timings.firstFrameMs)}
+          >
+            {ms(timings.firstFrameMs)}
+          </Text>
+        </Group>
+        <Group gap="xs">
+          {state.kind === 'connected' && (
+            <>
+              <Menu position="bottom-end" withinPortal>
+                <Menu.Target>
+                  <Button size="xs" variant="light">
+                    {t('domain.graphicsConsole.sendKey')}
+                  </Button>
+                </Menu.Target>
+                <Menu.Dropdown>
+                  {KEY_COMBOS.map((combo) => (
+                    <Menu.Item key={combo.id} onClick={() => sendCombo(combo.keys)}>
+                      {combo.label}
+                    </Menu.Item>
+                  ))}
+                </Menu.Dropdown>
+              </Menu>
+              <Button size="xs" variant="light" onClick={() => setTypeOpen(true)}>
+                {t('domain.graphicsConsole.typeText')}
+              </Button>
+              <Button size="xs" variant="light" aria-pressed={!scaled} onClick={() => setScaled((value) => !value)}>
+                {scaled ? t('domain.graphicsConsole.actualSize') : t('domain.graphicsConsole.scaleToWindow')}
+              </Button>
+              <Button
+                size="xs"
+                variant="light"
+                onClick={() => void boxRef.current?.requestFullscreen().catch(() => undefined)}
+              >
+                {t('domain.graphicsConsole.fullscreen')}
+              </Button>
+            </>
+          )}
+          <Button size="xs" variant="light" loading={shooting} onClick={() => void screenshot()}>
+            {t('domain.graphicsConsole.screenshot')}
+          </Button>
+          {state.kind !== 'disconnected' && (
+            <Button size="xs" variant="subtle" onClick={() => setAttempt((n) => n + 1)}>
+              {t('domain.serial.reconnect')}
             </Button>
+          )}
+          {state.kind === 'connected' && (
             <Button size="xs" variant="subtle" onClick={() => rfbRef.current?.disconnect()}>
               {t('domain.serial.disconnect')}
             </Button>
-          </Group>
-        )}
+          )}
+        </Group>
       </Group>
+      {shotError !== null && (
+        <Alert color="red" withCloseButton onClose={() => setShotError(null)} title={t('domain.graphicsConsole.screenshotFailed')}>
+          {shotError}
+        </Alert>
+      )}
       {state.kind === 'disconnected' && (
         <Alert color="gray" title={t('domain.serial.state.disconnected')}>
           <Group gap="sm" justify="space-between">
@@ -143,9 +336,56 @@ export function GraphicsConsole({
           minHeight: 240,
           background: '#000',
           borderRadius: 4,
-          overflow: 'hidden',
+          overflow: scaled ? 'hidden' : 'auto',
         }}
       />
+      <Modal opened={typeOpen} onClose={() => setTypeOpen(false)} title={t('domain.graphicsConsole.typeTextTitle')}>
+        <Stack gap="sm">
+          <Textarea
+            label={t('domain.graphicsConsole.typeTextLabel')}
+            description={t('domain.graphicsConsole.typeTextHint')}
+            value={typeText}
+            onChange={(event) => setTypeText(event.currentTarget.value)}
+            autosize
+            minRows={2}
+            data-autofocus
+          />
+          <Group justify="flex-end">
+            <Button onClick={typeClipboardText} disabled={typeText.length === 0}>
+              {t('domain.graphicsConsole.typeTextSend')}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+      <Modal
+        opened={passwordOpen}
+        onClose={() => {
+          setPasswordOpen(false);
+          rfbRef.current?.disconnect();
+        }}
+        title={t('domain.graphicsConsole.passwordTitle')}
+      >
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            setPasswordOpen(false);
+            rfbRef.current?.sendCredentials({ password });
+            setPassword('');
+          }}
+        >
+          <Stack gap="sm">
+            <PasswordInput
+              label={t('domain.graphicsConsole.passwordLabel')}
+              value={password}
+              onChange={(event) => setPassword(event.currentTarget.value)}
+              data-autofocus
+            />
+            <Group justify="flex-end">
+              <Button type="submit">{t('domain.graphicsConsole.passwordSend')}</Button>
+            </Group>
+          </Stack>
+        </form>
+      </Modal>
     </Stack>
   );
 }

@@ -20,12 +20,15 @@ export class ByteChannelSocket {
   private messageListener: ((event: { data: ArrayBuffer }) => void) | null = null;
   private readonly pending: ArrayBuffer[] = [];
   private closeReason: string | null = null;
+  /** Called after each incoming chunk reached noVNC (timings: the first frame after the handshake). */
+  onreceived: ((bytes: number) => void) | null = null;
 
   constructor(private readonly channel: ByteChannel) {
     channel.onData((chunk) => {
       const data = chunk.slice().buffer;
       if (this.messageListener) this.messageListener({ data });
       else this.pending.push(data);
+      this.onreceived?.(data.byteLength);
     });
     channel.onClose((info) => this.closed(info.error?.message ?? null));
   }
