@@ -115,21 +115,7 @@ test('graphics console: the VNC display shows the guest and follows typing', asy
   const box = page.getByTestId('graphics-console');
   await expect(box).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
   const canvas = page.getByTestId('graphics-screen').locator('canvas').first();
-  /** How many colours the framebuffer shows, and a hash of its pixels. */
-  const pixels = () =>
-    canvas.evaluate((element: HTMLCanvasElement) => {
-      const context = element.getContext('2d');
-      if (!context || element.width === 0 || element.height === 0) return { colours: 0, hash: 0 };
-      const data = context.getImageData(0, 0, element.width, element.height).data;
-      const colours = new Set<number>();
-      let hash = 2166136261;
-      for (let i = 0; i < data.length; i += 4) {
-        const rgb = ((data[i] ?? 0) << 16) | ((data[i + 1] ?? 0) << 8) | (data[i + 2] ?? 0);
-        if (colours.size < 64) colours.add(rgb);
-        hash = Math.imul(hash ^ rgb, 16777619) >>> 0;
-      }
-      return { colours: colours.size, hash };
-    });
+  const pixels = () => canvasPixels(canvas);
   // A key first: it wakes a blanked text console and gives the shell a fresh prompt.
   await canvas.click();
   await page.keyboard.press('Enter');
