@@ -637,20 +637,20 @@ class ConnectAttempt {
       verify(this.acceptedKey.equals(key));
       return;
     }
+    // The check may answer late (a prompt, a slow file): by then the attempt can be over (timeout,
+    // cancel, server gone) and fail() has destroyed the ssh2 client. Calling verify() on a destroyed
+    // client throws inside ssh2 and takes the whole process down, so only a live attempt calls back.
     this.checkHostKey(key, name).then(
       (trust) => {
-        if (this.settled) {
-          verify(false);
-          return;
-        }
+        if (this.settled) return;
         this.acceptedKey = Buffer.from(key);
         const type = keyTypeOfBlob(key) ?? 'unknown';
         this.hostKeyInfo = { type, fingerprint: sha256Fingerprint(key), trust };
         verify(true);
       },
       (err: unknown) => {
+        // fail() ends the attempt with the typed reason and destroys the client: no verify() after it.
         this.fail(this.toSshError(err));
-        verify(false);
       },
     );
   }

@@ -273,6 +273,30 @@ test('graphics console: a VNC password from the live XML is sent without asking'
   }
 });
 
+test('a dropped SSH connection shows the console disconnected, and it comes back with the host', async ({ page }) => {
+  await openApp(page);
+  await openVmPage(page, 'vd-vnc-2');
+  await openSerialTab(page);
+  const consoleBox = page.getByTestId('serial-console');
+  await expect(consoleBox).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+
+  // Cut VirtDeck's SSH connection on the host side: end the lab sshd's per-connection processes.
+  const sshdPid = readFileSync(join(labInfo().stateDir, 'run', 'sshd.pid'), 'utf8').trim();
+  execFileSync('pkill', ['-P', sshdPid]);
+  await expect(consoleBox).toHaveAttribute('data-state', 'disconnected', { timeout: 30_000 });
+  await expect(consoleBox).toContainText('Disconnected');
+
+  // The host reconnects with backoff; the console follows on its own and works again.
+  await expect(consoleBox).toHaveAttribute('data-state', 'connected', { timeout: 60_000 });
+  await page.getByTestId('serial-terminal').click();
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('echo $((9*9))');
+  await page.keyboard.press('Enter');
+  await expect
+    .poll(async () => (await terminalLines(page)).some((line) => line.trim() === '81'), { timeout: 15_000 })
+    .toBe(true);
+});
+
 test('remove the console tests host', async ({ page }) => {
   await openApp(page);
   await page.getByText('Hosts', { exact: true }).click();

@@ -29,6 +29,8 @@ type Pending = { prompt: HostPrompt; resolve(answer: HostPromptAnswer): void };
 export class HostPromptBroker {
   private readonly pending = new Map<string, Pending>();
   private readonly rememberedSecrets = new Map<string, string>();
+  /** Host keys the user trusted "this time": trusted again for the rest of the session, same key only. */
+  private readonly trustedOnce = new Set<string>();
 
   constructor(private readonly publish: (prompt: HostPrompt | { promptId: string; hostId: string; kind: 'closed' }) => void) {}
 
@@ -62,6 +64,7 @@ export class HostPromptBroker {
     }
     if (!keepSecrets) {
       for (const key of [...this.rememberedSecrets.keys()]) if (key.startsWith(`${hostId}\n`)) this.rememberedSecrets.delete(key);
+      for (const key of [...this.trustedOnce]) if (key.startsWith(`${hostId}\n`)) this.trustedOnce.delete(key);
     }
   }
 
@@ -82,8 +85,12 @@ export class HostPromptBroker {
       });
     return {
       confirmHostKey: async (question) => {
+        const key = `${hostId}\n${question.host}:${question.port}\n${question.fingerprint}`;
+        if (this.trustedOnce.has(key)) return 'accept-once';
         const answer = await ask({ kind: 'host-key', ...question });
-        return answer.kind === 'host-key' ? answer.decision : 'reject';
+        const decision = answer.kind === 'host-key' ? answer.decision : 'reject';
+        if (decision === 'accept-once') this.trustedOnce.add(key);
+        return decision;
       },
       askSecret: async (question) => {
         const key = `${hostId}\n${question.secret}\n${question.message}`;

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useReconnectWhenHostReturns } from './use-reconnect-when-host-returns';
 import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Stack, Text, Textarea } from '@mantine/core';
 import RFB from '@novnc/novnc';
 import { useTranslation } from 'react-i18next';
@@ -65,6 +66,7 @@ export function GraphicsConsole({
   const rfbRef = useRef<RFB | null>(null);
   const [state, setState] = useState<GraphicsState>({ kind: 'connecting' });
   const [attempt, setAttempt] = useState(0);
+  useReconnectWhenHostReturns(hostId, state.kind === 'disconnected', () => setAttempt((n) => n + 1));
   const [timings, setTimings] = useState<ConsoleTimings>(NO_TIMINGS);
   const [scaled, setScaled] = useState(true);
   const [typeOpen, setTypeOpen] = useState(false);

@@ -1,5 +1,6 @@
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'react';
+import { useReconnectWhenHostReturns } from './use-reconnect-when-host-returns';
 import { Alert, Badge, Button, Group, Stack } from '@mantine/core';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
@@ -104,6 +105,7 @@ export function SerialConsole({ hostId, domainUuid }: { hostId: string; domainUu
   }, [api, hostId, domainUuid, attempt]);
 
   const reconnect = (force: boolean) => setAttempt((previous) => ({ count: previous.count + 1, force }));
+  useReconnectWhenHostReturns(hostId, state.kind === 'disconnected', () => reconnect(false));
 
   return (
     <Stack gap="xs" data-testid="serial-console" data-state={state.kind}>

@@ -199,4 +199,29 @@ describe('HostConnections', () => {
     expect(link.closed).toBe(true);
     expect(t.connections.statuses()).toEqual([]);
   });
+
+  it('a host key trusted "this time" is trusted again for the session, but not a different key', async () => {
+    const decisions: string[] = [];
+    let fingerprint = 'SHA256:abc';
+    const step: Step = async (prompter) => {
+      decisions.push(await prompter.confirmHostKey({ host: 'kvm1.example', port: 22, keyType: 'ssh-ed25519', fingerprint }));
+      return new ScriptedLink();
+    };
+    const t = setup([step]);
+    t.connections.connect('h1');
+    await vi.advanceTimersByTimeAsync(0);
+    t.broker.answer({ promptId: t.broker.open()[0]?.promptId ?? '', kind: 'host-key', decision: 'accept-once' });
+    await vi.advanceTimersByTimeAsync(0);
+    await t.connections.disconnect('h1');
+    t.connections.connect('h1');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(decisions).toEqual(['accept-once', 'accept-once']);
+    expect(t.prompts.filter((p) => p.kind === 'host-key')).toHaveLength(1);
+    // Another key for the same host is a new question.
+    fingerprint = 'SHA256:other';
+    await t.connections.disconnect('h1');
+    t.connections.connect('h1');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.broker.open()).toHaveLength(1);
+  });
 });
