@@ -23,23 +23,12 @@ import { TimeSeriesChart, type TimeSeries } from '../charts/TimeSeriesChart';
 import { ConfirmActionDialog } from '../fleet/ConfirmActionDialog';
 import { DomainStateBadge } from '../fleet/DomainStateBadge';
 import { actionApplies } from '../fleet/domain-actions';
-import { formatMemory } from '../fleet/FleetTable';
+import { formatMemory, formatRate } from '../format';
 import { useDomainActions } from '../fleet/use-domain-actions';
 import { GraphicsConsole } from './GraphicsConsole';
 import { SerialConsole } from './SerialConsole';
 
 const HISTORY_POLL_MS = 2_000;
-
-function formatRate(bytesPerSecond: number): string {
-  const units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
-  let value = bytesPerSecond;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 /**
  * One guest: its state and quick actions, live charts and the devices from its domain XML. The page is
@@ -155,12 +144,8 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
       </Group>
       <ConfirmActionDialog
         pending={actions.confirming}
-        onCancel={() => actions.setConfirming(null)}
-        onConfirm={(paths) => {
-          const pending = actions.confirming;
-          actions.setConfirming(null);
-          if (pending) void actions.execute(pending.action, pending.domains, paths);
-        }}
+        onCancel={actions.cancel}
+        onConfirm={actions.confirm}
       />
       <Tabs defaultValue="overview" keepMounted={false}>
         <Tabs.List>

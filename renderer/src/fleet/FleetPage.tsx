@@ -148,12 +148,8 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
       </Menu>
       <ConfirmActionDialog
         pending={actions.confirming}
-        onCancel={() => actions.setConfirming(null)}
-        onConfirm={(removeStoragePaths) => {
-          const pending = actions.confirming;
-          actions.setConfirming(null);
-          if (pending) void actions.execute(pending.action, pending.domains, removeStoragePaths);
-        }}
+        onCancel={actions.cancel}
+        onConfirm={actions.confirm}
       />
       <div style={{ flex: 1, minHeight: 0 }}>
         <FleetTable

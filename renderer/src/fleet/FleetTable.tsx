@@ -6,15 +6,11 @@ import { useTranslation } from 'react-i18next';
 import type { FleetDomain } from '../../../preload/api-contract';
 import { DomainStateBadge } from './DomainStateBadge';
 import { domainKey, nextSelection, type FleetItem, type FleetSort, type FleetSortKey } from './fleet-query';
+import { formatMemory } from '../format';
 import { Sparkline } from './Sparkline';
 import classes from './FleetTable.module.css';
 
 const ROW_HEIGHT = 40;
-
-export function formatMemory(kib: number): string {
-  if (kib >= 1024 * 1024) return `${(kib / 1024 / 1024).toFixed(kib % (1024 * 1024) === 0 ? 0 : 1)} GiB`;
-  return `${Math.round(kib / 1024)} MiB`;
-}
 
 interface Column {
   key: FleetSortKey | 'addresses';

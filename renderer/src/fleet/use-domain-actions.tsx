@@ -96,7 +96,9 @@ export function useDomainActions() {
         autoClose: failed.length === 0 ? 4_000 : false,
         message: (
           <div data-testid="action-result">
-            <Text size="sm">{t('actions.result', { ok: results.length - failed.length, failed: failed.length })}</Text>
+            <Text size="sm">
+              {t('actions.result', { ok: results.length - failed.length, failed: failed.length })}
+            </Text>
             {failed.length > 0 && (
               <List size="xs" mt={4}>
                 {failed.map((item) => (
@@ -118,7 +120,10 @@ export function useDomainActions() {
     (action: DomainAction, selected: FleetDomain[]) => {
       const domains = selected.filter((domain) => actionApplies(action, domain));
       if (domains.length === 0) {
-        notifications.show({ color: 'gray', message: t('actions.nothingApplies', { action: t(`actions.names.${action}`) }) });
+        notifications.show({
+          color: 'gray',
+          message: t('actions.nothingApplies', { action: t(`actions.names.${action}`) }),
+        });
         return;
       }
       if (isDestructive(action)) setConfirming({ action, domains });
@@ -127,5 +132,16 @@ export function useDomainActions() {
     [execute, t],
   );
 
-  return { request, execute, confirming, setConfirming };
+  /** The confirmation dialog's answers: run the pending action (with the ticked volumes), or drop it. */
+  const confirm = useCallback(
+    (removeStoragePaths?: string[]) => {
+      const pending = confirming;
+      setConfirming(null);
+      if (pending) void execute(pending.action, pending.domains, removeStoragePaths);
+    },
+    [confirming, execute],
+  );
+  const cancel = useCallback(() => setConfirming(null), []);
+
+  return { request, confirming, confirm, cancel };
 }

@@ -23,23 +23,14 @@ import { useApi } from '../api/api-context';
 import { usePolled } from '../api/use-polled';
 import { TimeSeriesChart } from '../charts/TimeSeriesChart';
 import { EMPTY_FILTER, fleetItems, type FleetSort } from '../fleet/fleet-query';
-import { FleetTable, formatMemory } from '../fleet/FleetTable';
+import { FleetTable } from '../fleet/FleetTable';
+import { formatBytes, formatMemory } from '../format';
 import { useFleet } from '../fleet/use-fleet';
 import { HostStatusBadge } from '../hosts/HostStatusBadge';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
 const HISTORY_POLL_MS = 2_000;
 
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 function useHostData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; reload(): void } {
   const [data, setData] = useState<T | null>(null);
