@@ -1,4 +1,5 @@
 import type { ApiError, ApiErrorCode } from '../../preload/api-contract';
+import { LibvirtError } from '../libvirt/rpc/errors';
 
 /**
  * An error a handler throws on purpose: it crosses the contract as a typed {@link ApiError}.
@@ -28,6 +29,13 @@ export class ApiFailure extends Error {
 /** Converts anything thrown into the error that crosses the contract. */
 export function toApiError(thrown: unknown): ApiError {
   if (thrown instanceof ApiFailure) return thrown.toApiError();
+  if (thrown instanceof LibvirtError) {
+    return {
+      code: 'libvirt',
+      message: thrown.message,
+      libvirt: { code: thrown.code, domain: thrown.domain, message: thrown.remoteMessage ?? thrown.message },
+    };
+  }
   if (thrown instanceof Error) return { code: 'internal', message: thrown.message };
   return { code: 'internal', message: String(thrown) };
 }

@@ -5,7 +5,6 @@ import type { ApiError } from '../../../preload/api-contract';
 import { ApiFailure, toApiError } from '../../api/api-error';
 import type { StreamHandlers } from '../../api/api-router';
 import type { ByteStreamPeer } from '../../api/byte-stream';
-import { LibvirtError } from '../../libvirt/client';
 import type { LibvirtHostLink } from '../connections/libvirt-host-link';
 import { parseDomainDetails } from '../domains/domain-xml-parse';
 
@@ -30,13 +29,6 @@ export function isConsoleBusy(error: unknown): boolean {
 export function consoleError(error: unknown): ApiError {
   if (isConsoleBusy(error)) {
     return { code: 'conflict', message: 'Another session holds this console; take it over to use it here.' };
-  }
-  if (error instanceof LibvirtError) {
-    return {
-      code: 'libvirt',
-      message: error.message,
-      libvirt: { code: error.code, domain: error.domain, message: error.remoteMessage ?? error.message },
-    };
   }
   return toApiError(error);
 }
