@@ -17,7 +17,7 @@ KTREE="$GUEST_DIR/kernel-tree"
 ROOTFS_SRC="$LAB_SRC/guest/rootfs"
 BUSYBOX="${VIRTDECK_LAB_BUSYBOX:-/bin/busybox}"
 # Modules the guest needs (plus whatever modules.dep says they depend on).
-WANTED_MODULES=(button evdev)
+WANTED_MODULES=(button evdev virtio_pci virtio_console)
 
 force=0
 BUILD_ROOT=
