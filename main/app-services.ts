@@ -11,7 +11,9 @@ import {
   type SshLibvirtConnectorOptions,
 } from './services/connections/ssh-libvirt-connector';
 import { createConsoleStreams } from './services/consoles/console-streams';
+import { RemoteViewerSessions } from './services/consoles/spice-remote-viewer';
 import { DomainActions } from './services/domains/domain-actions';
+import { createHostConfigService } from './services/host-config/host-config-wiring';
 import { FleetService } from './services/fleet/fleet-service';
 import { SettingsStore } from './services/settings/settings-store';
 import { userConfigDir } from './platform/user-dirs';
@@ -61,11 +63,16 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
     (update) => events.publish('fleet.host', update),
     (hostId, error) => console.warn(`[fleet] sampling ${hostId} failed: ${error instanceof Error ? error.message : String(error)}`),
   );
+  const remoteViewers = new RemoteViewerSessions({ log: (line) => console.info(line) });
   const connections = new HostConnections<LibvirtHostLink>(options.connector ?? createSshLibvirtConnector(sshOptionsFromEnv()), prompts, {
     status: (status) => events.publish('hosts.status', status),
     linkUp: (hostId, link) => fleet.attach(hostId, link.fleet),
-    linkDown: (hostId) => fleet.detach(hostId),
+    linkDown: (hostId) => {
+      fleet.detach(hostId);
+      void remoteViewers.closeHost(hostId);
+    },
   });
+  const hostConfig = createHostConfigService({ hosts, prompts, sshOptions: sshOptionsFromEnv() });
   const actions = new DomainActions(
     (hostId) => connections.link(hostId)?.lifecycle ?? null,
     (progress) => events.publish('domains.actionProgress', progress),
@@ -84,6 +91,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
       if (!list.some((host) => host.id === id)) {
         known.delete(id);
         fleet.remove(id);
+        hostConfig.forget(id);
       }
     }
   };
@@ -93,7 +101,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   const settings = new SettingsStore(configDir);
   settings.get().then((value) => fleet.setTickMs(value.statsIntervalMs), () => undefined);
   const sshConfigFile = sshOptionsFromEnv().sshConfigFile;
-  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile };
+  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig };
 }
 
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
@@ -106,6 +114,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     deps,
     dispose: async () => {
       deps.fleet.dispose();
+      await deps.remoteViewers.dispose();
+      await deps.hostConfig.dispose();
       await deps.connections.dispose();
     },
   };

@@ -160,6 +160,22 @@ export interface DomainScreenshot {
   dataBase64: string;
 }
 
+/** A remote-viewer session: is the viewer running, which SPICE channels its tunnels carried. */
+export interface RemoteViewerStatus {
+  running: boolean;
+  channels: Array<{ channel: string | null; state: 'linking' | 'ready' | 'refused' | 'not-spice' }>;
+}
+
+/** Switching a guest's graphics from SPICE to VNC: the proposed change of its persistent definition. */
+export interface SpiceToVncPlan {
+  /** Identifies the definition the plan was made from (a hash; the XML itself may hold passwords). */
+  version: string;
+  /** Unified diff, current definition → proposed one, passwords masked. */
+  diff: string;
+  changes: string[];
+  warnings: string[];
+}
+
 /** A guest, identified across hosts. */
 export interface DomainRef {
   hostId: string;
@@ -320,6 +336,302 @@ export interface DomainHistory {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Domain tuning (forms that each transform the domain XML) and the sizing advisor
+
+export type CpuMode = 'host-passthrough' | 'host-model' | 'custom';
+export type BalloonModel = 'virtio' | 'virtio-transitional' | 'virtio-non-transitional' | 'none';
+export type NumaMode = 'strict' | 'preferred' | 'interleave' | 'restrictive';
+export type DiskBus = 'virtio' | 'scsi' | 'sata' | 'ide' | 'usb';
+export type DiskCache = 'none' | 'writethrough' | 'writeback' | 'directsync' | 'unsafe';
+export type DiskIo = 'native' | 'threads' | 'io_uring';
+export type BootDevice = 'hd' | 'cdrom' | 'network' | 'fd';
+
+/** One change a tuning form makes; the persistent definition always gets it, running guests may too. */
+export type TuningChange =
+  | {
+      form: 'cpu';
+      vcpus: number;
+      maxVcpus: number;
+      mode: CpuMode;
+      /** CPU model name, only for mode custom. */
+      model: string | null;
+      topology: { sockets: number; cores: number; threads: number } | null;
+    }
+  | {
+      form: 'pinning';
+      /** cpuset per vCPU (libvirt syntax "0-3,^2"); null = not pinned. */
+      vcpus: Array<{ vcpu: number; cpuset: string | null }>;
+      emulator: string | null;
+      iothreads: Array<{ iothread: number; cpuset: string | null }>;
+    }
+  | {
+      form: 'memory';
+      currentKiB: number;
+      maxKiB: number;
+      balloonModel: BalloonModel;
+      /** Balloon statistics period in seconds; null = none. */
+      statsPeriod: number | null;
+      /** Hugepages backing; sizeKiB null = the host's default hugepage size. */
+      hugepages: { sizeKiB: number | null } | null;
+      locked: boolean;
+      nosharepages: boolean;
+      source: 'anonymous' | 'file' | 'memfd' | null;
+      access: 'shared' | 'private' | null;
+    }
+  | {
+      form: 'numa';
+      numatune: { mode: NumaMode; nodeset: string } | null;
+      /** Guest NUMA cells. */
+      cells: Array<{ id: number; cpus: string; memoryKiB: number }>;
+    }
+  | {
+      form: 'disk';
+      /** Target dev of the disk to change (vda, sda…). */
+      target: string;
+      bus: DiskBus;
+      cache: DiskCache | null;
+      io: DiskIo | null;
+      discard: 'unmap' | 'ignore' | null;
+      detectZeroes: 'off' | 'on' | 'unmap' | null;
+      iothread: number | null;
+    }
+  | { form: 'nic'; mac: string; model: string; queues: number | null }
+  | { form: 'boot'; order: BootDevice[] }
+  | {
+      form: 'graphics';
+      index: number;
+      type: 'vnc' | 'spice';
+      listen: { type: 'address'; address: string } | { type: 'none' } | { type: 'socket' };
+    }
+  | { form: 'tpm'; tpm: { model: 'tpm-tis' | 'tpm-crb'; version: '1.2' | '2.0' } | null };
+
+export type TuningForm = TuningChange['form'];
+
+/** What the forms start from: every form's values read from the persistent definition. */
+export interface TuningState {
+  cpu: Extract<TuningChange, { form: 'cpu' }>;
+  pinning: Extract<TuningChange, { form: 'pinning' }>;
+  memory: Extract<TuningChange, { form: 'memory' }>;
+  numa: Extract<TuningChange, { form: 'numa' }>;
+  disks: Array<Extract<TuningChange, { form: 'disk' }> & { device: string; source: string | null; sourceType: string; format: string | null }>;
+  nics: Array<Extract<TuningChange, { form: 'nic' }> & { source: string | null }>;
+  boot: Extract<TuningChange, { form: 'boot' }> & { perDevice: boolean };
+  graphics: Array<Extract<TuningChange, { form: 'graphics' }>>;
+  tpm: Extract<TuningChange, { form: 'tpm' }>;
+  iothreads: number;
+}
+
+/** The host's CPUs and memory, from its capabilities. */
+export interface HostTopology {
+  cells: Array<{
+    id: number;
+    memoryKiB: number;
+    cpus: Array<{ id: number; socket: number; die: number; core: number; siblings: string }>;
+    /** Pages by size: total from capabilities; free from the host (NODE_GET_FREE_PAGES) when it answered. */
+    pages: Array<{ sizeKiB: number; total: number; free: number | null }>;
+  }>;
+  /** Logical CPUs (threads) of the host. */
+  threads: number;
+  memoryKiB: number;
+  /** Supported page sizes (KiB); the smallest one is the normal page. */
+  pageSizesKiB: number[];
+}
+
+export interface TuningContext {
+  uuid: string;
+  name: string;
+  running: boolean;
+  /** The persistent definition the forms edit (send it back as basedOn). */
+  inactiveXml: string;
+  state: TuningState;
+  /** What the running guest uses now; null when it is off. */
+  live: { vcpus: number; maxVcpus: number; memoryKiB: number; balloonModel: BalloonModel | null; vcpuPins: string[] } | null;
+  host: HostTopology;
+}
+
+/** A libvirt call that makes (part of) a change on the running guest. */
+export type TuningLiveCall =
+  | { call: 'setVcpus'; count: number }
+  | { call: 'setMemory'; kib: number }
+  | { call: 'pinVcpu'; vcpu: number; cpus: number[] }
+  | { call: 'pinEmulator'; cpus: number[] }
+  | { call: 'pinIothread'; iothread: number; cpus: number[] };
+
+export interface TuningPlan {
+  /** both = takes effect now and persists; next-boot = persisted, used from the next boot; mixed = some of each. */
+  applies: 'both' | 'next-boot' | 'mixed' | 'nothing';
+  /** Changed settings (keys of domainTuning.fields) and when each takes effect. */
+  fields: Array<{ field: string; when: 'both' | 'next-boot'; reason: string | null }>;
+  liveCalls: TuningLiveCall[];
+}
+
+/** A message for the user: key under domainTuning.messages and its values. */
+export interface TuningMessage {
+  key: string;
+  values: Record<string, string | number>;
+}
+
+export interface TuningPreview {
+  basedOn: string;
+  xml: string;
+  /** Unified diff of the persistent definition. */
+  diff: string;
+  plan: TuningPlan;
+  warnings: TuningMessage[];
+}
+
+export interface TuningApplyResult {
+  /** The definition as libvirt stored it. */
+  xml: string;
+  live: Array<{ call: TuningLiveCall; ok: boolean; error?: string }>;
+}
+
+export interface AdvisorFinding {
+  rule:
+    | 'vcpu-overcommit'
+    | 'memory-overcommit'
+    | 'pinning-across-numa'
+    | 'hugepages-no-pool'
+    | 'disk-cache'
+    | 'disk-format'
+    | 'no-virtio-disk'
+    | 'no-virtio-nic'
+    | 'no-balloon'
+    | 'emulated-nic';
+  severity: 'warning' | 'info';
+  /** Values for the translated reason (domainTuning.advisor.<rule>.reason). */
+  values: Record<string, string | number>;
+  /** The change that fixes it, opened in its form; null when there is nothing to apply. */
+  fix: TuningChange | null;
+}
+
+/** A problem in a domain XML document, at 1-based lines and columns (UTF-16, as editors count). */
+export interface DomainXmlProblem {
+  kind: 'well-formedness' | 'schema' | 'libvirt';
+  message: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  /** false when the position could not be determined: the UI shows it at the top of the document. */
+  located: boolean;
+}
+
+/** Where the schema behind completion and validation came from. */
+export interface DomainXmlSchemaInfo {
+  libvirtVersion: string;
+  /** `host`: just read from the host over SFTP (or this computer's disk); `cache`: the per-version cache. */
+  source: 'host' | 'cache';
+  files: number;
+  loadMs: number;
+}
+
+/** A completion at an offset of a domain XML document; [from, to) is the text it replaces. */
+export interface DomainXmlCompletion {
+  label: string;
+  kind: 'element' | 'attribute' | 'value' | 'closing-tag';
+  insertText: string;
+  /** insertText is a snippet ($1 = cursor). */
+  snippet: boolean;
+  detail: string;
+  from: number;
+  to: number;
+}
+
+export interface DomainXmlHover {
+  markdown: string;
+  from: number;
+  to: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Host configuration editor (qemu.conf, libvirtd.conf / virtqemud.conf)
+
+export type HostConfigKeyType = 'string' | 'bool' | 'int' | 'string-list' | 'limit';
+/** A value as a form edits it: bool for 0/1, number for integers, string[] for lists. */
+export type HostConfigValue = string | number | boolean | string[];
+
+export interface HostConfigKey {
+  key: string;
+  type: HostConfigKeyType;
+  /** The comment block above the key's commented-out example in the file, when it has one. */
+  doc: string | null;
+  /** The commented-out example as the shipped file writes it (often the default), e.g. `"0.0.0.0"`. */
+  example: string | null;
+  exampleValue: HostConfigValue | null;
+}
+
+export interface HostConfigFile {
+  path: string;
+  /** qemu.conf, or the daemon's own file (libvirtd.conf / virtqemud.conf). */
+  role: 'qemu' | 'daemon';
+  text: string;
+  /** SHA-256 of the bytes read: saving requires the host's file to still have it. */
+  sha256: string;
+  owner: string;
+  mode: string;
+  /** Where the keys and types come from: the host's augeas lens, or VirtDeck's built-in copy (libvirt 9.0). */
+  schemaSource: 'host-lens' | 'built-in';
+  lensPath: string | null;
+  /** Groups and keys in the lens's order (the order of the shipped file). */
+  groups: Array<{ name: string; keys: HostConfigKey[] }>;
+}
+
+export interface HostConfigDaemon {
+  name: 'libvirtd' | 'virtqemud';
+  pid: number | null;
+  /** How it is restarted: systemctl, OpenRC, `service`, or its own command line again (no init system). */
+  manager: 'systemd' | 'openrc' | 'service' | 'direct';
+  commandLine: string | null;
+}
+
+export interface HostConfigSnapshot {
+  hostId: string;
+  /** How VirtDeck becomes root: the account is root, or sudo (with or without a password). */
+  access: 'root' | 'sudo' | 'sudo-password';
+  daemon: HostConfigDaemon;
+  files: HostConfigFile[];
+}
+
+export interface HostConfigDiagnostic {
+  line: number;
+  severity: 'error' | 'warning';
+  key: string | null;
+  message: string;
+  suggestion?: string;
+}
+
+export interface HostConfigAnalysis {
+  /** The effective value of every set key (the first occurrence), null when it cannot be read as its type. */
+  values: Record<string, { value: HostConfigValue | null; line: number }>;
+  diagnostics: HostConfigDiagnostic[];
+}
+
+export interface HostConfigBackup {
+  path: string;
+  /** The file it is a copy of. */
+  target: string;
+  /** When it was taken (ISO 8601). */
+  takenAt: string;
+  size: number;
+  /** A copy of a file that made the daemon fail, kept by an automatic rollback. */
+  failed: boolean;
+}
+
+export interface HostConfigRestartReport {
+  daemon: string;
+  manager: HostConfigDaemon['manager'];
+  outcome: 'ok' | 'rolled-back' | 'failed';
+  /** What happened on the host, in order. */
+  steps: string[];
+  /** Files put back from their backups by the rollback. */
+  restored: string[];
+  /** libvirt's version as a fresh connection over SSH reported it afterwards (null: it did not answer). */
+  libvirtVersion: string | null;
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Errors
 
 export type ApiErrorCode =
@@ -378,8 +690,59 @@ export interface ApiCalls {
    * when the user opens that console; never logged, never in events.
    */
   'domain.graphicsPassword': { request: DomainRef & { channel: number }; response: { password: string | null } };
+  /** Whether remote-viewer (virt-viewer) is installed on the computer running VirtDeck's services. */
+  'spice.remoteViewerAvailable': { request: null; response: { available: boolean } };
+  /**
+   * Starts remote-viewer for SPICE graphics device #channel, tunnelled through the host's SSH connection
+   * (loopback listener, one tunnel per SPICE channel, connection file on stdin).
+   */
+  'spice.remoteViewerOpen': { request: DomainRef & { channel: number }; response: { sessionId: string } };
+  /** Whether the viewer still runs, and the SPICE channels its tunnels carried. */
+  'spice.remoteViewerStatus': { request: { sessionId: string }; response: RemoteViewerStatus };
+  /** Ends the viewer and its tunnels. */
+  'spice.remoteViewerClose': { request: { sessionId: string }; response: null };
+  /** The persistent definition with SPICE graphics replaced by VNC, as a diff; changes nothing. */
+  'spice.switchToVncPlan': { request: DomainRef; response: SpiceToVncPlan };
+  /** Defines the switch planned from definition `version` (fails with conflict if it changed since). */
+  'spice.switchToVncApply': { request: DomainRef & { version: string }; response: null };
+  /** The persistent definition and, when running, the live XML (both with secrets when readable). */
+  'domainXml.get': { request: DomainRef; response: { inactive: string; live: string | null } };
+  /** Defines `xml` (VALIDATE) if the host's definition still equals `basedOn`; returns what libvirt stored. */
+  'domainXml.define': { request: DomainRef & { xml: string; basedOn: string }; response: { inactive: string } };
+  /** Loads (once per libvirt version) the host's domain schema. */
+  'domainXml.schema': { request: { hostId: string }; response: DomainXmlSchemaInfo };
+  /** Well-formedness and schema problems of a document against the host's schema. Touches nothing. */
+  'domainXml.validate': { request: { hostId: string; xml: string }; response: { problems: DomainXmlProblem[] } };
+  'domainXml.complete': { request: { hostId: string; xml: string; offset: number }; response: DomainXmlCompletion[] };
+  'domainXml.hover': { request: { hostId: string; xml: string; offset: number }; response: DomainXmlHover | null };
   'fleet.snapshot': { request: null; response: FleetHostDomains[] };
   'fleet.history': { request: { hostId: string; uuid: string }; response: DomainHistory | null };
+  /** The persistent definition, every tuning form's values, the live values and the host topology. */
+  'domainTuning.context': { request: DomainRef; response: TuningContext };
+  /** What a change would do: the diff of the persistent definition and when it takes effect. */
+  'domainTuning.preview': { request: DomainRef & { change: TuningChange; basedOn: string }; response: TuningPreview };
+  /** Defines the changed definition (conflict-checked, VALIDATE) and makes the live calls on a running guest. */
+  'domainTuning.apply': { request: DomainRef & { change: TuningChange; basedOn: string }; response: TuningApplyResult };
+  'domainTuning.advice': { request: DomainRef; response: AdvisorFinding[] };
+  /** Reads qemu.conf and the daemon's .conf as root (sudo asks for its password through hosts.prompt). */
+  'hostConfig.read': { request: { hostId: string }; response: HostConfigSnapshot };
+  /** Values and problems of an edited text (unknown keys warn, wrong types are errors). Touches nothing. */
+  'hostConfig.analyze': { request: { hostId: string; path: string; text: string }; response: HostConfigAnalysis };
+  /** Applies form edits to the text (value null = remove the key); new keys go below their documentation. */
+  'hostConfig.edit': {
+    request: { hostId: string; path: string; text: string; edits: Array<{ key: string; value: HostConfigValue | null }> };
+    response: { text: string; analysis: HostConfigAnalysis };
+  };
+  /** Writes `text` atomically with a backup if the host's file still has `basedOn` (SHA-256); errors block it. */
+  'hostConfig.save': {
+    request: { hostId: string; path: string; text: string; basedOn: string };
+    response: { sha256: string; backup: HostConfigBackup };
+  };
+  /** Restarts the daemon, checks it answers, and rolls back the files saved since the last good restart if not. */
+  'hostConfig.restart': { request: { hostId: string; timeoutSeconds?: number }; response: HostConfigRestartReport };
+  'hostConfig.backups': { request: { hostId: string }; response: HostConfigBackup[] };
+  /** The content of one backup (to preview a restore: restoring is saving it). */
+  'hostConfig.readBackup': { request: { hostId: string; path: string }; response: { text: string; target: string } };
 }
 
 export type ApiCallName = keyof ApiCalls;
@@ -405,8 +768,11 @@ export type ApiEventName = keyof ApiEvents;
 // Streams: kind → open parameters. Bytes flow both ways once open.
 
 export interface ApiStreams {
-  /** Serial/text console of a guest (libvirt console stream). */
-  'console.serial': { params: { hostId: string; domainUuid: string; force: boolean } };
+  /**
+   * Serial/text console of a guest (libvirt console stream). `device`: the alias of the <serial> or
+   * <console> device (e.g. "serial0", "console1"); null = the guest's first console.
+   */
+  'console.serial': { params: { hostId: string; domainUuid: string; force: boolean; device?: string | null } };
   /** Graphics console bytes (RFB or SPICE) tunnelled from the host's graphics listener. */
   'console.graphics': { params: { hostId: string; domainUuid: string; channel: number } };
 }
@@ -446,8 +812,31 @@ export const API_CALL_NAMES = [
   'domain.details',
   'domain.screenshot',
   'domain.graphicsPassword',
+  'spice.remoteViewerAvailable',
+  'spice.remoteViewerOpen',
+  'spice.remoteViewerStatus',
+  'spice.remoteViewerClose',
+  'spice.switchToVncPlan',
+  'spice.switchToVncApply',
+  'domainXml.get',
+  'domainXml.define',
+  'domainXml.schema',
+  'domainXml.validate',
+  'domainXml.complete',
+  'domainXml.hover',
   'fleet.snapshot',
   'fleet.history',
+  'domainTuning.context',
+  'domainTuning.preview',
+  'domainTuning.apply',
+  'domainTuning.advice',
+  'hostConfig.read',
+  'hostConfig.analyze',
+  'hostConfig.edit',
+  'hostConfig.save',
+  'hostConfig.restart',
+  'hostConfig.backups',
+  'hostConfig.readBackup',
 ] as const satisfies readonly ApiCallName[];
 
 export const API_EVENT_NAMES = [

@@ -12,6 +12,13 @@ import { virDomainXMLFlags } from '../libvirt/protocol';
 import type { HostPromptBroker } from '../services/connections/host-prompts';
 import type { FleetService } from '../services/fleet/fleet-service';
 import { hostDraftSchema, hostEntrySchema } from '../services/hosts/host-schema';
+import { createDomainXmlHandlers } from '../services/domain-xml/domain-xml-calls';
+import { tuningChangeSchema } from '../services/domain-tuning/change-schema';
+import { tuningAdvice, tuningApply, tuningContext, tuningPreview } from '../services/domain-tuning/tuning-service';
+import { createSpiceCallHandlers } from '../services/consoles/spice-calls';
+import type { RemoteViewerSessions } from '../services/consoles/spice-remote-viewer';
+import { createHostConfigHandlers } from '../services/host-config/host-config-calls';
+import type { HostConfigService } from '../services/host-config/host-config-service';
 import { ApiFailure } from './api-error';
 import type { ApiEventBus } from './event-bus';
 import type { CallHandlers } from './api-router';
@@ -29,6 +36,10 @@ export interface CallHandlerDeps {
   settings: SettingsStore;
   /** ssh_config used for imports (VIRTDECK_SSH_CONFIG), undefined = OpenSSH's defaults. */
   sshConfigFile: string | null | undefined;
+  /** remote-viewer sessions (SPICE), ended with the services. */
+  remoteViewers: RemoteViewerSessions;
+  /** The host configuration editor (qemu.conf, libvirtd.conf). */
+  hostConfig: HostConfigService;
 }
 
 const domainRef = z.object({ hostId: z.string().min(1), uuid: z.string().regex(/^[0-9a-f-]{36}$/i, 'is not a UUID') });
@@ -138,8 +149,12 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     'domain.details': {
       request: z.object({ hostId: z.string().min(1), uuid: domainRef.shape.uuid, inactive: z.boolean() }),
       handle: async ({ hostId, uuid, inactive }) => {
-        const xml = await link(hostId).libvirt.domainGetXml({ uuid }, inactive ? virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE : 0);
-        return parseDomainDetails(hostId, xml);
+        const hostLink = link(hostId);
+        const xml = await hostLink.libvirt.domainGetXml({ uuid }, inactive ? virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE : 0);
+        const details = parseDomainDetails(hostId, xml);
+        // A running guest's listeners: its console then opens in one round trip (see openGraphics).
+        if (!inactive) hostLink.graphicsListeners.remember(uuid, details.graphics.map((graphics) => graphics.listen));
+        return details;
       },
     },
     'domain.screenshot': {
@@ -153,10 +168,23 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
         return { password: graphicsPassword(xml, channel) };
       },
     },
+    ...createDomainXmlHandlers(link, appInfo.configDir),
+    ...createSpiceCallHandlers(link, () => deps.remoteViewers),
+    ...createHostConfigHandlers(() => deps.hostConfig),
     'fleet.snapshot': { request: noRequest, handle: async () => fleet.snapshot() },
     'fleet.history': {
       request: z.object({ hostId: z.string().min(1), uuid: z.string().min(1) }),
       handle: async ({ hostId, uuid }) => fleet.history(hostId, uuid),
     },
+    'domainTuning.context': { request: domainRef, handle: ({ hostId, uuid }) => tuningContext(link(hostId).libvirt, uuid) },
+    'domainTuning.preview': {
+      request: domainRef.extend({ change: tuningChangeSchema, basedOn: z.string().min(1).max(4_000_000) }),
+      handle: ({ hostId, uuid, change, basedOn }) => tuningPreview(link(hostId).libvirt, uuid, change, basedOn),
+    },
+    'domainTuning.apply': {
+      request: domainRef.extend({ change: tuningChangeSchema, basedOn: z.string().min(1).max(4_000_000) }),
+      handle: ({ hostId, uuid, change, basedOn }) => tuningApply(link(hostId).libvirt, uuid, change, basedOn),
+    },
+    'domainTuning.advice': { request: domainRef, handle: ({ hostId, uuid }) => tuningAdvice(link(hostId).libvirt, uuid) },
   };
 }

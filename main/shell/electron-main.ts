@@ -5,6 +5,7 @@ import { installAppMenu } from './app-menu';
 import { APP_ORIGIN, registerAppScheme, serveRendererFiles } from './app-protocol';
 import { installIpcBridge } from './ipc-bridge';
 import { TrustedSenders, originOf } from './trusted-sender';
+import { decideWindowOpen } from './window-policy';
 
 /**
  * The Electron shell: window, menu and IPC wiring around the same services serve mode uses.
@@ -18,6 +19,40 @@ let services: AppServices | null = null;
 
 registerAppScheme();
 
+/** Every VirtDeck window runs sandboxed, isolated, with the bundled preload only. */
+const WEB_PREFERENCES = {
+  preload: join(import.meta.dirname, '../preload/preload.cjs'),
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  webSecurity: true,
+  spellcheck: false,
+} as const;
+
+/**
+ * Trusts a VirtDeck window's IPC and keeps it on the app: no navigation away, no new windows except
+ * VirtDeck's own console windows; http(s) links open in the user's browser.
+ */
+function guardWindow(window: BrowserWindow): void {
+  senders.add(window.webContents);
+  window.webContents.on('will-navigate', (event, url) => {
+    if (originOf(url) !== rendererOrigin) event.preventDefault();
+  });
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    const decision = decideWindowOpen(url, rendererOrigin);
+    if (decision === 'console-window') {
+      return {
+        action: 'allow',
+        overrideBrowserWindowOptions: { width: 1100, height: 820, minWidth: 480, minHeight: 320, webPreferences: WEB_PREFERENCES },
+      };
+    }
+    if (decision === 'external') void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  // A console window is guarded like the main one (it is created by the 'allow' above).
+  window.webContents.on('did-create-window', (child) => guardWindow(child));
+}
+
 function createMainWindow(): BrowserWindow {
   const window = new BrowserWindow({
     width: 1400,
@@ -26,25 +61,10 @@ function createMainWindow(): BrowserWindow {
     minHeight: 600,
     show: false,
     title: 'VirtDeck',
-    webPreferences: {
-      preload: join(import.meta.dirname, '../preload/preload.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      spellcheck: false,
-    },
+    webPreferences: WEB_PREFERENCES,
   });
-  senders.add(window.webContents);
+  guardWindow(window);
   window.once('ready-to-show', () => window.show());
-  // No navigation away from the app, no new windows; http(s) links open in the user's browser.
-  window.webContents.on('will-navigate', (event, url) => {
-    if (originOf(url) !== rendererOrigin) event.preventDefault();
-  });
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
   void window.loadURL(rendererUrl);
   return window;
 }

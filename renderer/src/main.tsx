@@ -7,6 +7,8 @@ import { Notifications } from '@mantine/notifications';
 import { ApiProvider } from './api/api-context';
 import { createApiClient } from './api';
 import { App } from './app/App';
+import { ConsoleWindow } from './domain/ConsoleWindow';
+import { parseConsoleWindowHash } from './domain/console-window-route';
 import { theme } from './app/theme';
 import { initI18n } from './i18n';
 
@@ -14,12 +16,14 @@ async function boot(): Promise<void> {
   await initI18n();
   const root = document.getElementById('root');
   if (!root) throw new Error('index.html has no #root');
+  // A console opened in a window of its own shows just that console.
+  const consoleRoute = parseConsoleWindowHash(location.hash);
   createRoot(root).render(
     <StrictMode>
       <MantineProvider theme={theme} defaultColorScheme="auto">
         <Notifications position="bottom-right" />
         <ApiProvider client={createApiClient()}>
-          <App />
+          {consoleRoute ? <ConsoleWindow route={consoleRoute} /> : <App />}
         </ApiProvider>
       </MantineProvider>
     </StrictMode>,

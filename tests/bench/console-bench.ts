@@ -27,7 +27,7 @@ import { readLabInfo } from '../support/lab';
 import { startDelayProxy, type DelayProxy } from './delay-proxy';
 
 /** A ByteStreamPeer the bench reads from like a socket: `read(n)` resolves with exactly n bytes. */
-class BenchPeer implements ByteStreamPeer {
+export class BenchPeer implements ByteStreamPeer {
   private buffer = Buffer.alloc(0);
   private waiting: { n: number; resolve: (data: Buffer) => void; reject: (e: Error) => void } | null = null;
   private dataListener: ((data: Uint8Array) => void) | null = null;

@@ -9,18 +9,22 @@
  *                 are connected and inventoried, and memory (fleet-bench.ts)
  *   console       a lab guest's VNC console opened N times through the main services: channel,
  *                 RFB handshake and first frame times (console-bench.ts)
+ *   spice         the lab's SPICE guest opened N times the same way: main channel open, SPICE link
+ *                 handshake, display channel linked, first drawing (spice-bench.ts)
  */
 import { consoleBenchMain } from './console-bench';
 import { delayProxyMain } from './delay-proxy';
 import { runFleetBench } from './fleet-bench';
 import { inventoryMain } from './inventory-bench';
 import { labCompareMain } from './lab-compare';
+import { spiceBenchMain } from './spice-bench';
 
 const benches: Record<string, (argv: readonly string[]) => Promise<number>> = {
   inventory: inventoryMain,
   'delay-proxy': delayProxyMain,
   'lab-compare': labCompareMain,
   console: consoleBenchMain,
+  spice: spiceBenchMain,
   fleet: async (argv) => {
     await runFleetBench([...argv]);
     return 0;

@@ -108,6 +108,110 @@ test('serial console: a command runs in the guest; a second window may take the 
   expect(errors).toEqual([]);
 });
 
+test('serial console: the virtio console is a second device to choose; search finds output', async ({ page }) => {
+  const errors = await openApp(page);
+  await openVmPage(page, 'vd-vnc-2');
+  await openSerialTab(page);
+  const consoleBox = page.getByTestId('serial-console');
+  await expect(consoleBox).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+
+  // The lab guests have a shell on ttyS0 (serial0) and on hvc0 (a virtio console, console1).
+  const device = consoleBox.getByRole('combobox', { name: 'Console device' });
+  await expect(device).toHaveValue(/^serial0/);
+  await device.click();
+  await page.getByRole('option', { name: /^console1 · virtio console 1/ }).click();
+  await expect(device).toHaveValue(/^console1/);
+  await expect(consoleBox).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+
+  await page.getByTestId('serial-terminal').click();
+  await page.keyboard.press('Enter');
+  await expect
+    .poll(async () => (await terminalLines(page)).some((line) => line.startsWith('vd#')), { timeout: 15_000 })
+    .toBe(true);
+  // The tty the shell runs on proves which device this is.
+  await page.keyboard.type('tty; echo marker-$((3*5))');
+  await page.keyboard.press('Enter');
+  await expect
+    .poll(async () => (await terminalLines(page)).some((line) => line.trim() === '/dev/hvc0'), { timeout: 15_000 })
+    .toBe(true);
+
+  const searchBox = consoleBox.getByRole('textbox', { name: 'Search output' });
+  await searchBox.fill('marker-15');
+  await searchBox.press('Enter');
+  await expect(consoleBox.getByTestId('serial-search-count')).toHaveText(/^1 of [1-9]/);
+  await searchBox.fill('no-such-text-anywhere');
+  await searchBox.press('Enter');
+  await expect(consoleBox.getByTestId('serial-search-count')).toHaveText(/^(0 of 0)?$/);
+
+  // Back to the serial port: a new session there.
+  await device.click();
+  await page.getByRole('option', { name: /^serial0/ }).click();
+  await expect(consoleBox).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  await page.getByTestId('serial-terminal').click();
+  await page.keyboard.type('tty');
+  await page.keyboard.press('Enter');
+  await expect
+    .poll(async () => (await terminalLines(page)).some((line) => line.trim() === '/dev/ttyS0'), { timeout: 15_000 })
+    .toBe(true);
+  expect(errors).toEqual([]);
+});
+
+test('consoles open in windows of their own; closing one closes only its session', async ({ page }) => {
+  const errors = await openApp(page);
+  const popupErrors: string[] = [];
+  const watch = (popup: Page) => {
+    popup.on('pageerror', (error) => popupErrors.push(error.message));
+    popup.on('console', (message) => message.type() === 'error' && popupErrors.push(message.text()));
+  };
+
+  // Graphics: the window shows the guest's screen, the panel keeps its own session.
+  await openVmPage(page, 'vd-vnc-1');
+  await page.getByRole('tab', { name: 'Graphics console' }).click();
+  const box = page.getByTestId('graphics-console');
+  await expect(box).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  const [graphicsWindow] = await Promise.all([
+    page.waitForEvent('popup'),
+    box.getByRole('button', { name: 'Open in new window' }).click(),
+  ]);
+  watch(graphicsWindow);
+  await expect(graphicsWindow).toHaveTitle(/^vd-vnc-1 on lab-consoles/, { timeout: 30_000 });
+  const popupBox = graphicsWindow.getByTestId('graphics-console');
+  await expect(popupBox).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  const popupCanvas = graphicsWindow.getByTestId('graphics-screen').locator('canvas').first();
+  await expect.poll(async () => (await canvasPixels(popupCanvas)).colours, { timeout: 20_000 }).toBeGreaterThan(1);
+  await expect(popupBox.getByRole('button', { name: 'Open in new window' })).toHaveCount(0);
+  await graphicsWindow.close();
+  await page.waitForTimeout(1_000);
+  await expect(box).toHaveAttribute('data-state', 'connected');
+
+  // Serial: one session per console, so the panel hands it over to the window.
+  await openVmPage(page, 'vd-vnc-2');
+  await openSerialTab(page);
+  const consoleBox = page.getByTestId('serial-console');
+  await expect(consoleBox).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  const [serialWindow] = await Promise.all([
+    page.waitForEvent('popup'),
+    consoleBox.getByRole('button', { name: 'Open in new window' }).click(),
+  ]);
+  watch(serialWindow);
+  await expect(consoleBox).toContainText('open in a separate window');
+  const popupConsole = serialWindow.getByTestId('serial-console');
+  await expect(popupConsole).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  await serialWindow.getByTestId('serial-terminal').click();
+  await serialWindow.keyboard.type('echo $((2*21))');
+  await serialWindow.keyboard.press('Enter');
+  await expect
+    .poll(async () => (await terminalLines(serialWindow)).some((line) => line.trim() === '42'), { timeout: 15_000 })
+    .toBe(true);
+  // Closing the window ends its session: the panel reconnects without taking over.
+  await serialWindow.close();
+  await page.waitForTimeout(1_500); // the window's session ends with its WebSocket
+  await consoleBox.getByRole('button', { name: 'Reconnect' }).click();
+  await expect(consoleBox).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  expect(errors).toEqual([]);
+  expect(popupErrors).toEqual([]);
+});
+
 test('graphics console: the VNC display shows the guest and follows typing', async ({ page }, testInfo) => {
   const errors = await openApp(page);
   await openVmPage(page, 'vd-vnc-1');
@@ -228,6 +332,12 @@ test('graphics console: Type text types shifted characters; Ctrl+Alt+F2 switches
   await sendKey('Ctrl+Alt+F1');
   await expect.poll(() => litPixels(canvas), { timeout: 20_000 }).toBeGreaterThan(onVt1 / 2);
 
+  // Ctrl+Alt+Del reaches the guest: its init logs it on the serial port (lab inittab).
+  const ctrlAltDels = () => readFileSync(log, 'utf8').split('vd: ctrl-alt-del received').length - 1;
+  const before = ctrlAltDels();
+  await sendKey('Ctrl+Alt+Del');
+  await expect.poll(ctrlAltDels, { timeout: 20_000 }).toBe(before + 1);
+
   // 1:1 and back, then Reconnect: a new session connects.
   await box.getByRole('button', { name: '1:1' }).click();
   await expect(box.getByRole('button', { name: 'Scale to window' })).toHaveAttribute('aria-pressed', 'true');
@@ -261,7 +371,23 @@ test('graphics console: a VNC password from the live XML is sent without asking'
     const { canvas } = await openGraphics(page, NAME);
     await expect.poll(async () => (await canvasPixels(canvas)).colours, { timeout: 20_000 }).toBeGreaterThan(1);
     await expect(page.getByRole('dialog', { name: 'VNC password' })).toHaveCount(0);
-    expect(errors).toEqual([]);
+
+    // The display's password changed behind libvirt's back (QEMU monitor): the XML's one is refused,
+    // the user is asked, and the typed one connects.
+    virsh('qemu-monitor-command', NAME, '--hmp', 'set_password vnc n3wpass');
+    const box = page.getByTestId('graphics-console');
+    await box.getByRole('button', { name: 'Reconnect' }).click();
+    const dialog = page.getByRole('dialog', { name: 'VNC password' });
+    await expect(dialog).toBeVisible({ timeout: 30_000 });
+    await expect(dialog.getByTestId('vnc-password-refused')).toBeVisible();
+    await dialog.getByLabel('Password of this display').fill('n3wpass');
+    await dialog.getByRole('button', { name: 'Connect' }).click();
+    await expect(box).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+    await expect.poll(async () => (await canvasPixels(canvas)).colours, { timeout: 20_000 }).toBeGreaterThan(1);
+    // The password never shows up in what the page logs; noVNC itself logs the refused attempt.
+    expect(errors.join('\n')).not.toContain('n3wpass');
+    expect(errors.join('\n')).not.toContain('s3cr3t');
+    expect(errors.filter((error) => !/^Failed when connecting: Security negotiation failed/.test(error))).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     try {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromiumPath } from '../support/chromium';
 import { PROJECT_ROOT, ensureLab, labRequired } from '../support/lab';
+import { commandInstalled, startXvfb } from '../support/xvfb';
 
 /**
  * Starts the lab (when this machine can) and the real serve-mode process (`npm run serve -- --json`)
@@ -32,6 +33,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
           `  IdentityFile ${lab.lab.accounts.operator.identityFile}\n`
       : '',
   );
+  // "Open in remote-viewer" starts a real viewer from the serve process: give it a display of its own
+  // when this machine has none (CI) and the viewer is installed.
+  let xvfb: ChildProcess | null = null;
+  if (!process.env.DISPLAY && commandInstalled('remote-viewer') && commandInstalled('Xvfb')) {
+    const started = await startXvfb();
+    xvfb = started.process;
+    process.env.DISPLAY = started.display;
+  }
   const child: ChildProcess = spawn('npx', ['tsx', 'main/cli/serve.ts', '--json', '--port', '0'], {
     cwd: PROJECT_ROOT,
     env: {
@@ -47,6 +56,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     detached: true,
   });
   const stop = () => {
+    if (xvfb && xvfb.exitCode === null) xvfb.kill();
     if (child.pid !== undefined && child.exitCode === null) {
       try {
         process.kill(-child.pid, 'SIGTERM');

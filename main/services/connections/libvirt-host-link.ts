@@ -27,6 +27,7 @@ import type { DomainLifecyclePort } from '../domains/domain-actions';
 import type { DomainEventKind, DomainSample, FleetLibvirtPort } from '../fleet/fleet-port';
 import { hostChecksScript, parseHostChecks } from '../host-checks/host-checks';
 import type { HostLink, HostLinkInfo } from './host-connections';
+import { GraphicsListenerHints } from '../consoles/graphics-listeners';
 
 const STATE_NAMES: DomainState[] = [
   'nostate',
@@ -82,6 +83,8 @@ function ioTotals(params: readonly TypedParam[]): DomainSample['io'] {
  * the services use (fleet sampling, lifecycle actions, overview, checks, host history).
  */
 export class LibvirtHostLink implements HostLink {
+  /** Where running guests' displays listen, as last read on this connection (a hint for consoles). */
+  readonly graphicsListeners = new GraphicsListenerHints();
   private lostListener: ((reason: string) => void) | null = null;
   private lostReason: string | null = null;
   private closing = false;

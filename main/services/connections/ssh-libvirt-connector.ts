@@ -24,7 +24,7 @@ export interface SshLibvirtConnectorOptions {
 }
 
 /** Bridges the SSH layer's questions to the user-facing prompt broker. */
-function sshPrompter(prompter: HostPrompter): SshPrompter {
+export function sshPrompter(prompter: HostPrompter): SshPrompter {
   return {
     hostKeyUnknown: (info) =>
       prompter.confirmHostKey({ host: info.host, port: info.port, keyType: info.keyType, fingerprint: info.fingerprint }),

@@ -1,12 +1,13 @@
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
-import type { ApiError } from '../../../preload/api-contract';
+import type { ApiError, GraphicsListen } from '../../../preload/api-contract';
 import { ApiFailure, toApiError } from '../../api/api-error';
 import type { StreamHandlers } from '../../api/api-router';
 import type { ByteStreamPeer } from '../../api/byte-stream';
 import type { LibvirtHostLink } from '../connections/libvirt-host-link';
 import { parseDomainDetails } from '../domains/domain-xml-parse';
+import { sameListener } from './graphics-listeners';
 
 /** virDomainConsoleFlags.VIR_DOMAIN_CONSOLE_FORCE: take the console over from another session. */
 const CONSOLE_FORCE = 1;
@@ -79,12 +80,8 @@ function requireLink(deps: ConsoleStreamDeps, hostId: string): LibvirtHostLink {
   return link;
 }
 
-/** Opens the TCP or unix-socket listener of a guest's graphics device, through the host's SSH link. */
-async function openGraphics(link: LibvirtHostLink, domainUuid: string, channel: number): Promise<Duplex> {
-  const xml = await link.libvirt.domainGetXml({ uuid: domainUuid }, 0);
-  const graphics = parseDomainDetails(link.hostId, xml).graphics[channel];
-  if (!graphics) throw new ApiFailure('not-found', `The guest has no graphics device #${channel}`);
-  const listen = graphics.listen;
+/** Connects to one graphics listener, through the host's SSH link (or directly for the local host). */
+async function connectListener(link: LibvirtHostLink, listen: GraphicsListen): Promise<Duplex> {
   if (listen.type === 'socket') {
     if (!link.ssh) throw new ApiFailure('io', 'Local unix-socket graphics are not supported yet');
     return link.ssh.openUnixSocket(listen.path);
@@ -104,16 +101,52 @@ async function openGraphics(link: LibvirtHostLink, domainUuid: string, channel: 
   });
 }
 
+/**
+ * Opens the TCP or unix-socket listener of a guest's graphics device, through the host's SSH link.
+ * The live XML says where it listens; when the link remembers the listener from an earlier read, a
+ * channel to it opens while the XML is read, and is kept only if the XML still names that listener.
+ */
+export async function openGraphics(link: LibvirtHostLink, domainUuid: string, channel: number): Promise<Duplex> {
+  const lookup = link.libvirt.domainGetXml({ uuid: domainUuid }, 0).then((xml) => {
+    const listeners = parseDomainDetails(link.hostId, xml).graphics.map((graphics) => graphics.listen);
+    link.graphicsListeners.remember(domainUuid, listeners);
+    const listen = listeners[channel];
+    if (!listen) throw new ApiFailure('not-found', `The guest has no graphics device #${channel}`);
+    return listen;
+  });
+  const hint = link.graphicsListeners.get(domainUuid, channel);
+  if (!hint) return connectListener(link, await lookup);
+  const [early, actual] = await Promise.allSettled([connectListener(link, hint), lookup]);
+  if (actual.status === 'rejected') {
+    if (early.status === 'fulfilled') early.value.destroy();
+    throw actual.reason;
+  }
+  if (early.status === 'fulfilled') {
+    if (sameListener(hint, actual.value)) return early.value;
+    early.value.destroy(); // the guest restarted elsewhere: never show what that port serves now
+  }
+  return connectListener(link, actual.value);
+}
+
 /** The console stream handlers: serial (libvirt console stream) and graphics (VNC/SPICE bytes). */
 export function createConsoleStreams(deps: ConsoleStreamDeps): StreamHandlers {
   return {
     'console.serial': {
-      params: z.object({ hostId: z.string().min(1), domainUuid: uuid, force: z.boolean() }),
-      open: async ({ hostId, domainUuid, force }, peer) => {
+      params: z.object({
+        hostId: z.string().min(1),
+        domainUuid: uuid,
+        force: z.boolean(),
+        device: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'is not a device alias')
+          .nullable()
+          .optional(),
+      }),
+      open: async ({ hostId, domainUuid, force, device }, peer) => {
         const link = requireLink(deps, hostId);
         let stream: Duplex;
         try {
-          stream = await link.libvirt.openConsole({ uuid: domainUuid }, null, force ? CONSOLE_FORCE : 0);
+          stream = await link.libvirt.openConsole({ uuid: domainUuid }, device ?? null, force ? CONSOLE_FORCE : 0);
         } catch (error) {
           const apiError = consoleError(error);
           throw new ApiFailure(

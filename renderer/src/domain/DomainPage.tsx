@@ -26,7 +26,11 @@ import { actionApplies } from '../fleet/domain-actions';
 import { formatMemory, formatRate } from '../format';
 import { useDomainActions } from '../fleet/use-domain-actions';
 import { GraphicsConsole } from './GraphicsConsole';
-import { SerialConsole } from './SerialConsole';
+import { LazyDomainXmlTab } from '../domain-xml/LazyDomainXmlTab';
+import { SpiceConsole } from './spice/SpiceConsole';
+import { SerialConsole, serialDeviceOptions } from './SerialConsole';
+import { AdvisorPanel } from '../domain-tuning/AdvisorPanel';
+import { TuningPanel } from '../domain-tuning/TuningPanel';
 
 const HISTORY_POLL_MS = 2_000;
 
@@ -115,6 +119,7 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
     },
   ];
   const vncChannel = details?.graphics.findIndex((graphics) => graphics.type === 'vnc') ?? -1;
+  const spiceChannel = details?.graphics.findIndex((graphics) => graphics.type === 'spice') ?? -1;
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-start">
@@ -152,12 +157,31 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
           <Tabs.Tab value="overview">{t('domain.tabs.overview')}</Tabs.Tab>
           <Tabs.Tab value="serial">{t('domain.tabs.serial')}</Tabs.Tab>
           <Tabs.Tab value="graphics">{t('domain.tabs.graphics')}</Tabs.Tab>
+          <Tabs.Tab value="xml">{t('domainXml.tab')}</Tabs.Tab>
+          <Tabs.Tab value="tuning">{t('domainTuning.tabs.tuning')}</Tabs.Tab>
+          <Tabs.Tab value="advisor">{t('domainTuning.tabs.advisor')}</Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="tuning" pt="md">
+          <TuningPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
+        </Tabs.Panel>
+        <Tabs.Panel value="advisor" pt="md">
+          <AdvisorPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
+        </Tabs.Panel>
+        <Tabs.Panel value="xml" pt="md">
+          <LazyDomainXmlTab key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
+        </Tabs.Panel>
         <Tabs.Panel value="graphics" pt="md">
           {!running ? (
             <Alert color="gray">{t('domain.serial.notRunning')}</Alert>
           ) : !details ? (
             <Loader size="sm" />
+          ) : vncChannel < 0 && spiceChannel >= 0 ? (
+            <SpiceConsole
+              key={`${host.id}/${domain.uuid}/${spiceChannel}`}
+              hostId={host.id}
+              domainUuid={domain.uuid}
+              channel={spiceChannel}
+            />
           ) : vncChannel < 0 ? (
             <Alert color="gray">{t('domain.graphicsConsole.noVnc')}</Alert>
           ) : (
@@ -170,8 +194,15 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
           )}
         </Tabs.Panel>
         <Tabs.Panel value="serial" pt="md">
-          {running ? (
-            <SerialConsole key={`${host.id}/${domain.uuid}`} hostId={host.id} domainUuid={domain.uuid} />
+          {running && !details && !detailsError ? (
+            <Loader size="sm" />
+          ) : running ? (
+            <SerialConsole
+              key={`${host.id}/${domain.uuid}`}
+              hostId={host.id}
+              domainUuid={domain.uuid}
+              devices={serialDeviceOptions(details?.consoles ?? [], t)}
+            />
           ) : (
             <Alert color="gray">{t('domain.serial.notRunning')}</Alert>
           )}

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
 import { ByteChannelSocket } from './byte-channel-socket';
+import { openConsoleWindow } from './console-window-route';
 import { KEY_COMBOS, comboEvents, textEvents, type VncKey } from './vnc-keys';
 
 type GraphicsState =
@@ -14,7 +15,7 @@ type GraphicsState =
   | {
       kind: 'disconnected';
       reason: string | null;
-      reasonKey?: 'lost' | 'securityFailure' | 'passwordUnsupported';
+      reasonKey?: 'lost' | 'securityFailure';
     };
 
 /** Milliseconds from opening the console to each stage of one session (null = not reached yet). */
@@ -54,10 +55,13 @@ export function GraphicsConsole({
   hostId,
   domainUuid,
   channel,
+  detached = false,
 }: {
   hostId: string;
   domainUuid: string;
   channel: number;
+  /** Shown in a console window of its own: no "open in a new window" button. */
+  detached?: boolean;
 }) {
   const { t } = useTranslation();
   const api = useApi();
@@ -69,10 +73,17 @@ export function GraphicsConsole({
   useReconnectWhenHostReturns(hostId, state.kind === 'disconnected', () => setAttempt((n) => n + 1));
   const [timings, setTimings] = useState<ConsoleTimings>(NO_TIMINGS);
   const [scaled, setScaled] = useState(true);
+  const [resizeGuest, setResizeGuest] = useState(false);
+  // Text the guest put on its clipboard (VNC ServerCutText; needs a clipboard agent in the guest).
+  const [guestClipboard, setGuestClipboard] = useState<string | null>(null);
   const [typeOpen, setTypeOpen] = useState(false);
   const [typeText, setTypeText] = useState('');
   const [passwordOpen, setPasswordOpen] = useState(false);
+  const [passwordRefused, setPasswordRefused] = useState(false);
   const [password, setPassword] = useState('');
+  // A password the user typed after the display refused the one from the domain XML: the next session
+  // uses it instead of asking libvirt again. Kept in memory for this panel only.
+  const userPasswordRef = useRef<string | null>(null);
   const [shotError, setShotError] = useState<string | null>(null);
   const [shooting, setShooting] = useState(false);
 
@@ -92,9 +103,14 @@ export function GraphicsConsole({
     setPasswordOpen(false);
     const timer = setTimeout(() => {
       // The password (live XML, read with SECURE) is asked for alongside the channel: no extra round trip.
-      const passwordCall = api
-        .call('domain.graphicsPassword', { hostId, uuid: domainUuid, channel })
-        .then((answer) => answer.password, () => null);
+      const userPassword = userPasswordRef.current;
+      const passwordCall =
+        userPassword !== null
+          ? Promise.resolve(userPassword)
+          : api.call('domain.graphicsPassword', { hostId, uuid: domainUuid, channel }).then(
+              (answer) => answer.password,
+              () => null,
+            );
       Promise.all([api.openStream('console.graphics', { hostId, domainUuid, channel }), passwordCall]).then(
         ([opened, knownPassword]) => {
           const target = screenRef.current;
@@ -150,10 +166,13 @@ export function GraphicsConsole({
             setState({ kind: 'connected' });
             session.focus({ preventScroll: true });
           });
+          let passwordRefused = false;
           session.addEventListener('disconnect', (event) => {
+            rfb = null; // over: nothing left to disconnect
             if (!live) return;
             rfbRef.current = null;
-            setPasswordOpen(false);
+            // A refused password leaves the dialog open: the user's answer starts the next session.
+            if (!passwordRefused) setPasswordOpen(false);
             const reason = socket?.reason ?? null;
             setState((current) =>
               current.kind === 'disconnected'
@@ -165,15 +184,30 @@ export function GraphicsConsole({
           });
           session.addEventListener('securityfailure', (event) => {
             if (!live) return;
+            if (knownPassword !== null) {
+              passwordRefused = true;
+              // The password we sent (from the domain XML, or typed) was refused: the display's password
+              // was changed behind libvirt's back (e.g. through the QEMU monitor). Ask the user.
+              userPasswordRef.current = null;
+              setPassword('');
+              setPasswordRefused(true);
+              setPasswordOpen(true);
+            }
+            // QEMU's reason string may end in a NUL.
+            const reason = event.detail.reason?.replace(/\p{Cc}+/gu, ' ').trim();
             setState(
-              event.detail.reason
-                ? { kind: 'disconnected', reason: event.detail.reason }
+              reason
+                ? { kind: 'disconnected', reason }
                 : { kind: 'disconnected', reason: null, reasonKey: 'securityFailure' },
             );
+          });
+          session.addEventListener('clipboard', (event) => {
+            if (live) setGuestClipboard(event.detail.text);
           });
           session.addEventListener('credentialsrequired', () => {
             if (!live) return;
             setPassword('');
+            setPasswordRefused(false);
             setPasswordOpen(true);
           });
         },
@@ -200,7 +234,10 @@ export function GraphicsConsole({
     if (state.kind !== 'connected' || !rfb) return;
     rfb.scaleViewport = scaled;
     rfb.clipViewport = false;
-  }, [scaled, state.kind]);
+    // Asks the guest for a display the size of the panel (SetDesktopSize). Only guests with a resizable
+    // display (virtio-gpu, QXL with an agent) follow; others keep their size and are scaled as chosen.
+    rfb.resizeSession = resizeGuest;
+  }, [scaled, resizeGuest, state.kind]);
 
   const sendCombo = useCallback((keys: readonly VncKey[]) => {
     const rfb = rfbRef.current;
@@ -213,8 +250,17 @@ export function GraphicsConsole({
     setTypeOpen(false);
     if (!rfb) return;
     const { events } = textEvents(typeText);
+    // Also offered as clipboard content: a guest with a clipboard agent can paste it itself.
+    rfb.clipboardPasteFrom(typeText);
     void sendKeys(rfb, events).then(() => rfb.focus({ preventScroll: true }));
   }, [typeText]);
+
+  const pasteLocalClipboard = useCallback(() => {
+    navigator.clipboard.readText().then(
+      (text) => setTypeText(text),
+      () => undefined, // not allowed: the user pastes into the field with the keyboard instead
+    );
+  }, []);
 
   const screenshot = useCallback(async () => {
     setShooting(true);
@@ -291,11 +337,38 @@ export function GraphicsConsole({
               <Button
                 size="xs"
                 variant="light"
+                aria-pressed={resizeGuest}
+                title={t('domain.graphicsConsole.resizeGuestHint')}
+                onClick={() => setResizeGuest((value) => !value)}
+              >
+                {t('domain.graphicsConsole.resizeGuest')}
+              </Button>
+              <Button
+                size="xs"
+                variant="light"
+                disabled={guestClipboard === null}
+                title={guestClipboard === null ? t('domain.graphicsConsole.guestClipboardEmpty') : guestClipboard}
+                onClick={() => guestClipboard !== null && void navigator.clipboard.writeText(guestClipboard)}
+              >
+                {t('domain.graphicsConsole.copyGuestClipboard')}
+              </Button>
+              <Button
+                size="xs"
+                variant="light"
                 onClick={() => void boxRef.current?.requestFullscreen().catch(() => undefined)}
               >
                 {t('domain.graphicsConsole.fullscreen')}
               </Button>
             </>
+          )}
+          {!detached && (
+            <Button
+              size="xs"
+              variant="light"
+              onClick={() => openConsoleWindow({ kind: 'graphics', hostId, domainUuid, channel })}
+            >
+              {t('domain.console.openWindow')}
+            </Button>
           )}
           <Button size="xs" variant="light" loading={shooting} onClick={() => void screenshot()}>
             {t('domain.graphicsConsole.screenshot')}
@@ -352,7 +425,10 @@ export function GraphicsConsole({
             minRows={2}
             data-autofocus
           />
-          <Group justify="flex-end">
+          <Group justify="space-between">
+            <Button variant="subtle" onClick={pasteLocalClipboard}>
+              {t('domain.graphicsConsole.pasteClipboard')}
+            </Button>
             <Button onClick={typeClipboardText} disabled={typeText.length === 0}>
               {t('domain.graphicsConsole.typeTextSend')}
             </Button>
@@ -371,11 +447,22 @@ export function GraphicsConsole({
           onSubmit={(event) => {
             event.preventDefault();
             setPasswordOpen(false);
-            rfbRef.current?.sendCredentials({ password });
+            const session = rfbRef.current;
+            if (session && !passwordRefused) session.sendCredentials({ password });
+            else {
+              // The refused session is over: a new one with the typed password.
+              userPasswordRef.current = password;
+              setAttempt((n) => n + 1);
+            }
             setPassword('');
           }}
         >
           <Stack gap="sm">
+            {passwordRefused && (
+              <Text size="sm" c="red" data-testid="vnc-password-refused">
+                {t('domain.graphicsConsole.passwordRefused')}
+              </Text>
+            )}
             <PasswordInput
               label={t('domain.graphicsConsole.passwordLabel')}
               value={password}

@@ -1,6 +1,7 @@
 import type { ByteChannel } from '../api';
 
 const OPEN = 1;
+const CLOSING = 2;
 const CLOSED = 3;
 
 /**
@@ -30,7 +31,10 @@ export class ByteChannelSocket {
       else this.pending.push(data);
       this.onreceived?.(data.byteLength);
     });
-    channel.onClose((info) => this.closed(info.error?.message ?? null));
+    channel.onClose((info) => {
+      // Closed here: the close event is already on its way (clean).
+      if (this.readyState !== CLOSING) this.closed(info.error?.message ?? null);
+    });
   }
 
   get onmessage(): ((event: { data: ArrayBuffer }) => void) | null {
@@ -52,9 +56,12 @@ export class ByteChannelSocket {
   }
 
   close(): void {
-    if (this.readyState === CLOSED) return;
+    if (this.readyState !== OPEN) return;
+    this.readyState = CLOSING;
     this.channel.close();
-    this.closed(null);
+    // Like a real WebSocket, the close event comes later, not inside close(): noVNC arms its disconnect
+    // timeout right after calling close() and only clears it when the close event arrives after that.
+    queueMicrotask(() => this.closed(null));
   }
 
   private closed(reason: string | null): void {

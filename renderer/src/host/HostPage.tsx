@@ -27,6 +27,7 @@ import { FleetTable } from '../fleet/FleetTable';
 import { formatBytes, formatMemory } from '../format';
 import { useFleet } from '../fleet/use-fleet';
 import { HostStatusBadge } from '../hosts/HostStatusBadge';
+import { HostConfigSection } from '../host-config/HostConfigSection';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
 const HISTORY_POLL_MS = 2_000;
@@ -192,6 +193,7 @@ export function HostPage({
           </Stack>
         </Card>
       )}
+      <HostConfigSection host={host} />
       {connected && (
         <Card withBorder data-testid="host-checks">
           <Group justify="space-between" mb="xs">

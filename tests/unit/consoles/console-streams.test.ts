@@ -52,8 +52,10 @@ class FakePeer implements ByteStreamPeer {
   }
 }
 
-function linkWith(openConsole: (flags: number) => Promise<Duplex>): LibvirtHostLink {
-  const libvirt = { openConsole: (_ref: unknown, _dev: unknown, flags: number) => openConsole(flags) };
+function linkWith(openConsole: (flags: number, device: string | null) => Promise<Duplex>): LibvirtHostLink {
+  const libvirt = {
+    openConsole: (_ref: unknown, device: string | null, flags: number) => openConsole(flags, device),
+  };
   return { hostId: 'h1', ssh: null, libvirt } as unknown as LibvirtHostLink;
 }
 
@@ -77,6 +79,22 @@ describe('console.serial stream', () => {
     peer.closeByRenderer();
     await tick();
     expect(console.ended).toBe(true);
+  });
+
+  it('opens the console device the user chose (by alias), or the first one', async () => {
+    const devices: Array<string | null> = [];
+    const handler = createConsoleStreams({
+      link: () => linkWith(async (_flags, device) => (devices.push(device), new FakeConsole())),
+    })['console.serial'];
+    await handler?.open({ hostId: 'h1', domainUuid: 'u1', force: false, device: 'console1' }, new FakePeer());
+    await handler?.open({ hostId: 'h1', domainUuid: 'u1', force: false }, new FakePeer());
+    expect(devices).toEqual(['console1', null]);
+  });
+
+  it('refuses a device name that is not an alias', () => {
+    const handler = createConsoleStreams({ link: () => null })['console.serial'];
+    const parsed = handler?.params.safeParse({ hostId: 'h1', domainUuid: '1e033162-79cd-4585-af5d-88bcfb21844a', force: false, device: '../x y' });
+    expect(parsed?.success).toBe(false);
   });
 
   it('closes the peer cleanly when the guest side ends', async () => {

@@ -52,7 +52,8 @@ describe('domain.graphicsPassword call', () => {
         },
       },
     } as unknown as LibvirtHostLink;
-    const deps = { connections: { link: () => link } } as unknown as CallHandlerDeps;
+    // appInfo: other handlers read its configDir when the handler table is built.
+    const deps = { connections: { link: () => link }, appInfo: { configDir: '/nonexistent' } } as unknown as CallHandlerDeps;
     const handler = createCallHandlers(deps)['domain.graphicsPassword'];
     const request = handler.request.parse({ hostId: 'h1', uuid: 'e30c6b22-d71c-4d87-af7b-8d9b3524999f', channel: 0 });
     expect(await handler.handle(request)).toEqual({ password: 'pw' });

@@ -1,0 +1,344 @@
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Stack, Text, Textarea } from '@mantine/core';
+import { useTranslation } from 'react-i18next';
+import type { ByteChannel } from '../../api';
+import { useApi } from '../../api/api-context';
+import { useReconnectWhenHostReturns } from '../use-reconnect-when-host-returns';
+import { KEY_COMBOS, comboEvents, textEvents, type VncKey } from '../vnc-keys';
+import { SpiceSession, type SpiceChannelInfo, type SpiceStage } from './spice-session';
+import { RemoteViewerButton } from './RemoteViewerButton';
+import { SwitchToVncDialog } from './SwitchToVncDialog';
+
+type SpiceState =
+  | { kind: 'connecting' }
+  | { kind: 'connected' }
+  | { kind: 'disconnected'; reason: string | null };
+
+type Timings = Record<SpiceStage, number | null>;
+const NO_TIMINGS: Timings = { channelMs: null, handshakeMs: null, firstFrameMs: null };
+const ms = (value: number | null) => (value === null ? '–' : `${Math.round(value)} ms`);
+
+/**
+ * The pause after each key event. SPICE key events go straight to the guest's keyboard controller, whose
+ * queue is a few events deep (a PS/2 keyboard drops what does not fit); QEMU's own VNC server paces key
+ * events the same way (key-delay-ms, 10 ms).
+ */
+const KEY_EVENT_DELAY_MS = 10;
+
+/** Types key events one by one, paced so the guest's keyboard queue keeps up. */
+async function sendKeys(session: SpiceSession, events: readonly { key: VncKey; down: boolean }[]): Promise<void> {
+  for (const event of events) {
+    session.sendKey(event.key.code, event.down);
+    await new Promise((resolve) => setTimeout(resolve, KEY_EVENT_DELAY_MS));
+  }
+}
+
+/**
+ * A guest's SPICE display in spice-html5. Every SPICE channel spice-html5 opens (main, display,
+ * inputs, cursor, playback…) is its own `console.graphics` stream: an SSH channel of the host's
+ * existing connection to the guest's SPICE listener. `channel` is the index of the graphics device.
+ */
+export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; domainUuid: string; channel: number }) {
+  const { t } = useTranslation();
+  const api = useApi();
+  const boxRef = useRef<HTMLDivElement>(null);
+  const screenRef = useRef<HTMLDivElement>(null);
+  const sessionRef = useRef<SpiceSession | null>(null);
+  const screenId = `spice-screen-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
+  const [state, setState] = useState<SpiceState>({ kind: 'connecting' });
+  const [attempt, setAttempt] = useState(0);
+  const [timings, setTimings] = useState<Timings>(NO_TIMINGS);
+  const [channels, setChannels] = useState<SpiceChannelInfo[]>([]);
+  const [typedPassword, setTypedPassword] = useState<string | null>(null);
+  const [passwordOpen, setPasswordOpen] = useState(false);
+  const [password, setPassword] = useState('');
+  const [typeOpen, setTypeOpen] = useState(false);
+  const [typeText, setTypeText] = useState('');
+  const [switchOpen, setSwitchOpen] = useState(false);
+  useReconnectWhenHostReturns(hostId, state.kind === 'disconnected', () => setAttempt((n) => n + 1));
+
+  useEffect(() => {
+    let live = true;
+    const started = performance.now();
+    setState({ kind: 'connecting' });
+    setTimings(NO_TIMINGS);
+    setChannels([]);
+    const stage = (key: SpiceStage) => {
+      if (!live) return;
+      const value = performance.now() - started;
+      setTimings((current) => (current[key] === null ? { ...current, [key]: value } : current));
+      console.info(`[console] ${hostId}/${domainUuid} #${channel} spice ${key} ${Math.round(value)} ms`);
+    };
+    // The main channel's stream and the password (live XML, read with SECURE) are asked for together.
+    const params = { hostId, domainUuid, channel };
+    let first: Promise<ByteChannel> | null = api.openStream('console.graphics', params);
+    first.catch(() => undefined);
+    let spare: Promise<ByteChannel> | null = null;
+    const passwordCall =
+      typedPassword !== null
+        ? Promise.resolve(typedPassword)
+        : api.call('domain.graphicsPassword', { hostId, uuid: domainUuid, channel }).then(
+            (answer) => answer.password ?? '',
+            () => '',
+          );
+    let session: SpiceSession | null = null;
+    void passwordCall.then((knownPassword) => {
+      const screen = screenRef.current;
+      if (!live || !screen) return;
+      session = new SpiceSession({
+        open: () => {
+          // The main channel uses the stream opened with the password call. While it links, one more
+          // stream opens for the display channel, which spice-html5 asks for once the main channel has
+          // the channel list: that saves the display channel a round trip to the host.
+          const opening = first ?? spare ?? api.openStream('console.graphics', params);
+          if (first) {
+            spare = api.openStream('console.graphics', params);
+            spare.catch(() => undefined);
+          } else if (opening === spare) {
+            spare = null;
+          }
+          first = null;
+          return opening;
+        },
+        password: knownPassword,
+        screen,
+        onStage: stage,
+        onConnected: () => {
+          if (!live) return;
+          setState({ kind: 'connected' });
+        },
+        onEnd: (end) => {
+          if (!live) return;
+          sessionRef.current = null;
+          if (end.kind === 'password') {
+            setPassword('');
+            setPasswordOpen(true);
+            setState({ kind: 'disconnected', reason: t('spice.passwordRefused') });
+          } else {
+            setState({ kind: 'disconnected', reason: end.reason });
+          }
+        },
+      });
+      sessionRef.current = session;
+      session.start();
+    });
+    // The channel list (for the UI and tests) follows spice-html5's own state.
+    const poll = setInterval(() => {
+      const current = sessionRef.current;
+      if (live && current) setChannels(current.channels());
+    }, 500);
+    return () => {
+      live = false;
+      clearInterval(poll);
+      sessionRef.current = null;
+      session?.stop();
+      void first?.then((opened) => opened.close(), () => undefined);
+      void spare?.then((opened) => opened.close(), () => undefined);
+    };
+  }, [api, hostId, domainUuid, channel, attempt, typedPassword, t]);
+
+  const focusScreen = useCallback(() => {
+    screenRef.current?.querySelector('canvas')?.focus({ preventScroll: true });
+  }, []);
+
+  const onKey = useCallback((event: React.KeyboardEvent, down: boolean) => {
+    // Keys go to the guest as physical keys; spice-html5's own handler on the canvas never sees them.
+    event.stopPropagation();
+    event.preventDefault();
+    sessionRef.current?.sendKey(event.code, down);
+  }, []);
+
+  const sendCombo = useCallback(
+    (keys: readonly VncKey[]) => {
+      const session = sessionRef.current;
+      if (session) void sendKeys(session, comboEvents(keys)).then(focusScreen);
+    },
+    [focusScreen],
+  );
+
+  const typeClipboardText = useCallback(() => {
+    const session = sessionRef.current;
+    setTypeOpen(false);
+    if (session) void sendKeys(session, textEvents(typeText).events).then(focusScreen);
+  }, [typeText, focusScreen]);
+
+  const timingsText = t('domain.graphicsConsole.timings', {
+    channel: ms(timings.channelMs),
+    handshake: ms(timings.handshakeMs),
+    frame: ms(timings.firstFrameMs),
+  });
+  const inputsReady = channels.some((info) => info.name === 'inputs' && info.state === 'ready');
+
+  return (
+    <Stack
+      ref={boxRef}
+      gap="xs"
+      data-testid="spice-console"
+      data-state={state.kind}
+      data-channels={channels.map((info) => `${info.name}:${info.state}`).join(' ')}
+      style={{ background: 'var(--mantine-color-body)' }}
+    >
+      <Group gap="xs" justify="space-between">
+        <Group gap="xs">
+          <Badge variant="light" color="grape">
+            SPICE
+          </Badge>
+          <Badge
+            variant="light"
+            color={state.kind === 'connected' ? 'green' : state.kind === 'connecting' ? 'blue' : 'gray'}
+          >
+            {t(`domain.serial.state.${state.kind}`)}
+          </Badge>
+          <Text
+            size="xs"
+            c="dimmed"
+            title={timingsText}
+            data-testid="console-timings"
+            data-channel-ms={timings.channelMs === null ? undefined : Math.round(timings.channelMs)}
+            data-handshake-ms={timings.handshakeMs === null ? undefined : Math.round(timings.handshakeMs)}
+            data-first-frame-ms={timings.firstFrameMs === null ? undefined : Math.round(timings.firstFrameMs)}
+          >
+            {ms(timings.firstFrameMs)}
+          </Text>
+          {channels.length > 0 && (
+            <Text size="xs" c="dimmed" data-testid="spice-channels">
+              {t('spice.channels', { list: channels.map((info) => info.name).join(', ') })}
+            </Text>
+          )}
+        </Group>
+        <Group gap="xs">
+          {state.kind === 'connected' && (
+            <>
+              <Menu position="bottom-end" withinPortal>
+                <Menu.Target>
+                  <Button size="xs" variant="light" disabled={!inputsReady}>
+                    {t('domain.graphicsConsole.sendKey')}
+                  </Button>
+                </Menu.Target>
+                <Menu.Dropdown>
+                  {KEY_COMBOS.map((combo) => (
+                    <Menu.Item key={combo.id} onClick={() => sendCombo(combo.keys)}>
+                      {combo.label}
+                    </Menu.Item>
+                  ))}
+                </Menu.Dropdown>
+              </Menu>
+              <Button size="xs" variant="light" disabled={!inputsReady} onClick={() => setTypeOpen(true)}>
+                {t('domain.graphicsConsole.typeText')}
+              </Button>
+              <Button
+                size="xs"
+                variant="light"
+                onClick={() => void boxRef.current?.requestFullscreen().catch(() => undefined)}
+              >
+                {t('domain.graphicsConsole.fullscreen')}
+              </Button>
+            </>
+          )}
+          <RemoteViewerButton hostId={hostId} domainUuid={domainUuid} channel={channel} />
+          <Button size="xs" variant="light" onClick={() => setSwitchOpen(true)}>
+            {t('spice.switchToVnc')}
+          </Button>
+          {state.kind !== 'disconnected' && (
+            <Button size="xs" variant="subtle" onClick={() => setAttempt((n) => n + 1)}>
+              {t('domain.serial.reconnect')}
+            </Button>
+          )}
+          {state.kind === 'connected' && (
+            <Button
+              size="xs"
+              variant="subtle"
+              onClick={() => {
+                sessionRef.current?.stop();
+                sessionRef.current = null;
+                setState({ kind: 'disconnected', reason: null });
+              }}
+            >
+              {t('domain.serial.disconnect')}
+            </Button>
+          )}
+        </Group>
+      </Group>
+      <Text size="xs" c="dimmed" data-testid="spice-limits">
+        {t('spice.limits')}
+      </Text>
+      {state.kind === 'disconnected' && (
+        <Alert color="gray" title={t('domain.serial.state.disconnected')}>
+          <Group gap="sm" justify="space-between">
+            <span>{state.reason ?? t('domain.serial.ended')}</span>
+            <Button size="xs" variant="light" onClick={() => setAttempt((n) => n + 1)}>
+              {t('domain.serial.reconnect')}
+            </Button>
+          </Group>
+        </Alert>
+      )}
+      <div
+        style={{
+          height: 'calc(100vh - 340px)',
+          minHeight: 240,
+          background: '#000',
+          borderRadius: 4,
+          overflow: 'auto',
+        }}
+        onClick={focusScreen}
+      >
+        <div
+          ref={screenRef}
+          id={screenId}
+          data-testid="spice-screen"
+          aria-label={t('spice.screen')}
+          role="application"
+          onKeyDownCapture={(event) => onKey(event, true)}
+          onKeyUpCapture={(event) => onKey(event, false)}
+        />
+      </div>
+      <Modal opened={typeOpen} onClose={() => setTypeOpen(false)} title={t('domain.graphicsConsole.typeTextTitle')}>
+        <Stack gap="sm">
+          <Textarea
+            label={t('domain.graphicsConsole.typeTextLabel')}
+            description={t('domain.graphicsConsole.typeTextHint')}
+            value={typeText}
+            onChange={(event) => setTypeText(event.currentTarget.value)}
+            autosize
+            minRows={2}
+            data-autofocus
+          />
+          <Group justify="flex-end">
+            <Button onClick={typeClipboardText} disabled={typeText.length === 0}>
+              {t('domain.graphicsConsole.typeTextSend')}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+      <Modal opened={passwordOpen} onClose={() => setPasswordOpen(false)} title={t('spice.passwordTitle')}>
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            setPasswordOpen(false);
+            setTypedPassword(password);
+            setPassword('');
+            setAttempt((n) => n + 1);
+          }}
+        >
+          <Stack gap="sm">
+            <PasswordInput
+              label={t('domain.graphicsConsole.passwordLabel')}
+              value={password}
+              onChange={(event) => setPassword(event.currentTarget.value)}
+              data-autofocus
+            />
+            <Group justify="flex-end">
+              <Button type="submit">{t('domain.graphicsConsole.passwordSend')}</Button>
+            </Group>
+          </Stack>
+        </form>
+      </Modal>
+      <SwitchToVncDialog
+        opened={switchOpen}
+        onClose={() => setSwitchOpen(false)}
+        hostId={hostId}
+        domainUuid={domainUuid}
+      />
+    </Stack>
+  );
+}
