@@ -16,15 +16,9 @@
  * --delay-ms N starts a delay proxy (delay-proxy.ts) in front of the lab's sshd in this process;
  * --port P uses an already running one (e.g. `npm run bench -- delay-proxy --listen 127.0.0.1:2822 …`).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { createAppServices } from '../../main/app-services';
 import type { ByteStreamPeer } from '../../main/api/byte-stream';
 import type { StreamCloseInfo } from '../../preload/api-contract';
-import { readLabInfo } from '../support/lab';
-import { startDelayProxy, type DelayProxy } from './delay-proxy';
+import { runConsoleBench, type Router } from './console-bench-runner';
 
 /** A ByteStreamPeer the bench reads from like a socket: `read(n)` resolves with exactly n bytes. */
 export class BenchPeer implements ByteStreamPeer {
@@ -81,7 +75,7 @@ export class BenchPeer implements ByteStreamPeer {
 type Stage = 'channel_ms' | 'banner_ms' | 'handshake_ms' | 'frame_start_ms' | 'frame_ms';
 
 async function oneSession(
-  router: ReturnType<typeof createAppServices>['router'],
+  router: Router,
   hostId: string,
   domainUuid: string,
 ): Promise<Record<Stage, number> & { frame_bytes: number }> {
@@ -150,91 +144,17 @@ async function oneSession(
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-
-export async function consoleBenchMain(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      runs: { type: 'string', default: '10' },
-      guest: { type: 'string', default: 'vd-vnc-1' },
-      port: { type: 'string' },
-      'delay-ms': { type: 'string', default: '0' },
+export function consoleBenchMain(argv: readonly string[]): Promise<number> {
+  return runConsoleBench(
+    {
+      name: 'console',
+      defaultGuest: 'vd-vnc-1',
+      graphics: 'vnc',
+      stages: ['channel_ms', 'banner_ms', 'handshake_ms', 'frame_start_ms', 'frame_ms'],
+      pauseMs: 50,
+      session: oneSession,
+      extra: (first) => ({ frame_bytes: first?.frame_bytes ?? 0 }),
     },
-  });
-  const runs = Number(values.runs);
-  const delayMs = Number(values['delay-ms']);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive whole number');
-  if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error('--delay-ms takes a number ≥ 0');
-  const lab = readLabInfo();
-  const guest = lab.guests.find((g) => g.name === values.guest);
-  if (!guest?.uuid || !guest.running || guest.graphics !== 'vnc') {
-    throw new Error(`${values.guest} is not a running VNC guest of the lab`);
-  }
-  let proxy: DelayProxy | null = null;
-  let port = values.port === undefined ? lab.ssh.port : Number(values.port);
-  if (delayMs > 0 && values.port === undefined) {
-    proxy = await startDelayProxy({
-      listenHost: '127.0.0.1',
-      listenPort: 0,
-      targetHost: lab.ssh.host,
-      targetPort: lab.ssh.port,
-      delayMs,
-    });
-    port = proxy.port;
-  }
-  const tmp = mkdtempSync(join(tmpdir(), 'virtdeck-console-bench-'));
-  const knownHosts = join(tmp, 'known_hosts');
-  writeFileSync(knownHosts, `[${lab.ssh.host}]:${port} ${lab.ssh.hostKey}\n`);
-  process.env.VIRTDECK_KNOWN_HOSTS = knownHosts;
-  process.env.VIRTDECK_SSH_CONFIG = 'none';
-  const app = createAppServices({ transport: 'serve', configDir: join(tmp, 'config'), connectOnLaunch: false });
-  try {
-    const { hosts, events, connections } = app.deps;
-    const host = await hosts.add({
-      displayName: 'console-bench',
-      ssh: { user: 'root', host: lab.ssh.host, port, identityFile: lab.accounts.root.identityFile },
-      libvirtUri: lab.libvirtUri,
-      transport: 'auto',
-      tags: ['bench'],
-    });
-    events.publish('hosts.changed', { hosts: await hosts.list() });
-    const connectStarted = performance.now();
-    connections.connect(host.id);
-    while (!connections.link(host.id)) {
-      if (performance.now() - connectStarted > 30_000) throw new Error('the lab host did not connect in 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const connectMs = performance.now() - connectStarted;
-    await oneSession(app.router, host.id, guest.uuid); // warm-up (first channel, XML parse code paths)
-    const samples: Awaited<ReturnType<typeof oneSession>>[] = [];
-    for (let i = 0; i < runs; i++) {
-      samples.push(await oneSession(app.router, host.id, guest.uuid));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const stages: Stage[] = ['channel_ms', 'banner_ms', 'handshake_ms', 'frame_start_ms', 'frame_ms'];
-    const summary: Record<string, number | string> = {
-      guest: guest.name,
-      ssh_port: port,
-      delay_ms_each_way: proxy ? delayMs : values.port === undefined ? 0 : 'external',
-      runs,
-      connect_ms: Math.round(connectMs),
-      frame_bytes: samples[0]?.frame_bytes ?? 0,
-    };
-    for (const stage of stages) {
-      const list = samples.map((s) => s[stage]);
-      summary[stage] = Math.round(median(list) * 10) / 10;
-      summary[`${stage}_min`] = Math.round(Math.min(...list) * 10) / 10;
-      summary[`${stage}_max`] = Math.round(Math.max(...list) * 10) / 10;
-    }
-    console.log(JSON.stringify(summary));
-    return 0;
-  } finally {
-    await app.dispose();
-    await proxy?.close();
-  }
+    argv,
+  );
 }

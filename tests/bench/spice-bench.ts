@@ -15,17 +15,10 @@
  *   npm run bench -- spice [--runs 10] [--guest vd-spice-1] [--port 2722] [--delay-ms 0]
  */
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { createAppServices } from '../../main/app-services';
 import { SPICE_MAGIC } from '../../main/services/consoles/spice-link';
-import { readLabInfo } from '../support/lab';
 import { BenchPeer } from './console-bench';
-import { startDelayProxy, type DelayProxy } from './delay-proxy';
+import { runConsoleBench, type Router } from './console-bench-runner';
 
-type Router = ReturnType<typeof createAppServices>['router'];
 
 const CHANNEL_MAIN = 1;
 const CHANNEL_DISPLAY = 2;
@@ -136,89 +129,16 @@ async function oneSession(router: Router, hostId: string, domainUuid: string): P
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-
-export async function spiceBenchMain(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      runs: { type: 'string', default: '10' },
-      guest: { type: 'string', default: 'vd-spice-1' },
-      port: { type: 'string' },
-      'delay-ms': { type: 'string', default: '0' },
+export function spiceBenchMain(argv: readonly string[]): Promise<number> {
+  return runConsoleBench(
+    {
+      name: 'spice',
+      defaultGuest: 'vd-spice-1',
+      graphics: 'spice',
+      stages: ['channel_ms', 'handshake_ms', 'display_ms', 'frame_ms'],
+      pauseMs: 100,
+      session: oneSession,
     },
-  });
-  const runs = Number(values.runs);
-  const delayMs = Number(values['delay-ms']);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive whole number');
-  if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error('--delay-ms takes a number ≥ 0');
-  const lab = readLabInfo();
-  const guest = lab.guests.find((g) => g.name === values.guest);
-  if (!guest?.uuid || !guest.running || guest.graphics !== 'spice') {
-    throw new Error(`${values.guest} is not a running SPICE guest of the lab`);
-  }
-  let proxy: DelayProxy | null = null;
-  let port = values.port === undefined ? lab.ssh.port : Number(values.port);
-  if (delayMs > 0 && values.port === undefined) {
-    proxy = await startDelayProxy({
-      listenHost: '127.0.0.1',
-      listenPort: 0,
-      targetHost: lab.ssh.host,
-      targetPort: lab.ssh.port,
-      delayMs,
-    });
-    port = proxy.port;
-  }
-  const tmp = mkdtempSync(join(tmpdir(), 'virtdeck-spice-bench-'));
-  const knownHosts = join(tmp, 'known_hosts');
-  writeFileSync(knownHosts, `[${lab.ssh.host}]:${port} ${lab.ssh.hostKey}\n`);
-  process.env.VIRTDECK_KNOWN_HOSTS = knownHosts;
-  process.env.VIRTDECK_SSH_CONFIG = 'none';
-  const app = createAppServices({ transport: 'serve', configDir: join(tmp, 'config'), connectOnLaunch: false });
-  try {
-    const { hosts, events, connections } = app.deps;
-    const host = await hosts.add({
-      displayName: 'spice-bench',
-      ssh: { user: 'root', host: lab.ssh.host, port, identityFile: lab.accounts.root.identityFile },
-      libvirtUri: lab.libvirtUri,
-      transport: 'auto',
-      tags: ['bench'],
-    });
-    events.publish('hosts.changed', { hosts: await hosts.list() });
-    const connectStarted = performance.now();
-    connections.connect(host.id);
-    while (!connections.link(host.id)) {
-      if (performance.now() - connectStarted > 30_000) throw new Error('the lab host did not connect in 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const connectMs = performance.now() - connectStarted;
-    await oneSession(app.router, host.id, guest.uuid); // warm-up
-    const samples: Record<Stage, number>[] = [];
-    for (let i = 0; i < runs; i++) {
-      samples.push(await oneSession(app.router, host.id, guest.uuid));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const summary: Record<string, number | string> = {
-      guest: guest.name,
-      ssh_port: port,
-      delay_ms_each_way: proxy ? delayMs : values.port === undefined ? 0 : 'external',
-      runs,
-      connect_ms: Math.round(connectMs),
-    };
-    for (const stage of ['channel_ms', 'handshake_ms', 'display_ms', 'frame_ms'] as Stage[]) {
-      const list = samples.map((s) => s[stage]);
-      summary[stage] = Math.round(median(list) * 10) / 10;
-      summary[`${stage}_min`] = Math.round(Math.min(...list) * 10) / 10;
-      summary[`${stage}_max`] = Math.round(Math.max(...list) * 10) / 10;
-    }
-    console.log(JSON.stringify(summary));
-    return 0;
-  } finally {
-    await app.dispose();
-    await proxy?.close();
-  }
+    argv,
+  );
 }

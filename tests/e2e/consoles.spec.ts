@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason } from './support';
+import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, labVirsh } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -34,28 +34,8 @@ async function openSerialTab(page: Page): Promise<void> {
 }
 
 test('add the lab host for the console tests', async ({ page }) => {
-  const info = labInfo();
   await openApp(page);
-  await page.getByRole('button', { name: 'Add a host' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add a host' });
-  await dialog.getByLabel('Display name').fill(HOST);
-  await dialog.getByLabel('SSH user').fill('root');
-  await dialog.getByLabel('Host name or address').fill(info.ssh.host);
-  await dialog.getByLabel('SSH port').fill(String(info.ssh.port));
-  await dialog.getByLabel('Identity file').fill(info.accounts.root.identityFile);
-  await dialog.getByRole('button', { name: 'Save host' }).click();
-  // The key may already be trusted by an earlier spec; trust it only this time so later specs still see the prompt.
-  const prompt = page.getByRole('dialog', { name: `Trust the host key of ${HOST}?` });
-  const status = page.getByRole('row', { name: new RegExp(HOST) }).getByTestId('host-status');
-  await expect(prompt.or(status.and(page.locator('[data-state="connected"]')))).toBeVisible({
-    timeout: 30_000,
-  });
-  if (await prompt.isVisible()) await prompt.getByRole('button', { name: 'Trust this time' }).click();
-  await expect(page.getByRole('row', { name: new RegExp(HOST) }).getByTestId('host-status')).toHaveAttribute(
-    'data-state',
-    'connected',
-    { timeout: 30_000 },
-  );
+  await addLabHost(page, HOST);
 });
 
 test('serial console: a command runs in the guest; a second window may take the console over', async ({
@@ -348,11 +328,7 @@ test('graphics console: Type text types shifted characters; Ctrl+Alt+F2 switches
 });
 
 test('graphics console: a VNC password from the live XML is sent without asking', async ({ page }) => {
-  const info = labInfo();
-  const uri =
-    `qemu+libssh://root@${info.ssh.host}:${info.ssh.port}/system?keyfile=${info.accounts.root.identityFile}` +
-    `&known_hosts=${info.ssh.knownHostsFile}&known_hosts_verify=normal&sshauth=privkey`;
-  const virsh = (...args: string[]) => execFileSync('virsh', ['-c', uri, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const virsh = labVirsh;
   const NAME = 'vd-test-vncpw';
   const xml = virsh('dumpxml', '--inactive', 'vd-off-1')
     .replace(/<name>[^<]*<\/name>/, `<name>${NAME}</name>`)
@@ -425,9 +401,5 @@ test('a dropped SSH connection shows the console disconnected, and it comes back
 
 test('remove the console tests host', async ({ page }) => {
   await openApp(page);
-  await page.getByText('Hosts', { exact: true }).click();
-  page.once('dialog', (confirm) => void confirm.accept());
-  await page.getByRole('button', { name: `Actions for ${HOST}` }).click();
-  await page.getByRole('menuitem', { name: 'Remove' }).click();
-  await expect(page.getByTestId('hosts-empty')).toBeVisible();
+  await removeHost(page, HOST);
 });

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason } from './support';
+import { labInfo, lab, openApp, skipReason, addLabHost, removeHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -52,21 +52,8 @@ const problems = (page: Page) => page.getByRole('list', { name: 'Problems' });
 const applyButton = (page: Page) => page.getByRole('button', { name: 'Apply…' });
 
 test('add the lab host for the XML editor tests', async ({ page }) => {
-  const info = labInfo();
   await openApp(page);
-  await page.getByRole('button', { name: 'Add a host' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add a host' });
-  await dialog.getByLabel('Display name').fill(HOST);
-  await dialog.getByLabel('SSH user').fill('root');
-  await dialog.getByLabel('Host name or address').fill(info.ssh.host);
-  await dialog.getByLabel('SSH port').fill(String(info.ssh.port));
-  await dialog.getByLabel('Identity file').fill(info.accounts.root.identityFile);
-  await dialog.getByRole('button', { name: 'Save host' }).click();
-  const prompt = page.getByRole('dialog', { name: `Trust the host key of ${HOST}?` });
-  const status = page.getByRole('row', { name: new RegExp(HOST) }).getByTestId('host-status');
-  await expect(prompt.or(status.and(page.locator('[data-state="connected"]')))).toBeVisible({ timeout: 30_000 });
-  if (await prompt.isVisible()) await prompt.getByRole('button', { name: 'Trust this time' }).click();
-  await expect(status).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  await addLabHost(page, HOST);
 });
 
 test('completion offers <vcpu> in <domain> and inside <vcpus>, from the host schema', async ({ page }) => {
@@ -243,9 +230,5 @@ test('a running guest: its live XML is shown read-only', async ({ page }) => {
 
 test('remove the XML editor tests host', async ({ page }) => {
   await openApp(page);
-  await page.getByText('Hosts', { exact: true }).click();
-  page.once('dialog', (confirm) => void confirm.accept());
-  await page.getByRole('button', { name: `Actions for ${HOST}` }).click();
-  await page.getByRole('menuitem', { name: 'Remove' }).click();
-  await expect(page.getByRole('row', { name: new RegExp(HOST) })).toHaveCount(0);
+  await removeHost(page, HOST);
 });

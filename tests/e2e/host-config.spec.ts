@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason } from './support';
+import { labInfo, lab, openApp, skipReason, addLabHost, removeHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -70,33 +70,6 @@ test.afterAll(() => {
   if (!stateExisted) rmSync(STATE, { recursive: true, force: true });
 });
 
-async function addHost(page: Page, name: string, account: 'root' | 'operator'): Promise<void> {
-  const info = labInfo();
-  await page.getByRole('button', { name: 'Add a host' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add a host' });
-  await dialog.getByLabel('Display name').fill(name);
-  await dialog.getByLabel('SSH user').fill(info.accounts[account].user);
-  await dialog.getByLabel('Host name or address').fill(info.ssh.host);
-  await dialog.getByLabel('SSH port').fill(String(info.ssh.port));
-  await dialog.getByLabel('Identity file').fill(info.accounts[account].identityFile);
-  await dialog.getByRole('button', { name: 'Save host' }).click();
-  const prompt = page.getByRole('dialog', { name: `Trust the host key of ${name}?` });
-  const status = page.getByRole('row', { name: new RegExp(name) }).getByTestId('host-status');
-  await expect(prompt.or(status.and(page.locator('[data-state="connected"]')))).toBeVisible({
-    timeout: 30_000,
-  });
-  if (await prompt.isVisible()) await prompt.getByRole('button', { name: 'Trust this time' }).click();
-  await expect(status).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
-}
-
-async function removeHost(page: Page, name: string): Promise<void> {
-  await page.getByText('Hosts', { exact: true }).click();
-  page.once('dialog', (confirm) => void confirm.accept());
-  await page.getByRole('button', { name: `Actions for ${name}` }).click();
-  await page.getByRole('menuitem', { name: 'Remove' }).click();
-  await expect(page.getByRole('row', { name: new RegExp(name) })).toHaveCount(0);
-}
-
 async function restartAndExpect(
   page: Page,
   editor: ReturnType<Page['getByRole']>,
@@ -136,7 +109,7 @@ for (const account of ['root', 'operator'] as const) {
   }, testInfo) => {
     test.setTimeout(600_000);
     const errors = await openApp(page);
-    await addHost(page, HOST, account);
+    await addLabHost(page, HOST, account);
     await page.getByRole('navigation').getByText(HOST, { exact: true }).click();
     await page.getByTestId('host-config-section').getByRole('button', { name: 'Edit configuration' }).click();
     const editor = page.getByRole('dialog', { name: `Configuration of ${HOST}` });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason } from './support';
+import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, labVirsh } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -44,30 +44,11 @@ const canvasPixels = (canvas: Locator) =>
     return { colours: colours.size, hash, lit };
   });
 
-function virsh(...args: string[]): string {
-  const info = labInfo();
-  const uri =
-    `qemu+libssh://root@${info.ssh.host}:${info.ssh.port}/system?keyfile=${info.accounts.root.identityFile}` +
-    `&known_hosts=${info.ssh.knownHostsFile}&known_hosts_verify=normal&sshauth=privkey`;
-  return execFileSync('virsh', ['-c', uri, ...args], { encoding: 'utf8', timeout: 30_000 });
-}
+const virsh = labVirsh;
 
 test('add the lab host for the SPICE tests', async ({ page }) => {
-  const info = labInfo();
   await openApp(page);
-  await page.getByRole('button', { name: 'Add a host' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add a host' });
-  await dialog.getByLabel('Display name').fill(HOST);
-  await dialog.getByLabel('SSH user').fill('root');
-  await dialog.getByLabel('Host name or address').fill(info.ssh.host);
-  await dialog.getByLabel('SSH port').fill(String(info.ssh.port));
-  await dialog.getByLabel('Identity file').fill(info.accounts.root.identityFile);
-  await dialog.getByRole('button', { name: 'Save host' }).click();
-  const prompt = page.getByRole('dialog', { name: `Trust the host key of ${HOST}?` });
-  const status = page.getByRole('row', { name: new RegExp(HOST) }).getByTestId('host-status');
-  await expect(prompt.or(status.and(page.locator('[data-state="connected"]')))).toBeVisible({ timeout: 30_000 });
-  if (await prompt.isVisible()) await prompt.getByRole('button', { name: 'Trust this time' }).click();
-  await expect(status).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  await addLabHost(page, HOST);
 });
 
 test('SPICE console: spice-html5 shows the guest screen over SSH channels, and typing reaches the guest', async ({
@@ -185,9 +166,5 @@ test('Switch to VNC: the change of the definition is shown as a diff and applied
 
 test('remove the SPICE tests host', async ({ page }) => {
   await openApp(page);
-  await page.getByText('Hosts', { exact: true }).click();
-  page.once('dialog', (confirm) => void confirm.accept());
-  await page.getByRole('button', { name: `Actions for ${HOST}` }).click();
-  await page.getByRole('menuitem', { name: 'Remove' }).click();
-  await expect(page.getByTestId('hosts-empty')).toBeVisible();
+  await removeHost(page, HOST);
 });

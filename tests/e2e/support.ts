@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect, type Page } from '@playwright/test';
 import type { LabAvailability, LabInfo } from '../support/lab';
 
@@ -27,4 +28,44 @@ export async function openApp(page: Page): Promise<string[]> {
   await page.goto(tokenUrl());
   await expect(page.getByTestId('connection-state')).toHaveText('Connected');
   return errors;
+}
+
+/**
+ * Adds the lab as a host through the "Add a host" dialog, with the root or the operator account, and
+ * waits until it is connected. The key may already be trusted by an earlier spec; it is trusted only
+ * this time, so later specs still see the prompt.
+ */
+export async function addLabHost(page: Page, name: string, account: 'root' | 'operator' = 'root'): Promise<void> {
+  const info = labInfo();
+  await page.getByRole('button', { name: 'Add a host' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a host' });
+  await dialog.getByLabel('Display name').fill(name);
+  await dialog.getByLabel('SSH user').fill(info.accounts[account].user);
+  await dialog.getByLabel('Host name or address').fill(info.ssh.host);
+  await dialog.getByLabel('SSH port').fill(String(info.ssh.port));
+  await dialog.getByLabel('Identity file').fill(info.accounts[account].identityFile);
+  await dialog.getByRole('button', { name: 'Save host' }).click();
+  const prompt = page.getByRole('dialog', { name: `Trust the host key of ${name}?` });
+  const status = page.getByRole('row', { name: new RegExp(name) }).getByTestId('host-status');
+  await expect(prompt.or(status.and(page.locator('[data-state="connected"]')))).toBeVisible({ timeout: 30_000 });
+  if (await prompt.isVisible()) await prompt.getByRole('button', { name: 'Trust this time' }).click();
+  await expect(status).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+}
+
+/** Removes a saved host from the Hosts page (confirming the browser's dialog). */
+export async function removeHost(page: Page, name: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main navigation' }).last().getByText('Hosts', { exact: true }).click();
+  page.once('dialog', (confirm) => void confirm.accept());
+  await page.getByRole('button', { name: `Actions for ${name}` }).click();
+  await page.getByRole('menuitem', { name: 'Remove' }).click();
+  await expect(page.getByRole('row', { name: new RegExp(name) })).toHaveCount(0);
+}
+
+/** virsh against the lab over SSH as root (what a second admin would see). */
+export function labVirsh(...args: string[]): string {
+  const info = labInfo();
+  const uri =
+    `qemu+libssh://root@${info.ssh.host}:${info.ssh.port}/system?keyfile=${info.accounts.root.identityFile}` +
+    `&known_hosts=${info.ssh.knownHostsFile}&known_hosts_verify=normal&sshauth=privkey`;
+  return execFileSync('virsh', ['-c', uri, ...args], { encoding: 'utf8', timeout: 30_000 });
 }

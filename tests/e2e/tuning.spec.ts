@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason } from './support';
+import { labInfo, lab, openApp, skipReason, addLabHost, removeHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -62,21 +62,8 @@ async function previewAndApply(page: Page, applies: string): Promise<string> {
 }
 
 test('add the lab host for the tuning tests', async ({ page }) => {
-  const info = labInfo();
   await openApp(page);
-  await page.getByRole('button', { name: 'Add a host' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add a host' });
-  await dialog.getByLabel('Display name').fill(HOST);
-  await dialog.getByLabel('SSH user').fill('root');
-  await dialog.getByLabel('Host name or address').fill(info.ssh.host);
-  await dialog.getByLabel('SSH port').fill(String(info.ssh.port));
-  await dialog.getByLabel('Identity file').fill(info.accounts.root.identityFile);
-  await dialog.getByRole('button', { name: 'Save host' }).click();
-  const prompt = page.getByRole('dialog', { name: `Trust the host key of ${HOST}?` });
-  const status = page.getByRole('row', { name: new RegExp(HOST) }).getByTestId('host-status');
-  await expect(prompt.or(status.and(page.locator('[data-state="connected"]')))).toBeVisible({ timeout: 30_000 });
-  if (await prompt.isVisible()) await prompt.getByRole('button', { name: 'Trust this time' }).click();
-  await expect(status).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  await addLabHost(page, HOST);
 });
 
 test('CPU and memory forms on the shut-off guest: diff, apply, read back from libvirt', async ({ page }) => {
@@ -153,9 +140,5 @@ test('an advisor finding and its fix, applied through the same form', async ({ p
 
 test('remove the tuning tests host', async ({ page }) => {
   await openApp(page);
-  await page.getByRole('navigation', { name: 'Main navigation' }).last().getByText('Hosts', { exact: true }).click();
-  page.once('dialog', (confirm) => void confirm.accept());
-  await page.getByRole('button', { name: `Actions for ${HOST}` }).click();
-  await page.getByRole('menuitem', { name: 'Remove' }).click();
-  await expect(page.getByTestId('hosts-empty')).toBeVisible();
+  await removeHost(page, HOST);
 });

@@ -4,14 +4,13 @@
  * an applied change read back, the emulator pinned live through REMOTE_PROC_DOMAIN_PIN_EMULATOR, and the
  * advisor on the lab host. Every definition touched is put back as it was.
  */
-import { readFileSync } from 'node:fs';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LibvirtClient } from '../../main/libvirt/client';
+import { type LibvirtClient } from '../../main/libvirt/client';
 import { virDomainXMLFlags } from '../../main/libvirt/protocol';
 import { readPersistent } from '../../main/services/domain-xml/domain-xml-store';
 import { tuningAdvice, tuningApply, tuningContext, tuningPreview } from '../../main/services/domain-tuning/tuning-service';
-import { connectSsh, virtSshHelperDialer } from '../bench/ssh-transport';
+import { connectLabLibvirt } from '../support/lab-libvirt';
 
 const availability = inject('lab');
 const SKIP = !availability.available;
@@ -34,15 +33,7 @@ describe.skipIf(SKIP)(`domain tuning against the lab${SKIP_REASON}`, () => {
   beforeAll(async () => {
     if (!availability.available) return;
     const lab = availability.lab;
-    ssh = await connectSsh({
-      host: lab.ssh.host,
-      port: lab.ssh.port,
-      username: lab.accounts.root.user,
-      privateKey: readFileSync(lab.accounts.root.identityFile),
-      knownHostsFile: lab.ssh.knownHostsFile,
-    });
-    client = new LibvirtClient({ dial: virtSshHelperDialer(ssh, lab.libvirtUri), uri: lab.libvirtUri, callTimeoutMs: 30_000 });
-    await client.connect();
+    ({ ssh, client } = await connectLabLibvirt(lab));
   });
 
   afterAll(async () => {

@@ -4,16 +4,15 @@
  * VALIDATE refusal placed on the offending line with the host unchanged, and the conflict check.
  * vd-off-2 (shut off) is edited and its original definition restored in afterAll.
  */
-import { readFileSync } from 'node:fs';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LibvirtClient, LibvirtError } from '../../main/libvirt/client';
+import { type LibvirtClient, LibvirtError } from '../../main/libvirt/client';
 import { compileDomainSchema, readSchemaFiles } from '../../main/services/domain-xml/host-schemas';
 import { DomainSchema } from '../../main/services/domain-xml/domain-schema';
 import { defineDomainXml, readPersistent } from '../../main/services/domain-xml/domain-xml-store';
 import { readTreeFromJSON } from '../../main/services/domain-xml/salve';
 import { locateLibvirtError } from '../../renderer/src/domain-xml/xml-text';
-import { connectSsh, virtSshHelperDialer } from '../bench/ssh-transport';
+import { connectLabLibvirt } from '../support/lab-libvirt';
 
 const availability = inject('lab');
 const GUEST = 'vd-off-2';
@@ -27,15 +26,7 @@ describe.skipIf(!availability.available)('domain XML editor against the lab', ()
   beforeAll(async () => {
     if (!availability.available) return;
     const lab = availability.lab;
-    ssh = await connectSsh({
-      host: lab.ssh.host,
-      port: lab.ssh.port,
-      username: lab.accounts.root.user,
-      privateKey: readFileSync(lab.accounts.root.identityFile),
-      knownHostsFile: lab.ssh.knownHostsFile,
-    });
-    client = new LibvirtClient({ dial: virtSshHelperDialer(ssh, lab.libvirtUri), uri: lab.libvirtUri, callTimeoutMs: 30_000 });
-    await client.connect();
+    ({ ssh, client } = await connectLabLibvirt(lab));
     uuid = (await client.domainLookup({ name: GUEST })).uuid;
     original = await readPersistent(client, uuid);
   }, 60_000);

@@ -1,13 +1,23 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useReconnectWhenHostReturns } from './use-reconnect-when-host-returns';
-import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Stack, Text, Textarea } from '@mantine/core';
+import { Alert, Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
 import RFB from '@novnc/novnc';
 import { useTranslation } from 'react-i18next';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
 import { ByteChannelSocket } from './byte-channel-socket';
 import { openConsoleWindow } from './console-window-route';
-import { KEY_COMBOS, comboEvents, textEvents, type VncKey } from './vnc-keys';
+import { comboEvents, textEvents, type VncKey } from './vnc-keys';
+import {
+  ConsoleDisconnected,
+  ConsoleStateBadge,
+  ConsoleTimingsText,
+  FullscreenButton,
+  NO_TIMINGS,
+  SendKeyMenu,
+  TypeTextButton,
+  type ConsoleTimings,
+} from './console-parts';
 
 type GraphicsState =
   | { kind: 'connecting' }
@@ -18,14 +28,6 @@ type GraphicsState =
       reasonKey?: 'lost' | 'securityFailure';
     };
 
-/** Milliseconds from opening the console to each stage of one session (null = not reached yet). */
-export interface ConsoleTimings {
-  channelMs: number | null;
-  handshakeMs: number | null;
-  firstFrameMs: number | null;
-}
-
-const NO_TIMINGS: ConsoleTimings = { channelMs: null, handshakeMs: null, firstFrameMs: null };
 
 /** Types key events with a short pause every few keys, so the guest's input queue keeps up. */
 async function sendKeys(rfb: RFB, events: readonly { key: VncKey; down: boolean }[]): Promise<void> {
@@ -44,7 +46,6 @@ function base64Bytes(data: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-const ms = (value: number | null) => (value === null ? '–' : `${Math.round(value)} ms`);
 
 /**
  * A guest's VNC display in noVNC, over a `console.graphics` stream: the bytes of the host's VNC
@@ -76,8 +77,6 @@ export function GraphicsConsole({
   const [resizeGuest, setResizeGuest] = useState(false);
   // Text the guest put on its clipboard (VNC ServerCutText; needs a clipboard agent in the guest).
   const [guestClipboard, setGuestClipboard] = useState<string | null>(null);
-  const [typeOpen, setTypeOpen] = useState(false);
-  const [typeText, setTypeText] = useState('');
   const [passwordOpen, setPasswordOpen] = useState(false);
   const [passwordRefused, setPasswordRefused] = useState(false);
   const [password, setPassword] = useState('');
@@ -245,21 +244,13 @@ export function GraphicsConsole({
     void sendKeys(rfb, comboEvents(keys)).then(() => rfb.focus({ preventScroll: true }));
   }, []);
 
-  const typeClipboardText = useCallback(() => {
+  const typeIntoGuest = useCallback((text: string) => {
     const rfb = rfbRef.current;
-    setTypeOpen(false);
     if (!rfb) return;
-    const { events } = textEvents(typeText);
+    const { events } = textEvents(text);
     // Also offered as clipboard content: a guest with a clipboard agent can paste it itself.
-    rfb.clipboardPasteFrom(typeText);
+    rfb.clipboardPasteFrom(text);
     void sendKeys(rfb, events).then(() => rfb.focus({ preventScroll: true }));
-  }, [typeText]);
-
-  const pasteLocalClipboard = useCallback(() => {
-    navigator.clipboard.readText().then(
-      (text) => setTypeText(text),
-      () => undefined, // not allowed: the user pastes into the field with the keyboard instead
-    );
   }, []);
 
   const screenshot = useCallback(async () => {
@@ -283,54 +274,18 @@ export function GraphicsConsole({
     }
   }, [api, hostId, domainUuid]);
 
-  const timingsText = t('domain.graphicsConsole.timings', {
-    channel: ms(timings.channelMs),
-    handshake: ms(timings.handshakeMs),
-    frame: ms(timings.firstFrameMs),
-  });
-
   return (
     <Stack ref={boxRef} gap="xs" data-testid="graphics-console" data-state={state.kind} style={{ background: 'var(--mantine-color-body)' }}>
       <Group gap="xs" justify="space-between">
         <Group gap="xs">
-          <Badge
-            variant="light"
-            color={state.kind === 'connected' ? 'green' : state.kind === 'connecting' ? 'blue' : 'gray'}
-          >
-            {t(`domain.serial.state.${state.kind}`)}
-          </Badge>
-          <Text
-            size="xs"
-            c="dimmed"
-            title={timingsText}
-            data-testid="console-timings"
-            data-channel-ms={timings.channelMs === null ? undefined : Math.round(timings.channelMs)}
-            data-handshake-ms={timings.handshakeMs === null ? undefined : Math.round(timings.handshakeMs)}
-            data-first-frame-ms={timings.firstFrameMs === null ? undefined : Math.round(timings.firstFrameMs)}
-          >
-            {ms(timings.firstFrameMs)}
-          </Text>
+          <ConsoleStateBadge state={state.kind} />
+          <ConsoleTimingsText timings={timings} />
         </Group>
         <Group gap="xs">
           {state.kind === 'connected' && (
             <>
-              <Menu position="bottom-end" withinPortal>
-                <Menu.Target>
-                  <Button size="xs" variant="light">
-                    {t('domain.graphicsConsole.sendKey')}
-                  </Button>
-                </Menu.Target>
-                <Menu.Dropdown>
-                  {KEY_COMBOS.map((combo) => (
-                    <Menu.Item key={combo.id} onClick={() => sendCombo(combo.keys)}>
-                      {combo.label}
-                    </Menu.Item>
-                  ))}
-                </Menu.Dropdown>
-              </Menu>
-              <Button size="xs" variant="light" onClick={() => setTypeOpen(true)}>
-                {t('domain.graphicsConsole.typeText')}
-              </Button>
+              <SendKeyMenu onSend={sendCombo} />
+              <TypeTextButton onType={typeIntoGuest} />
               <Button size="xs" variant="light" aria-pressed={!scaled} onClick={() => setScaled((value) => !value)}>
                 {scaled ? t('domain.graphicsConsole.actualSize') : t('domain.graphicsConsole.scaleToWindow')}
               </Button>
@@ -352,13 +307,7 @@ export function GraphicsConsole({
               >
                 {t('domain.graphicsConsole.copyGuestClipboard')}
               </Button>
-              <Button
-                size="xs"
-                variant="light"
-                onClick={() => void boxRef.current?.requestFullscreen().catch(() => undefined)}
-              >
-                {t('domain.graphicsConsole.fullscreen')}
-              </Button>
+              <FullscreenButton target={boxRef} />
             </>
           )}
           {!detached && (
@@ -391,17 +340,13 @@ export function GraphicsConsole({
         </Alert>
       )}
       {state.kind === 'disconnected' && (
-        <Alert color="gray" title={t('domain.serial.state.disconnected')}>
-          <Group gap="sm" justify="space-between">
-            <span>
-              {state.reason ??
-                (state.reasonKey ? t(`domain.graphicsConsole.${state.reasonKey}`) : t('domain.serial.ended'))}
-            </span>
-            <Button size="xs" variant="light" onClick={() => setAttempt((n) => n + 1)}>
-              {t('domain.serial.reconnect')}
-            </Button>
-          </Group>
-        </Alert>
+        <ConsoleDisconnected
+          reason={
+            state.reason ??
+            (state.reasonKey ? t(`domain.graphicsConsole.${state.reasonKey}`) : t('domain.serial.ended'))
+          }
+          onReconnect={() => setAttempt((n) => n + 1)}
+        />
       )}
       <div
         ref={screenRef}
@@ -414,27 +359,6 @@ export function GraphicsConsole({
           overflow: scaled ? 'hidden' : 'auto',
         }}
       />
-      <Modal opened={typeOpen} onClose={() => setTypeOpen(false)} title={t('domain.graphicsConsole.typeTextTitle')}>
-        <Stack gap="sm">
-          <Textarea
-            label={t('domain.graphicsConsole.typeTextLabel')}
-            description={t('domain.graphicsConsole.typeTextHint')}
-            value={typeText}
-            onChange={(event) => setTypeText(event.currentTarget.value)}
-            autosize
-            minRows={2}
-            data-autofocus
-          />
-          <Group justify="space-between">
-            <Button variant="subtle" onClick={pasteLocalClipboard}>
-              {t('domain.graphicsConsole.pasteClipboard')}
-            </Button>
-            <Button onClick={typeClipboardText} disabled={typeText.length === 0}>
-              {t('domain.graphicsConsole.typeTextSend')}
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
       <Modal
         opened={passwordOpen}
         onClose={() => {

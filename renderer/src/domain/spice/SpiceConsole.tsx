@@ -1,10 +1,19 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Stack, Text, Textarea } from '@mantine/core';
+import { Badge, Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { ByteChannel } from '../../api';
 import { useApi } from '../../api/api-context';
 import { useReconnectWhenHostReturns } from '../use-reconnect-when-host-returns';
-import { KEY_COMBOS, comboEvents, textEvents, type VncKey } from '../vnc-keys';
+import { comboEvents, textEvents, type VncKey } from '../vnc-keys';
+import {
+  ConsoleDisconnected,
+  ConsoleStateBadge,
+  ConsoleTimingsText,
+  FullscreenButton,
+  NO_TIMINGS,
+  SendKeyMenu,
+  TypeTextButton,
+} from '../console-parts';
 import { SpiceSession, type SpiceChannelInfo, type SpiceStage } from './spice-session';
 import { RemoteViewerButton } from './RemoteViewerButton';
 import { SwitchToVncDialog } from './SwitchToVncDialog';
@@ -15,8 +24,6 @@ type SpiceState =
   | { kind: 'disconnected'; reason: string | null };
 
 type Timings = Record<SpiceStage, number | null>;
-const NO_TIMINGS: Timings = { channelMs: null, handshakeMs: null, firstFrameMs: null };
-const ms = (value: number | null) => (value === null ? '–' : `${Math.round(value)} ms`);
 
 /**
  * The pause after each key event. SPICE key events go straight to the guest's keyboard controller, whose
@@ -52,8 +59,6 @@ export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; 
   const [typedPassword, setTypedPassword] = useState<string | null>(null);
   const [passwordOpen, setPasswordOpen] = useState(false);
   const [password, setPassword] = useState('');
-  const [typeOpen, setTypeOpen] = useState(false);
-  const [typeText, setTypeText] = useState('');
   const [switchOpen, setSwitchOpen] = useState(false);
   useReconnectWhenHostReturns(hostId, state.kind === 'disconnected', () => setAttempt((n) => n + 1));
 
@@ -156,17 +161,13 @@ export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; 
     [focusScreen],
   );
 
-  const typeClipboardText = useCallback(() => {
-    const session = sessionRef.current;
-    setTypeOpen(false);
-    if (session) void sendKeys(session, textEvents(typeText).events).then(focusScreen);
-  }, [typeText, focusScreen]);
-
-  const timingsText = t('domain.graphicsConsole.timings', {
-    channel: ms(timings.channelMs),
-    handshake: ms(timings.handshakeMs),
-    frame: ms(timings.firstFrameMs),
-  });
+  const typeIntoGuest = useCallback(
+    (text: string) => {
+      const session = sessionRef.current;
+      if (session) void sendKeys(session, textEvents(text).events).then(focusScreen);
+    },
+    [focusScreen],
+  );
   const inputsReady = channels.some((info) => info.name === 'inputs' && info.state === 'ready');
 
   return (
@@ -183,23 +184,8 @@ export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; 
           <Badge variant="light" color="grape">
             SPICE
           </Badge>
-          <Badge
-            variant="light"
-            color={state.kind === 'connected' ? 'green' : state.kind === 'connecting' ? 'blue' : 'gray'}
-          >
-            {t(`domain.serial.state.${state.kind}`)}
-          </Badge>
-          <Text
-            size="xs"
-            c="dimmed"
-            title={timingsText}
-            data-testid="console-timings"
-            data-channel-ms={timings.channelMs === null ? undefined : Math.round(timings.channelMs)}
-            data-handshake-ms={timings.handshakeMs === null ? undefined : Math.round(timings.handshakeMs)}
-            data-first-frame-ms={timings.firstFrameMs === null ? undefined : Math.round(timings.firstFrameMs)}
-          >
-            {ms(timings.firstFrameMs)}
-          </Text>
+          <ConsoleStateBadge state={state.kind} />
+          <ConsoleTimingsText timings={timings} />
           {channels.length > 0 && (
             <Text size="xs" c="dimmed" data-testid="spice-channels">
               {t('spice.channels', { list: channels.map((info) => info.name).join(', ') })}
@@ -209,30 +195,9 @@ export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; 
         <Group gap="xs">
           {state.kind === 'connected' && (
             <>
-              <Menu position="bottom-end" withinPortal>
-                <Menu.Target>
-                  <Button size="xs" variant="light" disabled={!inputsReady}>
-                    {t('domain.graphicsConsole.sendKey')}
-                  </Button>
-                </Menu.Target>
-                <Menu.Dropdown>
-                  {KEY_COMBOS.map((combo) => (
-                    <Menu.Item key={combo.id} onClick={() => sendCombo(combo.keys)}>
-                      {combo.label}
-                    </Menu.Item>
-                  ))}
-                </Menu.Dropdown>
-              </Menu>
-              <Button size="xs" variant="light" disabled={!inputsReady} onClick={() => setTypeOpen(true)}>
-                {t('domain.graphicsConsole.typeText')}
-              </Button>
-              <Button
-                size="xs"
-                variant="light"
-                onClick={() => void boxRef.current?.requestFullscreen().catch(() => undefined)}
-              >
-                {t('domain.graphicsConsole.fullscreen')}
-              </Button>
+              <SendKeyMenu disabled={!inputsReady} onSend={sendCombo} />
+              <TypeTextButton disabled={!inputsReady} onType={typeIntoGuest} />
+              <FullscreenButton target={boxRef} />
             </>
           )}
           <RemoteViewerButton hostId={hostId} domainUuid={domainUuid} channel={channel} />
@@ -263,14 +228,7 @@ export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; 
         {t('spice.limits')}
       </Text>
       {state.kind === 'disconnected' && (
-        <Alert color="gray" title={t('domain.serial.state.disconnected')}>
-          <Group gap="sm" justify="space-between">
-            <span>{state.reason ?? t('domain.serial.ended')}</span>
-            <Button size="xs" variant="light" onClick={() => setAttempt((n) => n + 1)}>
-              {t('domain.serial.reconnect')}
-            </Button>
-          </Group>
-        </Alert>
+        <ConsoleDisconnected reason={state.reason ?? t('domain.serial.ended')} onReconnect={() => setAttempt((n) => n + 1)} />
       )}
       <div
         style={{
@@ -292,24 +250,6 @@ export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; 
           onKeyUpCapture={(event) => onKey(event, false)}
         />
       </div>
-      <Modal opened={typeOpen} onClose={() => setTypeOpen(false)} title={t('domain.graphicsConsole.typeTextTitle')}>
-        <Stack gap="sm">
-          <Textarea
-            label={t('domain.graphicsConsole.typeTextLabel')}
-            description={t('domain.graphicsConsole.typeTextHint')}
-            value={typeText}
-            onChange={(event) => setTypeText(event.currentTarget.value)}
-            autosize
-            minRows={2}
-            data-autofocus
-          />
-          <Group justify="flex-end">
-            <Button onClick={typeClipboardText} disabled={typeText.length === 0}>
-              {t('domain.graphicsConsole.typeTextSend')}
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
       <Modal opened={passwordOpen} onClose={() => setPasswordOpen(false)} title={t('spice.passwordTitle')}>
         <form
           onSubmit={(event) => {

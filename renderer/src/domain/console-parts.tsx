@@ -1,0 +1,144 @@
+import { useState, type RefObject } from 'react';
+import { Alert, Badge, Button, Group, Menu, Modal, Stack, Text, Textarea } from '@mantine/core';
+import { useTranslation } from 'react-i18next';
+import { KEY_COMBOS, type VncKey } from './vnc-keys';
+
+/** The pieces the VNC and SPICE consoles share: state, timings, send keys, type text, reconnect. */
+
+export type ConsoleStateKind = 'connecting' | 'connected' | 'disconnected';
+
+/** Milliseconds from opening the console to each stage of one session (null = not reached yet). */
+export interface ConsoleTimings {
+  channelMs: number | null;
+  handshakeMs: number | null;
+  firstFrameMs: number | null;
+}
+
+export const NO_TIMINGS: ConsoleTimings = { channelMs: null, handshakeMs: null, firstFrameMs: null };
+
+const ms = (value: number | null) => (value === null ? '–' : `${Math.round(value)} ms`);
+
+export function ConsoleStateBadge({ state }: { state: ConsoleStateKind }) {
+  const { t } = useTranslation();
+  return (
+    <Badge variant="light" color={state === 'connected' ? 'green' : state === 'connecting' ? 'blue' : 'gray'}>
+      {t(`domain.serial.state.${state}`)}
+    </Badge>
+  );
+}
+
+/** The time to the first frame, with every stage in its tooltip and as data attributes (tests, bench). */
+export function ConsoleTimingsText({ timings }: { timings: ConsoleTimings }) {
+  const { t } = useTranslation();
+  const all = t('domain.graphicsConsole.timings', {
+    channel: ms(timings.channelMs),
+    handshake: ms(timings.handshakeMs),
+    frame: ms(timings.firstFrameMs),
+  });
+  const attribute = (value: number | null) => (value === null ? undefined : Math.round(value));
+  return (
+    <Text
+      size="xs"
+      c="dimmed"
+      title={all}
+      data-testid="console-timings"
+      data-channel-ms={attribute(timings.channelMs)}
+      data-handshake-ms={attribute(timings.handshakeMs)}
+      data-first-frame-ms={attribute(timings.firstFrameMs)}
+    >
+      {ms(timings.firstFrameMs)}
+    </Text>
+  );
+}
+
+/** "Send key": Ctrl+Alt+Del, Ctrl+Alt+F1…F12, PrintScreen, … */
+export function SendKeyMenu({ disabled = false, onSend }: { disabled?: boolean; onSend: (keys: readonly VncKey[]) => void }) {
+  const { t } = useTranslation();
+  return (
+    <Menu position="bottom-end" withinPortal>
+      <Menu.Target>
+        <Button size="xs" variant="light" disabled={disabled}>
+          {t('domain.graphicsConsole.sendKey')}
+        </Button>
+      </Menu.Target>
+      <Menu.Dropdown>
+        {KEY_COMBOS.map((combo) => (
+          <Menu.Item key={combo.id} onClick={() => onSend(combo.keys)}>
+            {combo.label}
+          </Menu.Item>
+        ))}
+      </Menu.Dropdown>
+    </Menu>
+  );
+}
+
+/** "Type text": a button and its dialog; the text may come from the user's clipboard. */
+export function TypeTextButton({ disabled = false, onType }: { disabled?: boolean; onType: (text: string) => void }) {
+  const { t } = useTranslation();
+  const [opened, setOpened] = useState(false);
+  const [text, setText] = useState('');
+  const pasteClipboard = () => {
+    navigator.clipboard.readText().then(
+      (value) => setText(value),
+      () => undefined, // not allowed: the user pastes into the field with the keyboard instead
+    );
+  };
+  return (
+    <>
+      <Button size="xs" variant="light" disabled={disabled} onClick={() => setOpened(true)}>
+        {t('domain.graphicsConsole.typeText')}
+      </Button>
+      <Modal opened={opened} onClose={() => setOpened(false)} title={t('domain.graphicsConsole.typeTextTitle')}>
+        <Stack gap="sm">
+          <Textarea
+            label={t('domain.graphicsConsole.typeTextLabel')}
+            description={t('domain.graphicsConsole.typeTextHint')}
+            value={text}
+            onChange={(event) => setText(event.currentTarget.value)}
+            autosize
+            minRows={2}
+            data-autofocus
+          />
+          <Group justify="space-between">
+            <Button variant="subtle" onClick={pasteClipboard}>
+              {t('domain.graphicsConsole.pasteClipboard')}
+            </Button>
+            <Button
+              onClick={() => {
+                setOpened(false);
+                onType(text);
+              }}
+              disabled={text.length === 0}
+            >
+              {t('domain.graphicsConsole.typeTextSend')}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </>
+  );
+}
+
+export function FullscreenButton({ target }: { target: RefObject<HTMLElement | null> }) {
+  const { t } = useTranslation();
+  return (
+    <Button size="xs" variant="light" onClick={() => void target.current?.requestFullscreen().catch(() => undefined)}>
+      {t('domain.graphicsConsole.fullscreen')}
+    </Button>
+  );
+}
+
+/** The "disconnected" notice with why, and a way back. */
+export function ConsoleDisconnected({ reason, onReconnect }: { reason: string; onReconnect: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <Alert color="gray" title={t('domain.serial.state.disconnected')}>
+      <Group gap="sm" justify="space-between">
+        <span>{reason}</span>
+        <Button size="xs" variant="light" onClick={onReconnect}>
+          {t('domain.serial.reconnect')}
+        </Button>
+      </Group>
+    </Alert>
+  );
+}
