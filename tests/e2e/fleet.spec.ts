@@ -42,7 +42,7 @@ test('add the lab host, accept its key after seeing the fingerprint, and see its
 
 test('the lab host shows as connected with its versions', async ({ page }) => {
   await openApp(page);
-  await page.getByText('Hosts', { exact: true }).click();
+  await page.getByRole('navigation', { name: 'Main navigation' }).last().getByText('Hosts', { exact: true }).click();
   const status = page.getByRole('row', { name: /lab/ }).getByTestId('host-status');
   await expect(status).toHaveAttribute('data-state', 'connected');
 });
@@ -178,7 +178,7 @@ test('a guest opens on its VM page with its disks, graphics and live charts', as
 
 test('removing the host disconnects it and its guests leave the table', async ({ page }) => {
   await openApp(page);
-  await page.getByText('Hosts', { exact: true }).click();
+  await page.getByRole('navigation', { name: 'Main navigation' }).last().getByText('Hosts', { exact: true }).click();
   page.once('dialog', (confirm) => void confirm.accept());
   await page.getByRole('button', { name: 'Actions for lab' }).click();
   await page.getByRole('menuitem', { name: 'Remove' }).click();

@@ -11,12 +11,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason, addLabHost, removeHost } from './support';
+import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, removeHostIfLeft } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
 test.describe.configure({ mode: 'serial' });
+test.afterAll(async ({ browser }) => {
+  for (const account of ['root', 'operator']) await removeHostIfLeft(browser, `lab-config-${account}`);
+});
 test.use({ actionTimeout: 30_000 });
 
 const QEMU = '/etc/libvirt/qemu.conf';

@@ -6,7 +6,8 @@ test.skip(!!reason, reason ?? '');
 test.describe.configure({ mode: 'serial' });
 
 const hostRow = (page: Page, name: string) => page.getByRole('row', { name: new RegExp(name) });
-const openHosts = (page: Page) => page.getByText('Hosts', { exact: true }).click();
+const openHosts = (page: Page) =>
+  page.getByRole('navigation', { name: 'Main navigation' }).last().getByText('Hosts', { exact: true }).click();
 
 async function removeHost(page: Page, name: string): Promise<void> {
   page.once('dialog', (confirm) => void confirm.accept());

@@ -59,7 +59,7 @@ test('adding a host saves it across reloads; removing it brings the empty state 
   await page.reload();
   // With a saved host the app opens on the fleet; the host is still there on the hosts page.
   await expect(page.getByRole('heading', { name: 'Virtual machines' })).toBeVisible();
-  await page.getByText('Hosts', { exact: true }).click();
+  await page.getByRole('navigation', { name: 'Main navigation' }).last().getByText('Hosts', { exact: true }).click();
   await expect(page.getByRole('row', { name: /lab host/ })).toBeVisible();
 
   page.once('dialog', (confirm) => void confirm.accept());

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
 import type { LabAvailability, LabInfo } from '../support/lab';
 
 export const url = () => process.env.VIRTDECK_E2E_URL ?? '';
@@ -37,7 +37,9 @@ export async function openApp(page: Page): Promise<string[]> {
  */
 export async function addLabHost(page: Page, name: string, account: 'root' | 'operator' = 'root'): Promise<void> {
   const info = labInfo();
-  await page.getByRole('button', { name: 'Add a host' }).click();
+  await page.getByRole('navigation', { name: 'Main navigation' }).last().getByText('Hosts', { exact: true }).click();
+  // "Add a host" on the empty page, "Add host" above the list.
+  await page.getByRole('button', { name: /^Add (a )?host$/ }).click();
   const dialog = page.getByRole('dialog', { name: 'Add a host' });
   await dialog.getByLabel('Display name').fill(name);
   await dialog.getByLabel('SSH user').fill(info.accounts[account].user);
@@ -59,6 +61,22 @@ export async function removeHost(page: Page, name: string): Promise<void> {
   await page.getByRole('button', { name: `Actions for ${name}` }).click();
   await page.getByRole('menuitem', { name: 'Remove' }).click();
   await expect(page.getByRole('row', { name: new RegExp(name) })).toHaveCount(0);
+}
+
+/**
+ * For a spec's afterAll: removes its host if a failed test left it (serial specs skip their last test
+ * after a failure), so the next spec starts from the state it expects.
+ */
+export async function removeHostIfLeft(browser: Browser, name: string): Promise<void> {
+  if (!tokenUrl()) return;
+  const page = await browser.newPage();
+  try {
+    await page.goto(tokenUrl());
+    await page.getByRole('navigation', { name: 'Main navigation' }).last().getByText('Hosts', { exact: true }).click();
+    if ((await page.getByRole('button', { name: `Actions for ${name}` }).count()) > 0) await removeHost(page, name);
+  } finally {
+    await page.close();
+  }
 }
 
 /** virsh against the lab over SSH as root (what a second admin would see). */

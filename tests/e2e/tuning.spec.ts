@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason, addLabHost, removeHost } from './support';
+import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, removeHostIfLeft } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
 test.describe.configure({ mode: 'serial' });
+test.afterAll(async ({ browser }) => removeHostIfLeft(browser, HOST));
 
 const HOST = 'lab-tuning';
 const GUESTS = ['vd-off-1', 'vd-off-2', 'vd-vnc-2'];

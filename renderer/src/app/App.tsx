@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { AppShell, Badge, Group, NavLink, Text, Title, Tooltip } from '@mantine/core';
+import { AppShell, Badge, Group, Loader, NavLink, Text, Title, Tooltip } from '@mantine/core';
 import { IconLayoutList, IconServer2 } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { useApi, useConnectionState } from '../api/api-context';
@@ -104,8 +104,12 @@ export function App() {
         </nav>
       </AppShell.Navbar>
       <AppShell.Main>
+        {/* Until the hosts have loaded it is not known which first page fits: show none rather than flash one. */}
+        {chosenPage === null && hostsState.status === 'loading' && <Loader size="sm" aria-label={t('app.loading')} />}
         {page.kind === 'fleet' && <FleetPage hosts={hosts} onOpenDomain={openDomain} />}
-        {page.kind === 'hosts' && <HostsPage onOpenHost={openHost} />}
+        {page.kind === 'hosts' && (chosenPage !== null || hostsState.status !== 'loading') && (
+          <HostsPage onOpenHost={openHost} />
+        )}
         {page.kind === 'host' && pageHost && (
           <HostPage host={pageHost} status={statuses.get(pageHost.id)} onOpenDomain={openDomain} />
         )}

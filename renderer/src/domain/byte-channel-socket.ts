@@ -27,7 +27,8 @@ export class ByteChannelSocket {
   constructor(private readonly channel: ByteChannel) {
     channel.onData((chunk) => {
       const data = chunk.slice().buffer;
-      if (this.messageListener) this.messageListener({ data });
+      // In order: while earlier bytes still wait for their hand-over, new ones queue behind them.
+      if (this.messageListener && this.pending.length === 0) this.messageListener({ data });
       else this.pending.push(data);
       this.onreceived?.(data.byteLength);
     });
@@ -42,7 +43,17 @@ export class ByteChannelSocket {
   }
   set onmessage(listener: ((event: { data: ArrayBuffer }) => void) | null) {
     this.messageListener = listener;
-    if (listener) for (const data of this.pending.splice(0)) listener({ data });
+    if (listener && this.pending.length > 0) {
+      // Bytes that arrived before anyone listened (a VNC server speaks first) are handed over after the
+      // current task: noVNC sets onmessage before it handles the socket as open, and data delivered in
+      // between fails its handshake ("Unknown init state").
+      queueMicrotask(() => {
+        while (this.messageListener && this.pending.length > 0) {
+          const data = this.pending.shift();
+          if (data) this.messageListener({ data });
+        }
+      });
+    }
   }
 
   /** Why the channel closed (its error message), or null after a clean close. */

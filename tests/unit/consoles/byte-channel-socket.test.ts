@@ -37,15 +37,21 @@ describe('ByteChannelSocket (noVNC raw channel)', () => {
     expect(socket.readyState).toBe(1);
   });
 
-  it('delivers early bytes in order once onmessage is set, as ArrayBuffers', () => {
+  it('delivers early bytes in order after onmessage is set (not inside the setter), as ArrayBuffers', async () => {
     const { channel, listeners } = fakeChannel();
     const socket = new ByteChannelSocket(channel);
     listeners.emitData(Uint8Array.of(1, 2));
     listeners.emitData(Uint8Array.of(3));
     const got: number[][] = [];
     socket.onmessage = (event) => got.push([...new Uint8Array(event.data)]);
+    // noVNC sets onmessage, then handles the socket as open: the server's banner must come after that.
+    expect(got).toEqual([]);
     listeners.emitData(Uint8Array.of(4));
+    expect(got).toEqual([]);
+    await Promise.resolve();
     expect(got).toEqual([[1, 2], [3], [4]]);
+    listeners.emitData(Uint8Array.of(5));
+    expect(got).toEqual([[1, 2], [3], [4], [5]]);
   });
 
   it('copies what it sends (noVNC reuses its buffer)', () => {
