@@ -99,6 +99,38 @@ test('SPICE console: spice-html5 shows the guest screen over SSH channels, and t
   expect(errors).toEqual([]);
 });
 
+test('SPICE: Screenshot downloads a PNG; the console opens in a window of its own', async ({ page }) => {
+  const errors = await openApp(page);
+  const { box } = await openSpice(page);
+  const downloading = page.waitForEvent('download');
+  await box.getByRole('button', { name: 'Screenshot' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^screenshot-[0-9a-f]{8}-.*\.png$/);
+  const bytes = readFileSync(await download.path());
+  expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expect(bytes.length).toBeGreaterThan(1_000);
+
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    box.getByRole('button', { name: 'Open in new window' }).click(),
+  ]);
+  const popupErrors: string[] = [];
+  popup.on('pageerror', (error) => popupErrors.push(error.message));
+  const popupBox = popup.getByTestId('spice-console');
+  await expect(popupBox).toHaveAttribute('data-channels', /display:ready/, { timeout: 30_000 });
+  await expect(popupBox.getByRole('button', { name: 'Open in new window' })).toHaveCount(0);
+  const popupCanvas = popup.getByTestId('spice-screen').locator('canvas').first();
+  await expect.poll(async () => (await canvasPixels(popupCanvas)).colours, { timeout: 30_000 }).toBeGreaterThan(1);
+  // One SPICE client at a time: the panel handed its session over, and takes it back after.
+  await expect(box).toContainText('open in a separate window');
+  await popup.close();
+  await page.waitForTimeout(1_500);
+  await box.getByRole('button', { name: 'Reconnect' }).click();
+  await expect(box).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  expect(errors).toEqual([]);
+  expect(popupErrors).toEqual([]);
+});
+
 test('Open in remote-viewer: shown only where remote-viewer is installed; its channels are tunnelled', async ({ page }) => {
   const errors = await openApp(page);
   const { box } = await openSpice(page);

@@ -101,6 +101,37 @@ describe.skipIf(SKIP)(`domain tuning against the lab${SKIP_REASON}`, () => {
     expect(await client.domainGetXml({ uuid }, virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE)).not.toContain('emulatorpin');
   });
 
+  it('a running guest with room to grow: vCPU hot-plug and the balloon change apply live, and persist', async () => {
+    // A throwaway guest from vd-off-1's definition: no disk, 1 of 2 vCPUs, a virtio balloon.
+    const name = 'vd-test-hotplug';
+    const xml = (await readPersistent(client, uuidOf('vd-off-1')))
+      .replace(/<name>[^<]*<\/name>/, `<name>${name}</name>`)
+      .replace(/<uuid>[^<]*<\/uuid>\s*/, '')
+      .replace(/<disk[\s\S]*?<\/disk>\s*/g, '')
+      .replace(/<log [^>]*\/>\s*/g, '')
+      .replace(/<vcpu[^>]*>\d+<\/vcpu>/, "<vcpu placement='static' current='1'>2</vcpu>")
+      .replace(/<memballoon model='none'\s*\/>/, "<memballoon model='virtio'/>");
+    expect(xml).toContain("<memballoon model='virtio'/>");
+    const domain = await client.domainDefineXml(xml, 0);
+    try {
+      await client.domainStart({ uuid: domain.uuid });
+      const context = await tuningContext(client, domain.uuid);
+      const cpu = await tuningApply(client, domain.uuid, { ...context.state.cpu, vcpus: 2 }, await readPersistent(client, domain.uuid));
+      expect(cpu.live).toEqual([{ call: { call: 'setVcpus', count: 2 }, ok: true }]);
+      expect(await client.domainGetXml({ uuid: domain.uuid }, 0)).toMatch(/<vcpu placement='static'>2<\/vcpu>/);
+      expect(cpu.xml).toMatch(/<vcpu placement='static'>2<\/vcpu>/);
+
+      const memory = await tuningContext(client, domain.uuid);
+      const smaller = memory.state.memory.currentKiB - 16 * 1024;
+      const balloon = await tuningApply(client, domain.uuid, { ...memory.state.memory, currentKiB: smaller }, cpu.xml);
+      expect(balloon.live).toEqual([{ call: { call: 'setMemory', kib: smaller }, ok: true }]);
+      expect(balloon.xml).toContain(`<currentMemory unit='KiB'>${smaller}</currentMemory>`);
+    } finally {
+      await client.domainDestroy({ uuid: domain.uuid }).catch(() => undefined);
+      await client.domainUndefine({ uuid: domain.uuid });
+    }
+  }, 60_000);
+
   it('advisor on the lab: vCPU overcommit of a 2-CPU host and the missing balloon', async () => {
     const findings = await tuningAdvice(client, uuidOf('vd-off-2'));
     const overcommit = findings.find((f) => f.rule === 'vcpu-overcommit');

@@ -10,6 +10,7 @@ import { DomainStateBadge } from '../fleet/DomainStateBadge';
 import type { ConsoleWindowRoute } from './console-window-route';
 import { GraphicsConsole } from './GraphicsConsole';
 import { SerialConsole, serialDeviceOptions } from './SerialConsole';
+import { SpiceConsole } from './spice/SpiceConsole';
 
 /**
  * One console in a window of its own (opened from the VM page). It talks to main like the main window
@@ -32,7 +33,6 @@ export function ConsoleWindow({ route }: { route: ConsoleWindowRoute }) {
   }, [t, name, host?.displayName, route.hostId]);
 
   useEffect(() => {
-    if (route.kind !== 'serial') return;
     let live = true;
     api.call('domain.details', { hostId: route.hostId, uuid: route.domainUuid, inactive: false }).then(
       (value) => live && setDetails(value),
@@ -59,9 +59,13 @@ export function ConsoleWindow({ route }: { route: ConsoleWindowRoute }) {
           {t(`app.connection.${connection}`)}
         </Badge>
       </Group>
-      {route.kind === 'graphics' ? (
+      {!details && !detailsError ? (
+        <Loader size="sm" />
+      ) : route.kind === 'graphics' && details?.graphics[route.channel]?.type === 'spice' ? (
+        <SpiceConsole hostId={route.hostId} domainUuid={route.domainUuid} channel={route.channel} detached />
+      ) : route.kind === 'graphics' ? (
         <GraphicsConsole hostId={route.hostId} domainUuid={route.domainUuid} channel={route.channel} detached />
-      ) : details || detailsError ? (
+      ) : (
         <SerialConsole
           hostId={route.hostId}
           domainUuid={route.domainUuid}
@@ -69,8 +73,6 @@ export function ConsoleWindow({ route }: { route: ConsoleWindowRoute }) {
           initialDevice={route.device}
           detached
         />
-      ) : (
-        <Loader size="sm" />
       )}
       {detailsError && <Alert color="gray">{detailsError}</Alert>}
     </Stack>

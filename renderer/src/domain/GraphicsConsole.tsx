@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useReconnectWhenHostReturns } from './use-reconnect-when-host-returns';
-import { Alert, Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
+import { Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
 import RFB from '@novnc/novnc';
 import { useTranslation } from 'react-i18next';
 import { ApiCallError } from '../api';
@@ -14,6 +14,7 @@ import {
   ConsoleTimingsText,
   FullscreenButton,
   NO_TIMINGS,
+  ScreenshotButton,
   SendKeyMenu,
   TypeTextButton,
   type ConsoleTimings,
@@ -37,13 +38,6 @@ async function sendKeys(rfb: RFB, events: readonly { key: VncKey; down: boolean 
     rfb.sendKey(event.key.keysym, event.key.code, event.down);
     if (i % 16 === 15) await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-function base64Bytes(data: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(data);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 
@@ -83,8 +77,6 @@ export function GraphicsConsole({
   // A password the user typed after the display refused the one from the domain XML: the next session
   // uses it instead of asking libvirt again. Kept in memory for this panel only.
   const userPasswordRef = useRef<string | null>(null);
-  const [shotError, setShotError] = useState<string | null>(null);
-  const [shooting, setShooting] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -253,27 +245,6 @@ export function GraphicsConsole({
     void sendKeys(rfb, events).then(() => rfb.focus({ preventScroll: true }));
   }, []);
 
-  const screenshot = useCallback(async () => {
-    setShooting(true);
-    setShotError(null);
-    try {
-      const shot = await api.call('domain.screenshot', { hostId, uuid: domainUuid });
-      const extension = shot.mime === 'image/png' ? 'png' : shot.mime === 'image/x-portable-pixmap' ? 'ppm' : 'bin';
-      const url = URL.createObjectURL(new Blob([base64Bytes(shot.dataBase64)], { type: shot.mime }));
-      const anchor = document.createElement('a');
-      anchor.href = url;
-      anchor.download = `screenshot-${domainUuid.slice(0, 8)}-${new Date().toISOString().replace(/[:.]/g, '-')}.${extension}`;
-      document.body.append(anchor);
-      anchor.click();
-      anchor.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    } catch (error) {
-      setShotError(error instanceof Error ? error.message : String(error));
-    } finally {
-      setShooting(false);
-    }
-  }, [api, hostId, domainUuid]);
-
   return (
     <Stack ref={boxRef} gap="xs" data-testid="graphics-console" data-state={state.kind} style={{ background: 'var(--mantine-color-body)' }}>
       <Group gap="xs" justify="space-between">
@@ -319,9 +290,7 @@ export function GraphicsConsole({
               {t('domain.console.openWindow')}
             </Button>
           )}
-          <Button size="xs" variant="light" loading={shooting} onClick={() => void screenshot()}>
-            {t('domain.graphicsConsole.screenshot')}
-          </Button>
+          <ScreenshotButton hostId={hostId} domainUuid={domainUuid} />
           {state.kind !== 'disconnected' && (
             <Button size="xs" variant="subtle" onClick={() => setAttempt((n) => n + 1)}>
               {t('domain.serial.reconnect')}
@@ -334,11 +303,6 @@ export function GraphicsConsole({
           )}
         </Group>
       </Group>
-      {shotError !== null && (
-        <Alert color="red" withCloseButton onClose={() => setShotError(null)} title={t('domain.graphicsConsole.screenshotFailed')}>
-          {shotError}
-        </Alert>
-      )}
       {state.kind === 'disconnected' && (
         <ConsoleDisconnected
           reason={

@@ -1,6 +1,8 @@
 import { useState, type RefObject } from 'react';
 import { Alert, Badge, Button, Group, Menu, Modal, Stack, Text, Textarea } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
 import { useTranslation } from 'react-i18next';
+import { useApi } from '../api/api-context';
 import { KEY_COMBOS, type VncKey } from './vnc-keys';
 
 /** The pieces the VNC and SPICE consoles share: state, timings, send keys, type text, reconnect. */
@@ -140,5 +142,50 @@ export function ConsoleDisconnected({ reason, onReconnect }: { reason: string; o
         </Button>
       </Group>
     </Alert>
+  );
+}
+
+function base64Bytes(data: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(data);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * "Screenshot": the guest's screen from libvirt's screenshot stream (whatever the display protocol),
+ * downloaded as PNG (or what the host gives). A failure is reported, nothing is downloaded.
+ */
+export function ScreenshotButton({ hostId, domainUuid }: { hostId: string; domainUuid: string }) {
+  const { t } = useTranslation();
+  const api = useApi();
+  const [shooting, setShooting] = useState(false);
+  const screenshot = async () => {
+    setShooting(true);
+    try {
+      const shot = await api.call('domain.screenshot', { hostId, uuid: domainUuid });
+      const extension = shot.mime === 'image/png' ? 'png' : shot.mime === 'image/x-portable-pixmap' ? 'ppm' : 'bin';
+      const url = URL.createObjectURL(new Blob([base64Bytes(shot.dataBase64)], { type: shot.mime }));
+      const anchor = document.createElement('a');
+      anchor.href = url;
+      anchor.download = `screenshot-${domainUuid.slice(0, 8)}-${new Date().toISOString().replace(/[:.]/g, '-')}.${extension}`;
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      notifications.show({
+        color: 'red',
+        title: t('domain.graphicsConsole.screenshotFailed'),
+        message: error instanceof Error ? error.message : String(error),
+      });
+    } finally {
+      setShooting(false);
+    }
+  };
+  return (
+    <Button size="xs" variant="light" loading={shooting} onClick={() => void screenshot()}>
+      {t('domain.graphicsConsole.screenshot')}
+    </Button>
   );
 }

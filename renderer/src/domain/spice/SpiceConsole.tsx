@@ -11,9 +11,11 @@ import {
   ConsoleTimingsText,
   FullscreenButton,
   NO_TIMINGS,
+  ScreenshotButton,
   SendKeyMenu,
   TypeTextButton,
 } from '../console-parts';
+import { openConsoleWindow } from '../console-window-route';
 import { SpiceSession, type SpiceChannelInfo, type SpiceStage } from './spice-session';
 import { RemoteViewerButton } from './RemoteViewerButton';
 import { SwitchToVncDialog } from './SwitchToVncDialog';
@@ -45,7 +47,18 @@ async function sendKeys(session: SpiceSession, events: readonly { key: VncKey; d
  * inputs, cursor, playback…) is its own `console.graphics` stream: an SSH channel of the host's
  * existing connection to the guest's SPICE listener. `channel` is the index of the graphics device.
  */
-export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; domainUuid: string; channel: number }) {
+export function SpiceConsole({
+  hostId,
+  domainUuid,
+  channel,
+  detached = false,
+}: {
+  hostId: string;
+  domainUuid: string;
+  channel: number;
+  /** Shown in a console window of its own: no "open in a new window" button. */
+  detached?: boolean;
+}) {
   const { t } = useTranslation();
   const api = useApi();
   const boxRef = useRef<HTMLDivElement>(null);
@@ -200,6 +213,23 @@ export function SpiceConsole({ hostId, domainUuid, channel }: { hostId: string; 
               <FullscreenButton target={boxRef} />
             </>
           )}
+          {!detached && (
+            <Button
+              size="xs"
+              variant="light"
+              onClick={() => {
+                // A SPICE server takes one client: this panel lets go so the window's session is not
+                // cut off (and does not cut this one off).
+                sessionRef.current?.stop();
+                sessionRef.current = null;
+                setState({ kind: 'disconnected', reason: t('domain.console.inOtherWindow') });
+                openConsoleWindow({ kind: 'graphics', hostId, domainUuid, channel });
+              }}
+            >
+              {t('domain.console.openWindow')}
+            </Button>
+          )}
+          <ScreenshotButton hostId={hostId} domainUuid={domainUuid} />
           <RemoteViewerButton hostId={hostId} domainUuid={domainUuid} channel={channel} />
           <Button size="xs" variant="light" onClick={() => setSwitchOpen(true)}>
             {t('spice.switchToVnc')}
