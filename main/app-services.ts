@@ -14,6 +14,7 @@ import { createConsoleStreams } from './services/consoles/console-streams';
 import { RemoteViewerSessions } from './services/consoles/spice-remote-viewer';
 import { DomainActions } from './services/domains/domain-actions';
 import { createHostConfigService } from './services/host-config/host-config-wiring';
+import { SshConnectionPool } from './services/connections/ssh-pool';
 import { FleetService } from './services/fleet/fleet-service';
 import { SettingsStore } from './services/settings/settings-store';
 import { userConfigDir } from './platform/user-dirs';
@@ -64,7 +65,9 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
     (hostId, error) => console.warn(`[fleet] sampling ${hostId} failed: ${error instanceof Error ? error.message : String(error)}`),
   );
   const remoteViewers = new RemoteViewerSessions({ log: (line) => console.info(line) });
-  const connections = new HostConnections<LibvirtHostLink>(options.connector ?? createSshLibvirtConnector(sshOptionsFromEnv()), prompts, {
+  // One SSH connection per host, shared by the host link (libvirt, consoles, SFTP) and the configuration editor.
+  const sshPool = new SshConnectionPool(sshOptionsFromEnv());
+  const connections = new HostConnections<LibvirtHostLink>(options.connector ?? createSshLibvirtConnector(sshOptionsFromEnv(), sshPool), prompts, {
     status: (status) => events.publish('hosts.status', status),
     linkUp: (hostId, link) => fleet.attach(hostId, link.fleet),
     linkDown: (hostId) => {
@@ -72,7 +75,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
       void remoteViewers.closeHost(hostId);
     },
   });
-  const hostConfig = createHostConfigService({ hosts, prompts, sshOptions: sshOptionsFromEnv() });
+  const hostConfig = createHostConfigService({ hosts, prompts, sshPool });
   const actions = new DomainActions(
     (hostId) => connections.link(hostId)?.lifecycle ?? null,
     (progress) => events.publish('domains.actionProgress', progress),
@@ -101,7 +104,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   const settings = new SettingsStore(configDir);
   settings.get().then((value) => fleet.setTickMs(value.statsIntervalMs), () => undefined);
   const sshConfigFile = sshOptionsFromEnv().sshConfigFile;
-  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig };
+  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool };
 }
 
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
@@ -116,6 +119,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       deps.fleet.dispose();
       await deps.remoteViewers.dispose();
       await deps.hostConfig.dispose();
+      await deps.sshPool.dispose();
       await deps.connections.dispose();
     },
   };

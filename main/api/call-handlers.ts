@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppInfo } from '../../preload/api-contract';
 import type { HostStore } from '../services/hosts/host-store';
 import type { HostConnections } from '../services/connections/host-connections';
+import type { SshConnectionPool } from '../services/connections/ssh-pool';
 import type { LibvirtHostLink } from '../services/connections/libvirt-host-link';
 import type { DomainActions } from '../services/domains/domain-actions';
 import { parseDomainDetails } from '../services/domains/domain-xml-parse';
@@ -40,6 +41,8 @@ export interface CallHandlerDeps {
   remoteViewers: RemoteViewerSessions;
   /** The host configuration editor (qemu.conf, libvirtd.conf). */
   hostConfig: HostConfigService;
+  /** The hosts' SSH connections (one each), closed at shutdown. */
+  sshPool: SshConnectionPool;
 }
 
 const domainRef = z.object({ hostId: z.string().min(1), uuid: z.string().regex(/^[0-9a-f-]{36}$/i, 'is not a UUID') });

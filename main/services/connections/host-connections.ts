@@ -31,6 +31,8 @@ export interface HostConnector<L extends HostLink> {
     signal: AbortSignal,
     progress: (step: 'ssh' | 'libvirt') => void,
   ): Promise<L>;
+  /** Closes what the connector keeps for a host beyond its links (its SSH connection). */
+  release?(hostId: string): Promise<void>;
 }
 
 /** Backoff between reconnect attempts after a link was lost. */
@@ -133,6 +135,7 @@ export class HostConnections<L extends HostLink> {
       this.events.linkDown(hostId);
       await link.close().catch(() => undefined);
     }
+    await this.connector.release?.(hostId).catch(() => undefined);
     this.setState(entry, { kind: 'disconnected' });
   }
 

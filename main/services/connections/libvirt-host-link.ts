@@ -106,8 +106,10 @@ export class LibvirtHostLink implements HostLink {
       if (change.state === 'closed' || change.state === 'lost')
         this.lose(`libvirt: ${change.reason ?? 'connection closed'}`);
     });
-    ssh?.on('close', (reason) => this.lose(`SSH: ${reason.message}`));
+    ssh?.on('close', this.onSshClose);
   }
+
+  private readonly onSshClose = (reason: { message: string }) => this.lose(`SSH: ${reason.message}`);
 
   onLost(listener: (reason: string) => void): void {
     this.lostListener = listener;
@@ -123,8 +125,9 @@ export class LibvirtHostLink implements HostLink {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // Only libvirt: the SSH connection belongs to the host (the pool) and outlives this link.
+    this.ssh?.off('close', this.onSshClose);
     await this.libvirt.close().catch(() => undefined);
-    await this.ssh?.close().catch(() => undefined);
   }
 
   // ---- fleet ------------------------------------------------------------------------------------

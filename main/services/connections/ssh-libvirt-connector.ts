@@ -7,13 +7,13 @@ import {
   SshHostKeyChangedError,
   SshHostKeyRejectedError,
   SshHostKeyRevokedError,
-  connectSsh,
   type SshConnection,
   type SshPrompter,
 } from '../../ssh';
 import { ConnectFailure, type HostConnector } from './host-connections';
 import type { HostPrompter } from './host-prompts';
 import { LibvirtHostLink } from './libvirt-host-link';
+import { SshConnectionPool } from './ssh-pool';
 
 export interface SshLibvirtConnectorOptions {
   /** known_hosts files (first one written by "trust and remember"); default ~/.ssh/known_hosts. */
@@ -74,11 +74,15 @@ function classify(error: unknown): ConnectFailure {
 }
 
 /**
- * The real connector: one SSH connection per host (or none for "this computer"), libvirt's RPC over it,
- * and a link the services use. The libvirt client does not reconnect by itself: any loss ends the link
- * and the connection manager rebuilds SSH and libvirt together with one backoff policy.
+ * The real connector: the host's one SSH connection (from the pool; none for "this computer"), libvirt's
+ * RPC over it, and a link the services use. The libvirt client does not reconnect by itself: any loss
+ * ends the link and the connection manager rebuilds it with one backoff policy — over the same SSH
+ * connection when only libvirt went away.
  */
-export function createSshLibvirtConnector(options: SshLibvirtConnectorOptions = {}): HostConnector<LibvirtHostLink> {
+export function createSshLibvirtConnector(
+  options: SshLibvirtConnectorOptions = {},
+  pool: SshConnectionPool = new SshConnectionPool(options),
+): HostConnector<LibvirtHostLink> {
   return {
     async connect(host: HostEntry, prompter: HostPrompter, signal: AbortSignal, progress) {
       let ssh: SshConnection | null = null;
@@ -86,29 +90,7 @@ export function createSshLibvirtConnector(options: SshLibvirtConnectorOptions = 
       try {
         if (host.transport !== 'local-socket') {
           progress('ssh');
-          ssh = await connectSsh(
-            {
-              host: host.ssh.host,
-              user: host.ssh.user,
-              port: host.ssh.port,
-              ...(host.ssh.identityFile ? { identityFile: host.ssh.identityFile } : {}),
-              ...(host.ssh.proxyJump ? { proxyJump: host.ssh.proxyJump } : {}),
-            },
-            {
-              prompter: sshPrompter(prompter),
-              signal,
-              ...(options.knownHostsFiles ? { knownHostsFiles: options.knownHostsFiles } : {}),
-              ...(options.sshConfigFile !== undefined ? { sshConfigFile: options.sshConfigFile } : {}),
-              ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-            },
-          );
-          // OpenSSH's sshd turns Nagle off (TCP_NODELAY) only once a session channel runs a command;
-          // forwarded channels alone (libvirt's socket, VNC) leave it on, and each small reply then
-          // waits ~40 ms for our delayed ACK (measured: VNC banner 45 ms → 5 ms). One `true` fixes it.
-          void ssh.run('true', { timeoutMs: 15_000 }).then(
-            () => undefined,
-            () => undefined,
-          );
+          ssh = await pool.acquire(host, prompter, signal);
         }
         progress('libvirt');
         const dialer = createLibvirtDialer(ssh, { uri: host.libvirtUri, transport: host.transport });
@@ -123,10 +105,11 @@ export function createSshLibvirtConnector(options: SshLibvirtConnectorOptions = 
           transport,
         });
       } catch (error) {
+        // A failed libvirt connection leaves SSH up for the next attempt (and the configuration editor).
         await client?.close().catch(() => undefined);
-        await ssh?.close().catch(() => undefined);
         throw classify(error);
       }
     },
+    release: (hostId) => pool.release(hostId),
   };
 }

@@ -160,7 +160,7 @@ export class HostConfigService {
     if (!session) return;
     this.sessions.delete(hostId);
     if (session.idle) clearTimeout(session.idle);
-    void session.ssh.close().catch(() => undefined);
+    // The SSH connection is the host's (shared with its link): it is not this editor's to close.
   }
 
   /** Forgets a host (removed): closes its connection. */

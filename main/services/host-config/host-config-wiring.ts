@@ -2,9 +2,9 @@ import type { HostEntry } from '../../../preload/api-contract';
 import { ApiFailure } from '../../api/api-error';
 import { LibvirtClient } from '../../libvirt/client';
 import { createLibvirtDialer } from '../../libvirt/transport';
-import { connectSsh, type SshConnection } from '../../ssh';
+import type { SshConnection } from '../../ssh';
 import type { HostPromptBroker } from '../connections/host-prompts';
-import { sshPrompter, type SshLibvirtConnectorOptions } from '../connections/ssh-libvirt-connector';
+import type { SshConnectionPool } from '../connections/ssh-pool';
 import type { HostStore } from '../hosts/host-store';
 import { HostConfigService } from './host-config-service';
 
@@ -12,16 +12,16 @@ const sudoMessage = (user: string, host: string, retry: boolean) =>
   `${retry ? 'sudo refused the password. ' : ''}sudo password for ${user}@${host} (to read and write /etc/libvirt)`;
 
 /**
- * Builds the editor's service from the app's parts: its own SSH connections (same settings, known hosts
- * and prompts as the host link, so saved answers are reused), the prompt broker for the sudo password
+ * Builds the editor's service from the app's parts: the host's one SSH connection (shared with the host
+ * link; it stays up while libvirtd restarts or is down), the prompt broker for the sudo password
  * (kept in memory for the session like SSH secrets, never written or logged), and a libvirt probe.
  */
 export function createHostConfigService(parts: {
   hosts: HostStore;
   prompts: HostPromptBroker;
-  sshOptions: SshLibvirtConnectorOptions;
+  sshPool: SshConnectionPool;
 }): HostConfigService {
-  const { hosts, prompts, sshOptions } = parts;
+  const { hosts, prompts, sshPool } = parts;
   return new HostConfigService({
     host: async (hostId) => {
       const host = (await hosts.list()).find((h) => h.id === hostId);
@@ -29,21 +29,7 @@ export function createHostConfigService(parts: {
       return host;
     },
     openSsh: (host: HostEntry) =>
-      connectSsh(
-        {
-          host: host.ssh.host,
-          user: host.ssh.user,
-          port: host.ssh.port,
-          ...(host.ssh.identityFile ? { identityFile: host.ssh.identityFile } : {}),
-          ...(host.ssh.proxyJump ? { proxyJump: host.ssh.proxyJump } : {}),
-        },
-        {
-          prompter: sshPrompter(prompts.prompterFor(host.id, () => undefined)),
-          ...(sshOptions.knownHostsFiles ? { knownHostsFiles: sshOptions.knownHostsFiles } : {}),
-          ...(sshOptions.sshConfigFile !== undefined ? { sshConfigFile: sshOptions.sshConfigFile } : {}),
-          ...(sshOptions.connectTimeoutMs ? { connectTimeoutMs: sshOptions.connectTimeoutMs } : {}),
-        },
-      ).catch((error: unknown) => {
+      sshPool.acquire(host, prompts.prompterFor(host.id, () => undefined)).catch((error: unknown) => {
         throw new ApiFailure('ssh', error instanceof Error ? error.message : String(error));
       }),
     askSudoPassword:

@@ -1,0 +1,93 @@
+import type { HostEntry } from '../../../preload/api-contract';
+import { connectSsh, type SshConnection } from '../../ssh';
+import type { HostPrompter } from './host-prompts';
+import { sshPrompter, type SshLibvirtConnectorOptions } from './ssh-libvirt-connector';
+
+interface PoolEntry {
+  /** The host's SSH settings the connection was opened with: edited settings mean a new connection. */
+  key: string;
+  opening: Promise<SshConnection>;
+  connection: SshConnection | null;
+}
+
+/**
+ * The one SSH connection per host that carries everything for it: libvirt's RPC, console channels,
+ * SFTP, and the configuration editor's commands. It outlives a libvirt connection: when libvirtd
+ * restarts, libvirt reconnects over the same SSH connection (no new login, no new key touch), and the
+ * configuration editor can still reach a host whose libvirtd is down. It closes when the user
+ * disconnects or removes the host, when the app stops, or when SSH itself goes away.
+ */
+export class SshConnectionPool {
+  private readonly entries = new Map<string, PoolEntry>();
+
+  constructor(private readonly options: SshLibvirtConnectorOptions = {}) {}
+
+  /** The host's live SSH connection, or a new one; callers asking at the same time share one attempt. */
+  async acquire(host: HostEntry, prompter: HostPrompter, signal?: AbortSignal): Promise<SshConnection> {
+    const key = JSON.stringify(host.ssh);
+    const existing = this.entries.get(host.id);
+    if (existing && existing.key === key && !(existing.connection?.closed ?? false)) return existing.opening;
+    if (existing) this.forget(host.id, existing);
+    const entry: PoolEntry = { key, opening: this.open(host, prompter, signal), connection: null };
+    this.entries.set(host.id, entry);
+    try {
+      const connection = await entry.opening;
+      if (this.entries.get(host.id) !== entry) {
+        // Released or replaced while it was opening.
+        void connection.close().catch(() => undefined);
+        throw new Error('The SSH connection was closed while it opened');
+      }
+      entry.connection = connection;
+      connection.once('close', () => {
+        if (this.entries.get(host.id) === entry) this.entries.delete(host.id);
+      });
+      return connection;
+    } catch (error) {
+      if (this.entries.get(host.id) === entry) this.entries.delete(host.id);
+      throw error;
+    }
+  }
+
+  /** Closes and forgets the host's connection (disconnect, removal). */
+  async release(hostId: string): Promise<void> {
+    const entry = this.entries.get(hostId);
+    if (entry) await this.forget(hostId, entry);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((hostId) => this.release(hostId)));
+  }
+
+  private async forget(hostId: string, entry: PoolEntry): Promise<void> {
+    if (this.entries.get(hostId) === entry) this.entries.delete(hostId);
+    const connection = entry.connection ?? (await entry.opening.catch(() => null));
+    await connection?.close().catch(() => undefined);
+  }
+
+  private async open(host: HostEntry, prompter: HostPrompter, signal?: AbortSignal): Promise<SshConnection> {
+    const ssh = await connectSsh(
+      {
+        host: host.ssh.host,
+        user: host.ssh.user,
+        port: host.ssh.port,
+        ...(host.ssh.identityFile ? { identityFile: host.ssh.identityFile } : {}),
+        ...(host.ssh.proxyJump ? { proxyJump: host.ssh.proxyJump } : {}),
+      },
+      {
+        prompter: sshPrompter(prompter),
+        ...(signal ? { signal } : {}),
+        ...(this.options.knownHostsFiles ? { knownHostsFiles: this.options.knownHostsFiles } : {}),
+        ...(this.options.sshConfigFile !== undefined ? { sshConfigFile: this.options.sshConfigFile } : {}),
+        ...(this.options.connectTimeoutMs ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
+      },
+    );
+    // OpenSSH's sshd turns Nagle off (TCP_NODELAY) only once a session channel runs a command;
+    // forwarded channels alone (libvirt's socket, VNC) leave it on, and each small reply then
+    // waits ~40 ms for our delayed ACK (measured: VNC banner 45 ms → 5 ms). One `true` fixes it.
+    void ssh.run('true', { timeoutMs: 15_000 }).then(
+      () => undefined,
+      () => undefined,
+    );
+    return ssh;
+  }
+}
