@@ -22,6 +22,10 @@ const terminalLines = (page: Page) =>
     .locator('.xterm-rows > div')
     .evaluateAll((rows) => rows.map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
 
+/** Waits (up to 15 s) until the terminal shows a line that matches. */
+const expectTerminalLine = (page: Page, matches: (line: string) => boolean) =>
+  expect.poll(async () => (await terminalLines(page)).some(matches), { timeout: 15_000 }).toBe(true);
+
 async function openVmPage(page: Page, name: string): Promise<void> {
   await page.getByText('Fleet', { exact: true }).click();
   await search(page, name);
@@ -52,14 +56,10 @@ test('serial console: a command runs in the guest; a second window may take the 
   await page.getByTestId('serial-terminal').click();
   // An Enter first: the shell prints a fresh prompt on a line of its own.
   await page.keyboard.press('Enter');
-  await expect
-    .poll(async () => (await terminalLines(page)).some((line) => line.startsWith('vd#')), { timeout: 15_000 })
-    .toBe(true);
+  await expectTerminalLine(page, (line) => line.startsWith('vd#'));
   await page.keyboard.type('echo $((6*7))');
   await page.keyboard.press('Enter');
-  await expect
-    .poll(async () => (await terminalLines(page)).some((line) => line.trim() === '42'), { timeout: 15_000 })
-    .toBe(true);
+  await expectTerminalLine(page, (line) => line.trim() === '42');
 
   // A second window: the console is busy there until it takes it over.
   const second = await context.newPage();
@@ -78,9 +78,7 @@ test('serial console: a command runs in the guest; a second window may take the 
   await second.getByTestId('serial-terminal').click();
   await second.keyboard.type('echo $((7*8))');
   await second.keyboard.press('Enter');
-  await expect
-    .poll(async () => (await terminalLines(second)).some((line) => line.trim() === '56'), { timeout: 15_000 })
-    .toBe(true);
+  await expectTerminalLine(second, (line) => line.trim() === '56');
 
   // Leaving the tab ends the session: the first window can reconnect without taking over.
   await second.close();
@@ -106,15 +104,11 @@ test('serial console: the virtio console is a second device to choose; search fi
 
   await page.getByTestId('serial-terminal').click();
   await page.keyboard.press('Enter');
-  await expect
-    .poll(async () => (await terminalLines(page)).some((line) => line.startsWith('vd#')), { timeout: 15_000 })
-    .toBe(true);
+  await expectTerminalLine(page, (line) => line.startsWith('vd#'));
   // The tty the shell runs on proves which device this is.
   await page.keyboard.type('tty; echo marker-$((3*5))');
   await page.keyboard.press('Enter');
-  await expect
-    .poll(async () => (await terminalLines(page)).some((line) => line.trim() === '/dev/hvc0'), { timeout: 15_000 })
-    .toBe(true);
+  await expectTerminalLine(page, (line) => line.trim() === '/dev/hvc0');
 
   const searchBox = consoleBox.getByRole('textbox', { name: 'Search output' });
   await searchBox.fill('marker-15');
@@ -131,9 +125,7 @@ test('serial console: the virtio console is a second device to choose; search fi
   await page.getByTestId('serial-terminal').click();
   await page.keyboard.type('tty');
   await page.keyboard.press('Enter');
-  await expect
-    .poll(async () => (await terminalLines(page)).some((line) => line.trim() === '/dev/ttyS0'), { timeout: 15_000 })
-    .toBe(true);
+  await expectTerminalLine(page, (line) => line.trim() === '/dev/ttyS0');
   expect(errors).toEqual([]);
 });
 
@@ -181,9 +173,7 @@ test('consoles open in windows of their own; closing one closes only its session
   await serialWindow.getByTestId('serial-terminal').click();
   await serialWindow.keyboard.type('echo $((2*21))');
   await serialWindow.keyboard.press('Enter');
-  await expect
-    .poll(async () => (await terminalLines(serialWindow)).some((line) => line.trim() === '42'), { timeout: 15_000 })
-    .toBe(true);
+  await expectTerminalLine(serialWindow, (line) => line.trim() === '42');
   // Closing the window ends its session: the panel reconnects without taking over.
   await serialWindow.close();
   await page.waitForTimeout(1_500); // the window's session ends with its WebSocket
@@ -395,9 +385,7 @@ test('a dropped SSH connection shows the console disconnected, and it comes back
   await page.keyboard.press('Enter');
   await page.keyboard.type('echo $((9*9))');
   await page.keyboard.press('Enter');
-  await expect
-    .poll(async () => (await terminalLines(page)).some((line) => line.trim() === '81'), { timeout: 15_000 })
-    .toBe(true);
+  await expectTerminalLine(page, (line) => line.trim() === '81');
 });
 
 test('remove the console tests host', async ({ page }) => {

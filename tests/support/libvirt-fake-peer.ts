@@ -22,7 +22,15 @@ import {
   remoteProcedures,
 } from '../../main/libvirt/protocol';
 import type { ProcedureInfo, VirNetMessageError, VirNetMessageHeader } from '../../main/libvirt/protocol';
-import { FrameDecoder, MessageStatus, MessageType, decodeFrame, encodeFrame, encodeRawFrame } from '../../main/libvirt/rpc/frame';
+import {
+  FrameDecoder,
+  MessageStatus,
+  MessageType,
+  decodeFrame,
+  encodeFrame,
+  encodeKeepaliveFrame,
+  encodeRawFrame,
+} from '../../main/libvirt/rpc/frame';
 
 /** Two connected Duplex ends: bytes written to one are read from the other. */
 export function duplexPair(): [Duplex, Duplex] {
@@ -303,19 +311,7 @@ export class FakeLibvirtd extends EventEmitter<FakeLibvirtdEvents> {
   }
 
   sendKeepalive(proc: number): void {
-    this.write(
-      encodeRawFrame(
-        {
-          prog: KEEPALIVE_PROGRAM,
-          vers: 1,
-          proc,
-          type: MessageType.VIR_NET_MESSAGE,
-          serial: 0,
-          status: MessageStatus.VIR_NET_OK,
-        },
-        null,
-      ),
-    );
+    this.write(encodeKeepaliveFrame(proc));
   }
 
   /** Writes raw bytes (for malformed-input tests). */

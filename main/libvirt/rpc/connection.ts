@@ -43,7 +43,7 @@ import {
   ProtocolError,
   type CloseReason,
 } from './errors';
-import { FrameDecoder, MessageStatus, MessageType, decodeFrame, encodeFrame, encodeRawFrame } from './frame';
+import { FrameDecoder, MessageStatus, MessageType, decodeFrame, encodeFrame, encodeKeepaliveFrame, encodeRawFrame } from './frame';
 import { DEFAULT_KEEPALIVE, Keepalive, type KeepaliveOptions } from './keepalive';
 import { RpcStream, type RpcStreamOptions, type StreamHost } from './stream';
 
@@ -441,19 +441,7 @@ export class RpcConnection extends EventEmitter<RpcConnectionEvents> implements 
   }
 
   private sendKeepalive(proc: number): void {
-    this.write(
-      encodeRawFrame(
-        {
-          prog: KEEPALIVE_PROGRAM,
-          vers: 1,
-          proc,
-          type: MessageType.VIR_NET_MESSAGE,
-          serial: 0,
-          status: MessageStatus.VIR_NET_OK,
-        },
-        null,
-      ),
-    );
+    this.write(encodeKeepaliveFrame(proc));
   }
 
   // ---- receiving ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 import { XdrReader, XdrWriter } from '../xdr';
 import type { XdrCodec } from '../xdr';
 import {
+  KEEPALIVE_PROGRAM,
   VIR_NET_MESSAGE_LEN_MAX,
   VIR_NET_MESSAGE_MAX,
   VirNetMessageStatus,
@@ -182,6 +183,21 @@ export function encodeFrame<T>(header: VirNetMessageHeader, codec: XdrCodec<T>, 
   }
   w.patchUint(0, len);
   return w.toBytes();
+}
+
+/** A keepalive PING or PONG (keepalive program, no payload, serial 0): what both ends send. */
+export function encodeKeepaliveFrame(proc: number): Uint8Array {
+  return encodeRawFrame(
+    {
+      prog: KEEPALIVE_PROGRAM,
+      vers: 1,
+      proc,
+      type: MessageType.VIR_NET_MESSAGE,
+      serial: 0,
+      status: MessageStatus.VIR_NET_OK,
+    },
+    null,
+  );
 }
 
 /** Encodes a frame whose payload is raw bytes (stream data) or empty. */

@@ -66,10 +66,7 @@ interface HostSession {
   hostKey: string;
   ssh: SshConnection;
   shell: RootShell;
-  idle: ReturnType<typeof setTimeout> | null;
 }
-
-const IDLE_CLOSE_MS = 5 * 60_000;
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -143,27 +140,18 @@ export class HostConfigService {
         this.deps.askSudoPassword(hostId),
         () => this.deps.forgetSudoPassword(hostId),
       );
-      session = { hostKey, ssh, shell, idle: null };
+      session = { hostKey, ssh, shell };
       this.sessions.set(hostId, session);
     }
-    if (session.idle) clearTimeout(session.idle);
-    const current = session;
-    current.idle = setTimeout(() => {
-      if (this.sessions.get(hostId) === current) this.drop(hostId);
-    }, IDLE_CLOSE_MS);
-    current.idle.unref?.();
-    return current;
+    return session;
   }
 
   private drop(hostId: string): void {
-    const session = this.sessions.get(hostId);
-    if (!session) return;
+    // The SSH connection is the host's (the pool, shared with its link): it is not this editor's to close.
     this.sessions.delete(hostId);
-    if (session.idle) clearTimeout(session.idle);
-    // The SSH connection is the host's (shared with its link): it is not this editor's to close.
   }
 
-  /** Forgets a host (removed): closes its connection. */
+  /** Forgets a host (removed): its root shell, schemas and daemon. */
   forget(hostId: string): void {
     this.drop(hostId);
     this.schemas.delete(hostId);

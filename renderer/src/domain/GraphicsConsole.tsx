@@ -6,7 +6,6 @@ import { useTranslation } from 'react-i18next';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
 import { ByteChannelSocket } from './byte-channel-socket';
-import { openConsoleWindow } from './console-window-route';
 import { comboEvents, textEvents, type VncKey } from './vnc-keys';
 import {
   ConsoleDisconnected,
@@ -14,10 +13,12 @@ import {
   ConsoleTimingsText,
   FullscreenButton,
   NO_TIMINGS,
+  OpenWindowButton,
   ScreenshotButton,
   SendKeyMenu,
   TypeTextButton,
   type ConsoleTimings,
+  type GraphicsConsoleProps,
 } from './console-parts';
 
 type GraphicsState =
@@ -40,24 +41,12 @@ async function sendKeys(rfb: RFB, events: readonly { key: VncKey; down: boolean 
   }
 }
 
-
 /**
  * A guest's VNC display in noVNC, over a `console.graphics` stream: the bytes of the host's VNC
  * listener, tunnelled through the host's SSH connection. `channel` is the index of the graphics
  * device in the domain XML.
  */
-export function GraphicsConsole({
-  hostId,
-  domainUuid,
-  channel,
-  detached = false,
-}: {
-  hostId: string;
-  domainUuid: string;
-  channel: number;
-  /** Shown in a console window of its own: no "open in a new window" button. */
-  detached?: boolean;
-}) {
+export function GraphicsConsole({ hostId, domainUuid, channel, detached = false }: GraphicsConsoleProps) {
   const { t } = useTranslation();
   const api = useApi();
   const boxRef = useRef<HTMLDivElement>(null);
@@ -281,15 +270,7 @@ export function GraphicsConsole({
               <FullscreenButton target={boxRef} />
             </>
           )}
-          {!detached && (
-            <Button
-              size="xs"
-              variant="light"
-              onClick={() => openConsoleWindow({ kind: 'graphics', hostId, domainUuid, channel })}
-            >
-              {t('domain.console.openWindow')}
-            </Button>
-          )}
+          {!detached && <OpenWindowButton route={{ kind: 'graphics', hostId, domainUuid, channel }} />}
           <ScreenshotButton hostId={hostId} domainUuid={domainUuid} />
           {state.kind !== 'disconnected' && (
             <Button size="xs" variant="subtle" onClick={() => setAttempt((n) => n + 1)}>

@@ -10,7 +10,7 @@ import type { TFunction } from 'i18next';
 import type { DomainDetails } from '../../../preload/api-contract';
 import { ApiCallError, type ByteChannel } from '../api';
 import { useApi } from '../api/api-context';
-import { openConsoleWindow } from './console-window-route';
+import { OpenWindowButton } from './console-parts';
 import { textConsoleDevices } from './serial-devices';
 
 export type SerialConsoleState =
@@ -255,18 +255,16 @@ export function SerialConsole({
             {t('domain.serial.paste')}
           </Button>
           {!detached && (
-            <Button
-              size="xs"
+            <OpenWindowButton
+              route={{ kind: 'serial', hostId, domainUuid, device }}
               variant="subtle"
-              onClick={() => {
-                // One session per console: this panel lets go so the new window gets it without a take-over.
+              handOver={() => {
+                // One session per console: the window gets it without a take-over.
                 channelRef.current?.close();
-                openConsoleWindow({ kind: 'serial', hostId, domainUuid, device });
+                // After the channel's own close report, which says only "ended".
                 setTimeout(() => setState({ kind: 'disconnected', reason: t('domain.console.inOtherWindow') }), 0);
               }}
-            >
-              {t('domain.console.openWindow')}
-            </Button>
+            />
           )}
           {state.kind === 'connected' && (
             <Button size="xs" variant="subtle" onClick={() => channelRef.current?.close()}>

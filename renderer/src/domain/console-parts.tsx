@@ -3,11 +3,50 @@ import { Alert, Badge, Button, Group, Menu, Modal, Stack, Text, Textarea } from 
 import { notifications } from '@mantine/notifications';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/api-context';
+import { openConsoleWindow, type ConsoleWindowRoute } from './console-window-route';
 import { KEY_COMBOS, type VncKey } from './vnc-keys';
 
 /** The pieces the VNC and SPICE consoles share: state, timings, send keys, type text, reconnect. */
 
 export type ConsoleStateKind = 'connecting' | 'connected' | 'disconnected';
+
+/** What a graphics console (VNC or SPICE) is given. */
+export interface GraphicsConsoleProps {
+  hostId: string;
+  domainUuid: string;
+  /** Index of the graphics device in the domain XML. */
+  channel: number;
+  /** Shown in a console window of its own: no "open in a new window" button. */
+  detached?: boolean;
+}
+
+/**
+ * "Open in new window". `handOver` runs first: a console that takes one client at a time (serial,
+ * SPICE) lets go of its session there, so the window gets it without a take-over.
+ */
+export function OpenWindowButton({
+  route,
+  variant = 'light',
+  handOver,
+}: {
+  route: ConsoleWindowRoute;
+  variant?: 'light' | 'subtle';
+  handOver?: () => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Button
+      size="xs"
+      variant={variant}
+      onClick={() => {
+        handOver?.();
+        openConsoleWindow(route);
+      }}
+    >
+      {t('domain.console.openWindow')}
+    </Button>
+  );
+}
 
 /** Milliseconds from opening the console to each stage of one session (null = not reached yet). */
 export interface ConsoleTimings {

@@ -11,11 +11,12 @@ import {
   ConsoleTimingsText,
   FullscreenButton,
   NO_TIMINGS,
+  OpenWindowButton,
   ScreenshotButton,
   SendKeyMenu,
   TypeTextButton,
+  type GraphicsConsoleProps,
 } from '../console-parts';
-import { openConsoleWindow } from '../console-window-route';
 import { SpiceSession, type SpiceChannelInfo, type SpiceStage } from './spice-session';
 import { RemoteViewerButton } from './RemoteViewerButton';
 import { SwitchToVncDialog } from './SwitchToVncDialog';
@@ -47,18 +48,7 @@ async function sendKeys(session: SpiceSession, events: readonly { key: VncKey; d
  * inputs, cursor, playback…) is its own `console.graphics` stream: an SSH channel of the host's
  * existing connection to the guest's SPICE listener. `channel` is the index of the graphics device.
  */
-export function SpiceConsole({
-  hostId,
-  domainUuid,
-  channel,
-  detached = false,
-}: {
-  hostId: string;
-  domainUuid: string;
-  channel: number;
-  /** Shown in a console window of its own: no "open in a new window" button. */
-  detached?: boolean;
-}) {
+export function SpiceConsole({ hostId, domainUuid, channel, detached = false }: GraphicsConsoleProps) {
   const { t } = useTranslation();
   const api = useApi();
   const boxRef = useRef<HTMLDivElement>(null);
@@ -214,20 +204,15 @@ export function SpiceConsole({
             </>
           )}
           {!detached && (
-            <Button
-              size="xs"
-              variant="light"
-              onClick={() => {
-                // A SPICE server takes one client: this panel lets go so the window's session is not
-                // cut off (and does not cut this one off).
+            <OpenWindowButton
+              route={{ kind: 'graphics', hostId, domainUuid, channel }}
+              handOver={() => {
+                // A SPICE server takes one client: the window's session would cut this one off.
                 sessionRef.current?.stop();
                 sessionRef.current = null;
                 setState({ kind: 'disconnected', reason: t('domain.console.inOtherWindow') });
-                openConsoleWindow({ kind: 'graphics', hostId, domainUuid, channel });
               }}
-            >
-              {t('domain.console.openWindow')}
-            </Button>
+            />
           )}
           <ScreenshotButton hostId={hostId} domainUuid={domainUuid} />
           <RemoteViewerButton hostId={hostId} domainUuid={domainUuid} channel={channel} />
