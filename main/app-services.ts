@@ -1,20 +1,16 @@
 import type { AppInfo, TransportKind } from '../preload/api-contract';
-import { ApiRouter, type StreamHandlers } from './api/api-router';
-import { createCallHandlers, type CallHandlerDeps } from './api/call-handlers';
+import { ApiRouter } from './api/api-router';
+import { createCallHandlers, createStreamHandlers, type CallHandlerDeps } from './api/call-handlers';
 import { ApiEventBus } from './api/event-bus';
 import { HostStore } from './services/hosts/host-store';
 import { HostConnections, type HostConnector } from './services/connections/host-connections';
 import { HostPromptBroker } from './services/connections/host-prompts';
 import type { LibvirtHostLink } from './services/connections/libvirt-host-link';
-import {
-  createSshLibvirtConnector,
-  type SshLibvirtConnectorOptions,
-} from './services/connections/ssh-libvirt-connector';
-import { createConsoleStreams } from './services/consoles/console-streams';
+import { createSshLibvirtConnector } from './services/connections/ssh-libvirt-connector';
 import { RemoteViewerSessions } from './services/consoles/spice-remote-viewer';
 import { DomainActions } from './services/domains/domain-actions';
 import { createHostConfigService } from './services/host-config/host-config-wiring';
-import { SshConnectionPool } from './services/connections/ssh-pool';
+import { SshConnectionPool, type SshPoolOptions } from './services/connections/ssh-pool';
 import { FleetService } from './services/fleet/fleet-service';
 import { SettingsStore } from './services/settings/settings-store';
 import { userConfigDir } from './platform/user-dirs';
@@ -40,8 +36,8 @@ export interface AppServices {
  * Where SSH looks for known hosts and its config, as OpenSSH would (~/.ssh of the account), unless
  * overridden: VIRTDECK_KNOWN_HOSTS (a file) and VIRTDECK_SSH_CONFIG (a file, or "none").
  */
-export function sshOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SshLibvirtConnectorOptions {
-  const options: SshLibvirtConnectorOptions = {};
+export function sshOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SshPoolOptions {
+  const options: SshPoolOptions = {};
   if (env.VIRTDECK_KNOWN_HOSTS) options.knownHostsFiles = [env.VIRTDECK_KNOWN_HOSTS];
   if (env.VIRTDECK_SSH_CONFIG) options.sshConfigFile = env.VIRTDECK_SSH_CONFIG === 'none' ? null : env.VIRTDECK_SSH_CONFIG;
   return options;
@@ -110,8 +106,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
 export function createAppServices(options: AppServicesOptions): AppServices {
   const deps = createServices(options);
-  const streams: StreamHandlers = createConsoleStreams({ link: (hostId) => deps.connections.link(hostId) });
-  const router = new ApiRouter(createCallHandlers(deps), streams, deps.events);
+  const router = new ApiRouter(createCallHandlers(deps), createStreamHandlers(deps), deps.events);
   return {
     router,
     deps,

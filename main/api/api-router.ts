@@ -12,9 +12,9 @@ import {
   type ApiStreamKind,
   type ApiStreamParams,
 } from '../../preload/api-contract';
-import { ApiFailure, toApiError } from './api-error';
+import { ApiFailure, toApiError } from '../services/api-failure';
 import type { ApiEventBus } from './event-bus';
-import type { ByteStreamPeer } from './byte-stream';
+import type { ByteStreamPeer } from '../services/byte-stream-peer';
 
 /** One call handler: a schema for its request (untrusted input) and the function that serves it. */
 export interface CallHandler<K extends ApiCallName> {
@@ -24,6 +24,9 @@ export interface CallHandler<K extends ApiCallName> {
 
 export type CallHandlers = { [K in ApiCallName]: CallHandler<K> };
 
+/** The handlers of one area's calls (`AreaCallHandlers<HostsCalls>`): each area's file under main/api/ returns one. */
+export type AreaCallHandlers<C> = { [K in keyof C & ApiCallName]: CallHandler<K> };
+
 /** One stream handler: a schema for its open parameters and the function that serves the stream. */
 export interface StreamHandler<K extends ApiStreamKind> {
   params: z.ZodType<ApiStreamParams<K>>;
@@ -32,6 +35,9 @@ export interface StreamHandler<K extends ApiStreamKind> {
 }
 
 export type StreamHandlers = { [K in ApiStreamKind]?: StreamHandler<K> };
+
+/** The handlers of one area's streams. */
+export type AreaStreamHandlers<S> = { [K in keyof S & ApiStreamKind]: StreamHandler<K> };
 
 const callNames: ReadonlySet<string> = new Set(API_CALL_NAMES);
 const eventNames: ReadonlySet<string> = new Set(API_EVENT_NAMES);

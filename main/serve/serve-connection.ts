@@ -6,8 +6,8 @@ import type {
   StreamCloseInfo,
 } from '../../preload/api-contract';
 import type { ApiRouter } from '../api/api-router';
-import type { ByteStreamPeer } from '../api/byte-stream';
-import { toApiError } from '../api/api-error';
+import type { ByteStreamPeer } from '../services/byte-stream-peer';
+import { toApiError } from '../services/api-failure';
 
 /** Bytes queued in the WebSocket above which a stream's send() reports backpressure. */
 const STREAM_HIGH_WATER = 1 << 20;

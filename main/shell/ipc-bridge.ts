@@ -2,7 +2,7 @@ import { ipcMain, MessageChannelMain, type IpcMainEvent, type IpcMainInvokeEvent
 import { randomUUID } from 'node:crypto';
 import { IPC_CHANNELS, type ApiError, type ApiResult, type StreamCloseInfo, type StreamPortMessage } from '../../preload/api-contract';
 import type { ApiRouter } from '../api/api-router';
-import type { ByteStreamPeer } from '../api/byte-stream';
+import type { ByteStreamPeer } from '../services/byte-stream-peer';
 import type { TrustedSenders } from './trusted-sender';
 
 const untrusted: ApiError = { code: 'unauthorized', message: 'IPC from an untrusted frame was refused' };

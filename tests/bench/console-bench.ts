@@ -16,7 +16,7 @@
  * --delay-ms N starts a delay proxy (delay-proxy.ts) in front of the lab's sshd in this process;
  * --port P uses an already running one (e.g. `npm run bench -- delay-proxy --listen 127.0.0.1:2822 …`).
  */
-import type { ByteStreamPeer } from '../../main/api/byte-stream';
+import type { ByteStreamPeer } from '../../main/services/byte-stream-peer';
 import type { StreamCloseInfo } from '../../preload/api-contract';
 import { runConsoleBench, type Router } from './console-bench-runner';
 

@@ -105,7 +105,7 @@ export async function runInventoryOnce(o: InventoryBenchOptions): Promise<Invent
   try {
     await client.connect();
     const t1 = performance.now();
-    const inventory = await client.inventory();
+    const inventory = await client.domain.inventory();
     const t2 = performance.now();
     for (const d of inventory) {
       // The inventory must be complete (name, uuid, state, vCPUs, memory); cpu time is null for

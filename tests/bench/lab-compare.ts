@@ -62,8 +62,8 @@ async function localClient(): Promise<LibvirtClient> {
 }
 
 async function undefineBench(c: LibvirtClient): Promise<number> {
-  const doms = (await c.listAllDomains()).filter((d) => d.name.startsWith('vd-bench-'));
-  await Promise.all(doms.map((d) => c.domainUndefine(d)));
+  const doms = (await c.domain.list()).filter((d) => d.name.startsWith('vd-bench-'));
+  await Promise.all(doms.map((d) => c.domain.undefine(d)));
   return doms.length;
 }
 
@@ -126,12 +126,12 @@ export async function labCompareMain(argv: readonly string[]): Promise<number> {
     const names = Array.from({ length: domains }, (_, i) => `vd-bench-${i}`);
     await Promise.all(
       names.map((name) =>
-        local.domainDefineXml(
+        local.domain.define(
           `<domain type='qemu'><name>${name}</name><memory unit='MiB'>16</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>`,
         ),
       ),
     );
-    const total = (await local.listAllDomains()).length;
+    const total = (await local.domain.list()).length;
     console.error(
       `defined ${domains} domains in ${Math.round(performance.now() - t0)} ms (${total} domains on the host); proxy 127.0.0.1:${proxy.port} +${delayMs} ms each way`,
     );

@@ -39,7 +39,7 @@ describe.skipIf(SKIP)(`domain tuning against the lab${SKIP_REASON}`, () => {
   afterAll(async () => {
     if (!client) return;
     for (const [uuid, xml] of originals) {
-      if ((await readPersistent(client, uuid)) !== xml) await client.domainDefineXml(xml);
+      if ((await readPersistent(client, uuid)) !== xml) await client.domain.define(xml);
       expect(await readPersistent(client, uuid)).toBe(xml);
     }
     await client.close();
@@ -93,12 +93,12 @@ describe.skipIf(SKIP)(`domain tuning against the lab${SKIP_REASON}`, () => {
     const result = await tuningApply(client, uuid, { ...context.state.pinning, emulator: '1' }, basedOn);
     expect(result.live).toEqual([{ call: { call: 'pinEmulator', cpus: [1] }, ok: true }]);
     expect(result.xml).toContain("<emulatorpin cpuset='1'/>");
-    expect(await client.domainGetXml({ uuid }, 0)).toContain("<emulatorpin cpuset='1'/>");
+    expect(await client.domain.getXml({ uuid }, 0)).toContain("<emulatorpin cpuset='1'/>");
     // Unpin: live back to every host CPU, persistent pin removed.
     const unpinned = await tuningApply(client, uuid, { ...context.state.pinning, emulator: null }, result.xml);
     expect(unpinned.live).toEqual([{ call: { call: 'pinEmulator', cpus: [0, 1] }, ok: true }]);
     expect(unpinned.xml).not.toContain('emulatorpin');
-    expect(await client.domainGetXml({ uuid }, virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE)).not.toContain('emulatorpin');
+    expect(await client.domain.getXml({ uuid }, virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE)).not.toContain('emulatorpin');
   });
 
   it('a running guest with room to grow: vCPU hot-plug and the balloon change apply live, and persist', async () => {
@@ -112,13 +112,13 @@ describe.skipIf(SKIP)(`domain tuning against the lab${SKIP_REASON}`, () => {
       .replace(/<vcpu[^>]*>\d+<\/vcpu>/, "<vcpu placement='static' current='1'>2</vcpu>")
       .replace(/<memballoon model='none'\s*\/>/, "<memballoon model='virtio'/>");
     expect(xml).toContain("<memballoon model='virtio'/>");
-    const domain = await client.domainDefineXml(xml, 0);
+    const domain = await client.domain.define(xml, 0);
     try {
-      await client.domainStart({ uuid: domain.uuid });
+      await client.domain.start({ uuid: domain.uuid });
       const context = await tuningContext(client, domain.uuid);
       const cpu = await tuningApply(client, domain.uuid, { ...context.state.cpu, vcpus: 2 }, await readPersistent(client, domain.uuid));
       expect(cpu.live).toEqual([{ call: { call: 'setVcpus', count: 2 }, ok: true }]);
-      expect(await client.domainGetXml({ uuid: domain.uuid }, 0)).toMatch(/<vcpu placement='static'>2<\/vcpu>/);
+      expect(await client.domain.getXml({ uuid: domain.uuid }, 0)).toMatch(/<vcpu placement='static'>2<\/vcpu>/);
       expect(cpu.xml).toMatch(/<vcpu placement='static'>2<\/vcpu>/);
 
       const memory = await tuningContext(client, domain.uuid);
@@ -127,8 +127,8 @@ describe.skipIf(SKIP)(`domain tuning against the lab${SKIP_REASON}`, () => {
       expect(balloon.live).toEqual([{ call: { call: 'setMemory', kib: smaller }, ok: true }]);
       expect(balloon.xml).toContain(`<currentMemory unit='KiB'>${smaller}</currentMemory>`);
     } finally {
-      await client.domainDestroy({ uuid: domain.uuid }).catch(() => undefined);
-      await client.domainUndefine({ uuid: domain.uuid });
+      await client.domain.destroy({ uuid: domain.uuid }).catch(() => undefined);
+      await client.domain.undefine({ uuid: domain.uuid });
     }
   }, 60_000);
 

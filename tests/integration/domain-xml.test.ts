@@ -27,13 +27,13 @@ describe.skipIf(!availability.available)('domain XML editor against the lab', ()
     if (!availability.available) return;
     const lab = availability.lab;
     ({ ssh, client } = await connectLabLibvirt(lab));
-    uuid = (await client.domainLookup({ name: GUEST })).uuid;
+    uuid = (await client.domain.lookup({ name: GUEST })).uuid;
     original = await readPersistent(client, uuid);
   }, 60_000);
 
   afterAll(async () => {
     try {
-      if (original) await client.domainDefineXml(original, 0);
+      if (original) await client.domain.define(original, 0);
       if (original) expect(await readPersistent(client, uuid)).toBe(original);
       await client?.close();
     } finally {

@@ -124,15 +124,15 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
     try {
       for (const name of throwaway) {
         try {
-          await client.domainUndefine({ name });
+          await client.domain.undefine({ name });
         } catch {
           // already gone
         }
       }
       // Never leave vd-off-1 running (the lab expects it shut off).
       try {
-        const st = await client.domainGetState({ name: 'vd-off-1' });
-        if (st.state !== virDomainState.VIR_DOMAIN_SHUTOFF) await client.domainDestroy({ name: 'vd-off-1' });
+        const st = await client.domain.getState({ name: 'vd-off-1' });
+        if (st.state !== virDomainState.VIR_DOMAIN_SHUTOFF) await client.domain.destroy({ name: 'vd-off-1' });
       } catch {
         // best effort
       }
@@ -149,22 +149,22 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
       features: { keepalive: true, eventCallbacks: true, closeCallback: true },
       uri: 'qemu:///system',
     });
-    const info = await client.getConnectInfo();
+    const info = await client.host.connectInfo();
     expect(info.uri).toBe('qemu:///system');
     expect(info.type).toBe('QEMU');
     expect(info.libVersion).toMatch(/^\d+\.\d+\.\d+$/);
     expect(info.libVersionNumber).toBeGreaterThanOrEqual(6_008_000);
     expect(info.hypervisorVersionNumber).toBeGreaterThan(0);
     expect(info.hostname.length).toBeGreaterThan(0);
-    const node = await client.nodeGetInfo();
+    const node = await client.host.nodeInfo();
     expect(node.cpus).toBeGreaterThan(0);
     expect(node.memoryKiB).toBeGreaterThan(0);
-    expect(await client.getCapabilities()).toContain('<capabilities>');
-    expect(await client.getDomainCapabilities({ virttype: 'qemu' })).toContain('<domainCapabilities>');
+    expect(await client.host.capabilities()).toContain('<capabilities>');
+    expect(await client.host.domainCapabilities({ virttype: 'qemu' })).toContain('<domainCapabilities>');
   });
 
   it('inventory: listAllDomains + one getAllDomainStats (NOWAIT) has every lab guest, right state, vCPUs, memory, CPU time', async () => {
-    const inventory = await client.inventory();
+    const inventory = await client.domain.inventory();
     for (const g of guests) {
       const d = inventory.find((x) => x.domain.name === g.name);
       expect(d, g.name).toBeDefined();
@@ -182,14 +182,14 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
         expect(d.cpuTimeNs ?? 0n).toBeGreaterThan(0n);
       }
     }
-    const active = await client.listAllDomains(virConnectListAllDomainsFlags.VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    const active = await client.domain.list(virConnectListAllDomainsFlags.VIR_CONNECT_LIST_DOMAINS_ACTIVE);
     for (const g of guests.filter((x) => x.running)) expect(active.map((d) => d.name)).toContain(g.name);
   });
 
   it('typed params come back with their wire types (bulk stats, node CPU and memory stats)', async () => {
     const running = guests.find((g) => g.running);
     expect(running).toBeDefined();
-    const [rec] = await client.getAllDomainStats({ domains: [{ name: running?.name ?? '' }] });
+    const [rec] = await client.domain.allStats({ domains: [{ name: running?.name ?? '' }] });
     expect(rec?.domain.name).toBe(running?.name);
     const p = rec?.params ?? [];
     expect(getParam(p, 'state.state')?.type).toBe('int');
@@ -200,12 +200,12 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
     expect(getParam(p, 'vcpu.maximum')?.type).toBe('uint');
     expect(paramNumber(p, 'state.state')).toBe(virDomainState.VIR_DOMAIN_RUNNING);
 
-    const cpu = await client.nodeGetCpuStats();
+    const cpu = await client.host.cpuStats();
     const fields = cpu.map((x) => x.field);
     for (const f of ['kernel', 'user', 'idle']) expect(fields).toContain(f);
     for (const x of cpu) expect(x.type).toBe('ullong');
     expect((getParam(cpu, 'idle')?.value as bigint) > 0n).toBe(true);
-    const mem = await client.nodeGetMemoryStats();
+    const mem = await client.host.memoryStats();
     expect(mem.map((x) => x.field)).toContain('total');
   });
 
@@ -215,11 +215,11 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
       virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE,
       virDomainXMLFlags.VIR_DOMAIN_XML_SECURE,
     );
-    const before = await client.domainGetXml(ref, flags);
+    const before = await client.domain.getXml(ref, flags);
     expect(before).toContain('<name>vd-off-2</name>');
-    const d = await client.domainDefineXml(before, virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE);
+    const d = await client.domain.define(before, virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE);
     expect(d.name).toBe('vd-off-2');
-    const after = await client.domainGetXml(ref, flags);
+    const after = await client.domain.getXml(ref, flags);
     expect(after).toBe(before);
   });
 
@@ -231,25 +231,25 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
     });
     try {
       throwaway.push(name);
-      const d = await client.domainDefineXml(
+      const d = await client.domain.define(
         minimalDomainXml(name),
         virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE,
       );
       expect(d.name).toBe(name);
       expect(d.id).toBe(-1);
-      const found = await client.domainLookup({ uuid: d.uuid });
+      const found = await client.domain.lookup({ uuid: d.uuid });
       expect(found.name).toBe(name);
-      expect(await client.domainGetXml(d)).toContain(`<name>${name}</name>`);
-      expect((await client.domainGetState(d)).state).toBe(virDomainState.VIR_DOMAIN_SHUTOFF);
-      await client.domainUndefine(d);
-      const all = await client.listAllDomains();
+      expect(await client.domain.getXml(d)).toContain(`<name>${name}</name>`);
+      expect((await client.domain.getState(d)).state).toBe(virDomainState.VIR_DOMAIN_SHUTOFF);
+      await client.domain.undefine(d);
+      const all = await client.domain.list();
       expect(all.map((x) => x.name)).not.toContain(name);
       await waitFor(() => events.length >= 2, 10_000, 'DEFINED + UNDEFINED events');
       expect(events.map((e) => lifecycleEventName(e.data.event))).toEqual([
         'VIR_DOMAIN_EVENT_DEFINED',
         'VIR_DOMAIN_EVENT_UNDEFINED',
       ]);
-      await expect(client.domainLookup({ name })).rejects.toMatchObject({
+      await expect(client.domain.lookup({ name })).rejects.toMatchObject({
         name: 'LibvirtError',
         codeName: 'VIR_ERR_NO_DOMAIN',
       });
@@ -261,7 +261,7 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
   it('console on a running guest: `echo $((6*7))` prints 42', async () => {
     const guest = guests.find((g) => g.running && g.name.startsWith('vd-vnc'));
     expect(guest).toBeDefined();
-    const stream = await client.openConsole(
+    const stream = await client.streams.console(
       { name: guest?.name ?? '' },
       null,
       virDomainConsoleFlags.VIR_DOMAIN_CONSOLE_FORCE,
@@ -279,7 +279,7 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
 
   it('screenshot: the bytes match the MIME type libvirt reports (PNG or PPM)', async () => {
     const guest = guests.find((g) => g.running);
-    const { mime, stream } = await client.screenshot({ name: guest?.name ?? '' }, 0);
+    const { mime, stream } = await client.streams.screenshot({ name: guest?.name ?? '' }, 0);
     const chunks: Buffer[] = [];
     for await (const c of stream) chunks.push(c as Buffer);
     const img = Buffer.concat(chunks);
@@ -294,23 +294,23 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
 
   it('lifecycle: start vd-off-1 → STARTED event → boot to the prompt → ACPI shutdown → STOPPED event', async () => {
     const ref = { name: 'vd-off-1' };
-    const initial = await client.domainGetState(ref);
+    const initial = await client.domain.getState(ref);
     expect(initial.state, 'vd-off-1 must start shut off').toBe(virDomainState.VIR_DOMAIN_SHUTOFF);
     const events: DomainEvent<'lifecycle'>[] = [];
     const sub = await client.onDomainEvent('lifecycle', (e) => events.push(e), { domain: ref });
     let con: ConsoleReader | null = null;
     try {
-      const started = await client.domainStart(ref);
+      const started = await client.domain.start(ref);
       expect(started.id).toBeGreaterThan(0);
       await waitFor(
         () => events.some((e) => e.data.event === virDomainEventType.VIR_DOMAIN_EVENT_STARTED),
         15_000,
         'STARTED',
       );
-      const stream = await client.openConsole(ref, null, virDomainConsoleFlags.VIR_DOMAIN_CONSOLE_FORCE);
+      const stream = await client.streams.console(ref, null, virDomainConsoleFlags.VIR_DOMAIN_CONSOLE_FORCE);
       con = new ConsoleReader(stream);
       await con.expect(/vd# /, 60_000, () => stream.write('\r'));
-      await client.domainShutdown(ref, virDomainShutdownFlagValues.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
+      await client.domain.shutdown(ref, virDomainShutdownFlagValues.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
       await waitFor(
         () => events.some((e) => e.data.event === virDomainEventType.VIR_DOMAIN_EVENT_STOPPED),
         60_000,
@@ -318,14 +318,14 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
       );
       const stopped = events.find((e) => e.data.event === virDomainEventType.VIR_DOMAIN_EVENT_STOPPED);
       expect(stopped?.domain.name).toBe('vd-off-1');
-      expect((await client.domainGetState(ref)).state).toBe(virDomainState.VIR_DOMAIN_SHUTOFF);
+      expect((await client.domain.getState(ref)).state).toBe(virDomainState.VIR_DOMAIN_SHUTOFF);
       // The console sees the guest go away (EOF or an error), and the stream is released.
       await waitFor(() => con?.ended === true, 15_000, 'console end');
     } finally {
       con?.stream.destroy();
       await sub.unsubscribe();
-      const st = await client.domainGetState(ref);
-      if (st.state !== virDomainState.VIR_DOMAIN_SHUTOFF) await client.domainDestroy(ref);
+      const st = await client.domain.getState(ref);
+      if (st.state !== virDomainState.VIR_DOMAIN_SHUTOFF) await client.domain.destroy(ref);
     }
   }, 120_000);
 });

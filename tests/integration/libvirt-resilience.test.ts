@@ -160,7 +160,7 @@ describe.skipIf(SKIP)(`libvirt client resilience (real libvirtd, real SSH)${SKIP
     await client.connect();
     await tick(36_000); // libvirtd: PING after 5 s idle, gives up 5 × 5 s later without a PONG
     expect(states.map((s) => s.state)).toEqual(['connecting', 'connected']);
-    expect((await client.getConnectInfo()).uri).toBe('qemu:///system');
+    expect((await client.host.connectInfo()).uri).toBe('qemu:///system');
   }, 60_000);
 
   it('detects a frozen peer (SIGSTOP on our virt-ssh-helper) within interval × (count + 1), then reconnects', async () => {
@@ -197,7 +197,7 @@ describe.skipIf(SKIP)(`libvirt client resilience (real libvirtd, real SSH)${SKIP
     // A fresh helper, a fresh handshake.
     await waitFor(() => client.state === 'connected', 15_000, 'reconnect');
     expect(states[states.length - 1]).toMatchObject({ state: 'connected', reconnected: true });
-    expect((await client.getConnectInfo()).uri).toBe('qemu:///system');
+    expect((await client.host.connectInfo()).uri).toBe('qemu:///system');
     expect(helperPids(tag).filter((p) => p !== pid).length).toBe(1); // a new relay process
     // The frozen helper exits once resumed (its channel was closed by us).
     await waitFor(() => !processAlive(pid), 15_000, `old helper ${pid} to exit`).catch(() => {
@@ -219,7 +219,7 @@ describe.skipIf(SKIP)(`libvirt client resilience (real libvirtd, real SSH)${SKIP
     const sub = await client.onDomainEvent('lifecycle', (e) => {
       if (e.domain.name.startsWith('vd-test-restart-')) events.push(e);
     });
-    const before = await client.listAllDomains();
+    const before = await client.domain.list();
 
     await restartLibvirtd();
     await waitFor(() => states.some((s) => s.state === 'lost'), 30_000, 'the loss to be noticed');
@@ -232,20 +232,20 @@ describe.skipIf(SKIP)(`libvirt client resilience (real libvirtd, real SSH)${SKIP
     expect(lost?.reason).toMatch(/peer-closed/);
 
     // Same domains, and events flow through the same subscription (re-registered, new callback ID).
-    const after = await client.listAllDomains();
+    const after = await client.domain.list();
     expect(after.map((d) => d.uuid).sort()).toEqual(before.map((d) => d.uuid).sort());
     const name = `vd-test-restart-${randomBytes(3).toString('hex')}`;
     const xml = `<domain type='qemu'><name>${name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>`;
     try {
-      const d = await client.domainDefineXml(xml, virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE);
-      await client.domainUndefine(d);
+      const d = await client.domain.define(xml, virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE);
+      await client.domain.undefine(d);
       await waitFor(() => events.length >= 2, 15_000, 'DEFINED/UNDEFINED after the restart');
       expect(events.map((e) => lifecycleEventName(e.data.event))).toEqual([
         'VIR_DOMAIN_EVENT_DEFINED',
         'VIR_DOMAIN_EVENT_UNDEFINED',
       ]);
     } finally {
-      await client.domainUndefine({ name }).catch(() => {});
+      await client.domain.undefine({ name }).catch(() => {});
       await sub.unsubscribe();
     }
   }, 300_000);
@@ -283,7 +283,7 @@ describe.skipIf(SKIP)(`libvirt client resilience (real libvirtd, real SSH)${SKIP
       // libvirt is new, SSH is the same connection: no new login (no new key touch for FIDO users).
       expect(connections.link(host.id)?.ssh).toBe(ssh);
       expect(ssh?.closed).toBe(false);
-      expect((await connections.link(host.id)?.libvirt.getConnectInfo())?.libVersion).toMatch(/^\d+\.\d+/);
+      expect((await connections.link(host.id)?.libvirt.host.connectInfo())?.libVersion).toMatch(/^\d+\.\d+/);
       // Disconnecting the host closes its SSH connection.
       await connections.disconnect(host.id);
       expect(ssh?.closed).toBe(true);

@@ -57,11 +57,11 @@ describe.skipIf(SKIP)(`libvirt volume streams over real SSH${SKIP_REASON}`, () =
     });
     client = new LibvirtClient({ dial: virtSshHelperDialer(ssh, lab.libvirtUri), callTimeoutMs: 30_000 });
     await client.connect();
-    pool = await client.storagePoolCreateXml(
+    pool = await client.storagePool.create(
       `<pool type='dir'><name>vd-test-pool-${tag}</name><target><path>${dir}</path></target></pool>`,
       virStoragePoolCreateFlags.VIR_STORAGE_POOL_CREATE_WITH_BUILD,
     );
-    vol = await client.storageVolCreateXml(
+    vol = await client.storageVolume.create(
       pool,
       `<volume><name>data.raw</name><capacity unit='bytes'>${8 * MiB}</capacity><allocation>0</allocation><target><format type='raw'/></target></volume>`,
     );
@@ -69,8 +69,8 @@ describe.skipIf(SKIP)(`libvirt volume streams over real SSH${SKIP_REASON}`, () =
 
   afterAll(async () => {
     try {
-      if (vol) await client.storageVolDelete(vol).catch(() => {});
-      if (pool) await client.storagePoolDestroy(pool).catch(() => {});
+      if (vol) await client.storageVolume.delete(vol).catch(() => {});
+      if (pool) await client.storagePool.destroy(pool).catch(() => {});
       await client?.close();
     } finally {
       ssh?.end();
@@ -79,18 +79,18 @@ describe.skipIf(SKIP)(`libvirt volume streams over real SSH${SKIP_REASON}`, () =
   }, 60_000);
 
   it('the pool and volume are listed with their info', async () => {
-    const pools = await client.listStoragePools();
+    const pools = await client.storagePool.list();
     expect(pools.map((p) => p.name)).toContain(`vd-test-pool-${tag}`);
-    const vols = await client.listStorageVolumes(pool as StoragePool);
+    const vols = await client.storagePool.listVolumes(pool as StoragePool);
     expect(vols.map((v) => v.name)).toEqual(['data.raw']);
-    const info = await client.storageVolGetInfo(vol as StorageVol);
+    const info = await client.storageVolume.getInfo(vol as StorageVol);
     expect(info.capacity).toBe(BigInt(8 * MiB));
-    expect(await client.storageVolGetXml(vol as StorageVol)).toContain('<name>data.raw</name>');
-    expect(await client.storageVolLookup({ path: (vol as StorageVol).key })).toEqual(vol);
+    expect(await client.storageVolume.getXml(vol as StorageVol)).toContain('<name>data.raw</name>');
+    expect(await client.storageVolume.lookup({ path: (vol as StorageVol).key })).toEqual(vol);
   });
 
   it('uploads 6 MiB through the write stream; finish is confirmed by the daemon', async () => {
-    const up = await client.storageVolUpload(vol as StorageVol, {
+    const up = await client.streams.volumeUpload(vol as StorageVol, {
       offset: 0n,
       length: BigInt(payload.length),
     });
@@ -109,7 +109,7 @@ describe.skipIf(SKIP)(`libvirt volume streams over real SSH${SKIP_REASON}`, () =
   }, 60_000);
 
   it('downloads the same bytes back', async () => {
-    const down = await client.storageVolDownload(vol as StorageVol, {
+    const down = await client.streams.volumeDownload(vol as StorageVol, {
       offset: 0n,
       length: BigInt(payload.length),
     });
@@ -119,7 +119,7 @@ describe.skipIf(SKIP)(`libvirt volume streams over real SSH${SKIP_REASON}`, () =
   }, 60_000);
 
   it('a sparse download yields the data and the unwritten tail as a hole', async () => {
-    const down = await client.storageVolDownload(vol as StorageVol, {
+    const down = await client.streams.volumeDownload(vol as StorageVol, {
       flags: virStorageVolDownloadFlags.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
     });
     const items = await readAll(down);

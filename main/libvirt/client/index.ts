@@ -1,5 +1,6 @@
 /**
- * The libvirt client facade: handshake, reconnect, object-first methods, events, streams.
+ * The libvirt client: one connection (handshake, reconnect, calls, events) with one module per libvirt
+ * object on it (client.domain, client.storagePool, … — main/libvirt/objects/).
  * Plain Node (no Electron); the transport is whatever Duplex the dialer returns.
  */
 export {
@@ -12,13 +13,12 @@ export {
   type LibvirtClientOptions,
   type LibvirtClientEvents,
   type Subscription,
-  type ConnectInfo,
-  type NodeInfo,
-  type DomainInfo,
-  type DomainInterface,
-  type DhcpLease,
-  type StreamOpenOptions,
-} from './client';
+} from './libvirt-client';
+export { versionString, type ConnectInfo, type NodeInfo } from '../objects/host';
+export type { DomainInfo, DomainInterface } from '../objects/domain';
+export type { DhcpLease } from '../objects/network';
+export type { StreamOpenOptions } from '../objects/streams';
+export type { Secret } from '../objects/secret';
 export {
   handshake,
   HandshakeError,

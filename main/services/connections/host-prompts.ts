@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HostPrompt, HostPromptAnswer } from '../../../preload/api-contract';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 
 /** What a connection attempt may ask the user; resolved by the UI through hosts.answerPrompt. */
 export interface HostPrompter {

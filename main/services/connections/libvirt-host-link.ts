@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DomainState, HostCheck, HostHistory, HostOverview } from '../../../preload/api-contract';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import type { LibvirtClient } from '../../libvirt/client';
 import { summarizeDomainStats } from '../../libvirt/client';
 import { paramBigint, type TypedParam } from '../../libvirt/client/typed-params';
@@ -135,10 +135,10 @@ export class LibvirtHostLink implements HostLink {
   readonly fleet: FleetLibvirtPort = {
     sampleDomains: async (): Promise<DomainSample[]> => {
       const [domains, stats, persistent, autostart] = await Promise.all([
-        this.libvirt.listAllDomains(),
-        this.libvirt.getAllDomainStats({ stats: SAMPLE_STATS }),
-        this.libvirt.listAllDomains(ListFlags.VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
-        this.libvirt.listAllDomains(ListFlags.VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
+        this.libvirt.domain.list(),
+        this.libvirt.domain.allStats({ stats: SAMPLE_STATS }),
+        this.libvirt.domain.list(ListFlags.VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
+        this.libvirt.domain.list(ListFlags.VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
       ]);
       const persistentSet = new Set(persistent.map((d) => d.uuid));
       const autostartSet = new Set(autostart.map((d) => d.uuid));
@@ -163,7 +163,7 @@ export class LibvirtHostLink implements HostLink {
     },
     domainAddresses: async (uuid: string): Promise<string[]> => {
       const lookup = async (source: number) =>
-        (await this.libvirt.domainInterfaceAddresses({ uuid }, source))
+        (await this.libvirt.domain.interfaceAddresses({ uuid }, source))
           .filter((nic) => nic.name !== 'lo')
           .flatMap((nic) => nic.addrs.map((a) => a.addr))
           .filter((addr) => addr !== '127.0.0.1' && addr !== '::1');
@@ -202,8 +202,8 @@ export class LibvirtHostLink implements HostLink {
   /** Host CPU and memory, sampled on the fleet tick (errors only cost a point on the chart). */
   private sampleHost(): void {
     void Promise.all([
-      this.libvirt.nodeGetCpuStats({ cpu: -1 }),
-      this.libvirt.nodeGetMemoryStats({ cell: -1 }),
+      this.libvirt.host.cpuStats({ cpu: -1 }),
+      this.libvirt.host.memoryStats({ cell: -1 }),
     ]).then(
       ([cpu, memory]) => {
         const at = Date.now();
@@ -248,51 +248,51 @@ export class LibvirtHostLink implements HostLink {
   // ---- lifecycle ----------------------------------------------------------------------------------
 
   readonly lifecycle: DomainLifecyclePort = {
-    domainName: async (uuid) => (await this.libvirt.domainLookup({ uuid })).name,
+    domainName: async (uuid) => (await this.libvirt.domain.lookup({ uuid })).name,
     run: async (uuid, action) => {
       const ref = { uuid };
       switch (action) {
         case 'start':
-          await this.libvirt.domainStart(ref);
+          await this.libvirt.domain.start(ref);
           return;
         case 'shutdown':
-          await this.libvirt.domainShutdown(
+          await this.libvirt.domain.shutdown(
             ref,
             virDomainShutdownFlagValues.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
           );
           return;
         case 'reboot':
-          await this.libvirt.domainReboot(ref);
+          await this.libvirt.domain.reboot(ref);
           return;
         case 'destroy':
-          await this.libvirt.domainDestroy(ref);
+          await this.libvirt.domain.destroy(ref);
           return;
         case 'reset':
-          await this.libvirt.domainReset(ref);
+          await this.libvirt.domain.reset(ref);
           return;
         case 'suspend':
-          await this.libvirt.domainSuspend(ref);
+          await this.libvirt.domain.suspend(ref);
           return;
         case 'resume':
-          await this.libvirt.domainResume(ref);
+          await this.libvirt.domain.resume(ref);
           return;
         case 'managedSave':
-          await this.libvirt.domainManagedSave(ref);
+          await this.libvirt.domain.managedSave(ref);
           return;
         case 'autostartOn':
         case 'autostartOff':
-          await this.libvirt.domainSetAutostart(ref, action === 'autostartOn');
+          await this.libvirt.domain.setAutostart(ref, action === 'autostartOn');
           return;
       }
     },
     deletionPlan: async (uuid) => {
       const ref = { uuid };
       const [domain, state, xml, managedSave, snapshots] = await Promise.all([
-        this.libvirt.domainLookup(ref),
-        this.libvirt.domainGetState(ref),
-        this.libvirt.domainGetXml(ref, virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE),
-        this.libvirt.domainHasManagedSaveImage(ref).catch(() => false),
-        this.libvirt.domainSnapshotList(ref).catch(() => []),
+        this.libvirt.domain.lookup(ref),
+        this.libvirt.domain.getState(ref),
+        this.libvirt.domain.getXml(ref, virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE),
+        this.libvirt.domain.hasManagedSaveImage(ref).catch(() => false),
+        this.libvirt.snapshot.list(ref).catch(() => []),
       ]);
       const details = parseDomainDetails(this.hostId, xml);
       const os = child(parseXmlDocument(xml, 'The domain XML'), 'os');
@@ -324,14 +324,14 @@ export class LibvirtHostLink implements HostLink {
           field: 'removeStoragePaths',
         });
       }
-      if (plan.running) await this.libvirt.domainDestroy(ref);
+      if (plan.running) await this.libvirt.domain.destroy(ref);
       let flags =
         UndefineFlags.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
         UndefineFlags.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
         UndefineFlags.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
       if (plan.hasNvram) flags |= UndefineFlags.VIR_DOMAIN_UNDEFINE_NVRAM;
       if (plan.hasTpm) flags |= UndefineFlags.VIR_DOMAIN_UNDEFINE_TPM;
-      await this.libvirt.domainUndefine(ref, flags >>> 0);
+      await this.libvirt.domain.undefine(ref, flags >>> 0);
       const failures: string[] = [];
       for (const path of removeStoragePaths) {
         try {
@@ -372,10 +372,10 @@ export class LibvirtHostLink implements HostLink {
 
   async overview(): Promise<HostOverview> {
     const [info, node, capabilitiesXml, pools] = await Promise.all([
-      this.libvirt.getConnectInfo(),
-      this.libvirt.nodeGetInfo(),
-      this.libvirt.getCapabilities(),
-      this.libvirt.listStoragePools(),
+      this.libvirt.host.connectInfo(),
+      this.libvirt.host.nodeInfo(),
+      this.libvirt.host.capabilities(),
+      this.libvirt.storagePool.list(),
     ]);
     const capabilities = parseXmlDocument(capabilitiesXml, 'The capabilities XML');
     const guests = children(capabilities, 'guest');
@@ -395,7 +395,7 @@ export class LibvirtHostLink implements HostLink {
     }
     const poolInfo = await Promise.all(
       pools.map(async (pool) => {
-        const state = await this.libvirt.storagePoolGetInfo(pool);
+        const state = await this.libvirt.storagePool.getInfo(pool);
         return {
           name: pool.name,
           active: state.state === 2,

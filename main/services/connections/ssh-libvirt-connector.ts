@@ -8,56 +8,11 @@ import {
   SshHostKeyRejectedError,
   SshHostKeyRevokedError,
   type SshConnection,
-  type SshPrompter,
 } from '../../ssh';
 import { ConnectFailure, type HostConnector } from './host-connections';
 import type { HostPrompter } from './host-prompts';
 import { LibvirtHostLink } from './libvirt-host-link';
-import { SshConnectionPool } from './ssh-pool';
-
-export interface SshLibvirtConnectorOptions {
-  /** known_hosts files (first one written by "trust and remember"); default ~/.ssh/known_hosts. */
-  knownHostsFiles?: readonly string[];
-  /** ssh_config path, null for none; default ~/.ssh/config then /etc/ssh/ssh_config. */
-  sshConfigFile?: string | null;
-  connectTimeoutMs?: number;
-}
-
-/** Bridges the SSH layer's questions to the user-facing prompt broker. */
-export function sshPrompter(prompter: HostPrompter): SshPrompter {
-  return {
-    hostKeyUnknown: (info) =>
-      prompter.confirmHostKey({ host: info.host, port: info.port, keyType: info.keyType, fingerprint: info.fingerprint }),
-    passphrase: (info) =>
-      prompter.askSecret({
-        secret: 'passphrase',
-        message: info.attempt > 1 ? `Wrong passphrase. Passphrase for ${info.keyFile}` : `Passphrase for ${info.keyFile}`,
-        echo: false,
-      }),
-    password: (info) =>
-      prompter.askSecret({
-        secret: 'password',
-        message:
-          info.attempt > 1
-            ? `Password refused. Password for ${info.user}@${info.host}`
-            : `Password for ${info.user}@${info.host}`,
-        echo: false,
-      }),
-    keyboardInteractive: async (info) => {
-      const answers: string[] = [];
-      for (const question of info.prompts) {
-        const answer = await prompter.askSecret({
-          secret: 'keyboard-interactive',
-          message: [info.instructions, question.prompt].filter(Boolean).join('\n'),
-          echo: question.echo,
-        });
-        if (answer === null) return null;
-        answers.push(answer);
-      }
-      return answers;
-    },
-  };
-}
+import { SshConnectionPool, type SshPoolOptions } from './ssh-pool';
 
 function classify(error: unknown): ConnectFailure {
   const message = error instanceof Error ? error.message : String(error);
@@ -80,7 +35,7 @@ function classify(error: unknown): ConnectFailure {
  * connection when only libvirt went away.
  */
 export function createSshLibvirtConnector(
-  options: SshLibvirtConnectorOptions = {},
+  options: SshPoolOptions = {},
   pool: SshConnectionPool = new SshConnectionPool(options),
 ): HostConnector<LibvirtHostLink> {
   return {
@@ -96,7 +51,7 @@ export function createSshLibvirtConnector(
         const dialer = createLibvirtDialer(ssh, { uri: host.libvirtUri, transport: host.transport });
         client = new LibvirtClient({ dial: () => dialer(signal), uri: host.libvirtUri, reconnect: false });
         await client.connect();
-        const info = await client.getConnectInfo();
+        const info = await client.host.connectInfo();
         const transport = dialer.last?.transport ?? (ssh ? 'ssh-socket' : 'local-socket');
         return new LibvirtHostLink(host.id, ssh, client, {
           hostname: info.hostname,

@@ -1,7 +1,51 @@
 import type { HostEntry } from '../../../preload/api-contract';
-import { connectSsh, type SshConnection } from '../../ssh';
+import { connectSsh, type SshConnection, type SshPrompter } from '../../ssh';
 import type { HostPrompter } from './host-prompts';
-import { sshPrompter, type SshLibvirtConnectorOptions } from './ssh-libvirt-connector';
+
+/** How the hosts' SSH connections are made. */
+export interface SshPoolOptions {
+  /** known_hosts files (first one written by "trust and remember"); default ~/.ssh/known_hosts. */
+  knownHostsFiles?: readonly string[];
+  /** ssh_config path, null for none; default ~/.ssh/config then /etc/ssh/ssh_config. */
+  sshConfigFile?: string | null;
+  connectTimeoutMs?: number;
+}
+
+/** Bridges the SSH layer's questions to the user-facing prompt broker. */
+export function sshPrompter(prompter: HostPrompter): SshPrompter {
+  return {
+    hostKeyUnknown: (info) =>
+      prompter.confirmHostKey({ host: info.host, port: info.port, keyType: info.keyType, fingerprint: info.fingerprint }),
+    passphrase: (info) =>
+      prompter.askSecret({
+        secret: 'passphrase',
+        message: info.attempt > 1 ? `Wrong passphrase. Passphrase for ${info.keyFile}` : `Passphrase for ${info.keyFile}`,
+        echo: false,
+      }),
+    password: (info) =>
+      prompter.askSecret({
+        secret: 'password',
+        message:
+          info.attempt > 1
+            ? `Password refused. Password for ${info.user}@${info.host}`
+            : `Password for ${info.user}@${info.host}`,
+        echo: false,
+      }),
+    keyboardInteractive: async (info) => {
+      const answers: string[] = [];
+      for (const question of info.prompts) {
+        const answer = await prompter.askSecret({
+          secret: 'keyboard-interactive',
+          message: [info.instructions, question.prompt].filter(Boolean).join('\n'),
+          echo: question.echo,
+        });
+        if (answer === null) return null;
+        answers.push(answer);
+      }
+      return answers;
+    },
+  };
+}
 
 interface PoolEntry {
   /** The host's SSH settings the connection was opened with: edited settings mean a new connection. */
@@ -20,7 +64,7 @@ interface PoolEntry {
 export class SshConnectionPool {
   private readonly entries = new Map<string, PoolEntry>();
 
-  constructor(private readonly options: SshLibvirtConnectorOptions = {}) {}
+  constructor(private readonly options: SshPoolOptions = {}) {}
 
   /** The host's live SSH connection, or a new one; callers asking at the same time share one attempt. */
   async acquire(host: HostEntry, prompter: HostPrompter, signal?: AbortSignal): Promise<SshConnection> {

@@ -1,10 +1,8 @@
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { z } from 'zod';
 import type { ApiError, GraphicsListen } from '../../../preload/api-contract';
-import { ApiFailure, toApiError } from '../../api/api-error';
-import type { StreamHandlers } from '../../api/api-router';
-import type { ByteStreamPeer } from '../../api/byte-stream';
+import { ApiFailure, toApiError } from '../api-failure';
+import type { ByteStreamPeer } from '../byte-stream-peer';
 import type { LibvirtHostLink } from '../connections/libvirt-host-link';
 import { parseDomainDetails } from '../domains/domain-xml-parse';
 import { sameListener } from './graphics-listeners';
@@ -13,13 +11,6 @@ import { sameListener } from './graphics-listeners';
 const CONSOLE_FORCE = 1;
 /** How long a console gets to confirm a clean finish before it is aborted. */
 const END_GRACE_MS = 3_000;
-
-export interface ConsoleStreamDeps {
-  /** The live link to a host, or null when it is not connected. */
-  link(hostId: string): LibvirtHostLink | null;
-}
-
-const uuid = z.string().min(1).max(64);
 
 /** libvirt's answer when another client holds a domain's console (virChrdevOpen without FORCE). */
 export function isConsoleBusy(error: unknown): boolean {
@@ -74,12 +65,6 @@ function endConsole(source: Duplex): void {
   setTimeout(() => source.destroy(), END_GRACE_MS).unref();
 }
 
-function requireLink(deps: ConsoleStreamDeps, hostId: string): LibvirtHostLink {
-  const link = deps.link(hostId);
-  if (!link) throw new ApiFailure('not-found', 'The host is not connected');
-  return link;
-}
-
 /** Connects to one graphics listener, through the host's SSH link (or directly for the local host). */
 async function connectListener(link: LibvirtHostLink, listen: GraphicsListen): Promise<Duplex> {
   if (listen.type === 'socket') {
@@ -107,7 +92,7 @@ async function connectListener(link: LibvirtHostLink, listen: GraphicsListen): P
  * channel to it opens while the XML is read, and is kept only if the XML still names that listener.
  */
 export async function openGraphics(link: LibvirtHostLink, domainUuid: string, channel: number): Promise<Duplex> {
-  const lookup = link.libvirt.domainGetXml({ uuid: domainUuid }, 0).then((xml) => {
+  const lookup = link.libvirt.domain.getXml({ uuid: domainUuid }, 0).then((xml) => {
     const listeners = parseDomainDetails(link.hostId, xml).graphics.map((graphics) => graphics.listen);
     link.graphicsListeners.remember(domainUuid, listeners);
     const listen = listeners[channel];
@@ -128,54 +113,41 @@ export async function openGraphics(link: LibvirtHostLink, domainUuid: string, ch
   return connectListener(link, actual.value);
 }
 
-/** The console stream handlers: serial (libvirt console stream) and graphics (VNC/SPICE bytes). */
-export function createConsoleStreams(deps: ConsoleStreamDeps): StreamHandlers {
-  return {
-    'console.serial': {
-      params: z.object({
-        hostId: z.string().min(1),
-        domainUuid: uuid,
-        force: z.boolean(),
-        device: z
-          .string()
-          .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'is not a device alias')
-          .nullable()
-          .optional(),
-      }),
-      open: async ({ hostId, domainUuid, force, device }, peer) => {
-        const link = requireLink(deps, hostId);
-        let stream: Duplex;
-        try {
-          stream = await link.libvirt.openConsole({ uuid: domainUuid }, device ?? null, force ? CONSOLE_FORCE : 0);
-        } catch (error) {
-          const apiError = consoleError(error);
-          throw new ApiFailure(
-            apiError.code,
-            apiError.message,
-            apiError.libvirt ? { libvirt: apiError.libvirt } : {},
-          );
-        }
-        pipeToPeer(stream, peer, endConsole);
-      },
-    },
-    'console.graphics': {
-      params: z.object({
-        hostId: z.string().min(1),
-        domainUuid: uuid,
-        channel: z.number().int().min(0).max(16),
-      }),
-      open: async ({ hostId, domainUuid, channel }, peer) => {
-        const link = requireLink(deps, hostId);
-        let socket: Duplex;
-        try {
-          socket = await openGraphics(link, domainUuid, channel);
-        } catch (error) {
-          if (error instanceof ApiFailure) throw error;
-          const apiError = consoleError(error);
-          throw new ApiFailure(apiError.code === 'internal' ? 'io' : apiError.code, apiError.message);
-        }
-        pipeToPeer(socket, peer, (source) => source.destroy());
-      },
-    },
-  };
+/**
+ * Opens a guest's serial/text console (libvirt's console stream; `device` = the alias, null = the first)
+ * and pipes it to `peer`. `force` takes the console over from another session.
+ */
+export async function openSerialConsole(
+  link: LibvirtHostLink,
+  domainUuid: string,
+  device: string | null,
+  force: boolean,
+  peer: ByteStreamPeer,
+): Promise<void> {
+  let stream: Duplex;
+  try {
+    stream = await link.libvirt.streams.console({ uuid: domainUuid }, device, force ? CONSOLE_FORCE : 0);
+  } catch (error) {
+    const apiError = consoleError(error);
+    throw new ApiFailure(apiError.code, apiError.message, apiError.libvirt ? { libvirt: apiError.libvirt } : {});
+  }
+  pipeToPeer(stream, peer, endConsole);
+}
+
+/** Opens graphics device #channel's listener (VNC or SPICE bytes) and pipes it to `peer`. */
+export async function openGraphicsConsole(
+  link: LibvirtHostLink,
+  domainUuid: string,
+  channel: number,
+  peer: ByteStreamPeer,
+): Promise<void> {
+  let socket: Duplex;
+  try {
+    socket = await openGraphics(link, domainUuid, channel);
+  } catch (error) {
+    if (error instanceof ApiFailure) throw error;
+    const apiError = consoleError(error);
+    throw new ApiFailure(apiError.code === 'internal' ? 'io' : apiError.code, apiError.message);
+  }
+  pipeToPeer(socket, peer, (source) => source.destroy());
 }

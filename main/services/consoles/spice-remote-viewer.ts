@@ -13,7 +13,7 @@ import { access } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { SpiceLinkObserver } from './spice-link';
 
 /** Finds an executable on PATH as a shell would (PATHEXT on Windows); null when there is none. */

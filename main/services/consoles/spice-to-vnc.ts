@@ -8,7 +8,7 @@ import { XMLSerializer, type Element } from '@xmldom/xmldom';
 import { createTwoFilesPatch } from 'diff';
 import type { SpiceToVncPlan } from '../../../preload/api-contract';
 import type { LibvirtClient } from '../../libvirt/client';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { attr, child, children, parseXmlDocument } from '../domains/domain-xml-parse';
 import { defineDomainXml, readPersistent } from '../domain-xml/domain-xml-store';
 

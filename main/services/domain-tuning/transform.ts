@@ -10,7 +10,7 @@ import { applyNic, readNics } from './forms/nics';
 import { applyBoot, readBoot } from './forms/boot';
 import { applyGraphics, readGraphics } from './forms/graphics';
 import { applyTpm, readTpm } from './forms/tpm';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 
 export function readTuningState(xml: string): TuningState {
   const doc = parseXml(xml);

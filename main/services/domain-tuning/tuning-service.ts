@@ -17,7 +17,7 @@ import type {
 } from '../../../preload/api-contract';
 import { toRemoteDomain, type LibvirtClient } from '../../libvirt/client';
 import { remoteProcedures as P } from '../../libvirt/protocol';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { defineDomainXml, readDomainXml, readPersistent } from '../domain-xml/domain-xml-store';
 import { advise } from './advisor';
 import { defaultHugepageKiB, hostPages, parseHostTopology } from './host-topology';
@@ -29,9 +29,9 @@ const VIR_DOMAIN_AFFECT_LIVE = 1;
 
 /** Capabilities topology plus free pages per node and size (NODE_GET_FREE_PAGES when the host answers). */
 export async function readHostTopology(libvirt: LibvirtClient): Promise<HostTopology> {
-  const host = parseHostTopology(await libvirt.getCapabilities());
+  const host = parseHostTopology(await libvirt.host.capabilities());
   if (host.memoryKiB === 0) {
-    const info = await libvirt.nodeGetInfo();
+    const info = await libvirt.host.nodeInfo();
     host.memoryKiB = info.memoryKiB;
   }
   const sizes = host.pageSizesKiB;
@@ -77,11 +77,11 @@ function liveFacts(liveXml: string | null, pins: string[]): (LiveFacts & { vcpuP
 }
 
 async function livePins(libvirt: LibvirtClient, uuid: string): Promise<string[]> {
-  return (await libvirt.domainGetVcpuPinInfo({ uuid }, VIR_DOMAIN_AFFECT_LIVE)).map((cpus) => formatCpuset(cpus));
+  return (await libvirt.domain.getVcpuPinInfo({ uuid }, VIR_DOMAIN_AFFECT_LIVE)).map((cpus) => formatCpuset(cpus));
 }
 
 export async function tuningContext(libvirt: LibvirtClient, uuid: string): Promise<TuningContext> {
-  const domain = await libvirt.domainLookup({ uuid });
+  const domain = await libvirt.domain.lookup({ uuid });
   const source = await readDomainXml(libvirt, uuid);
   const host = await readHostTopology(libvirt);
   const pins = source.live ? await livePins(libvirt, uuid).catch(() => []) : [];
@@ -143,18 +143,18 @@ async function runLiveCall(libvirt: LibvirtClient, uuid: string, call: TuningLiv
   const ref = { uuid };
   switch (call.call) {
     case 'setVcpus':
-      return libvirt.domainSetVcpus(ref, call.count, VIR_DOMAIN_AFFECT_LIVE);
+      return libvirt.domain.setVcpus(ref, call.count, VIR_DOMAIN_AFFECT_LIVE);
     case 'setMemory':
-      return libvirt.domainSetMemory(ref, call.kib, VIR_DOMAIN_AFFECT_LIVE);
+      return libvirt.domain.setMemory(ref, call.kib, VIR_DOMAIN_AFFECT_LIVE);
     case 'pinVcpu':
-      return libvirt.domainPinVcpu(ref, call.vcpu, call.cpus, VIR_DOMAIN_AFFECT_LIVE);
+      return libvirt.domain.pinVcpu(ref, call.vcpu, call.cpus, VIR_DOMAIN_AFFECT_LIVE);
     case 'pinEmulator': {
-      const dom = toRemoteDomain(await libvirt.domainLookup(ref));
+      const dom = toRemoteDomain(await libvirt.domain.lookup(ref));
       await libvirt.call(P.REMOTE_PROC_DOMAIN_PIN_EMULATOR, { dom, cpumap: cpumap(call.cpus), flags: VIR_DOMAIN_AFFECT_LIVE });
       return;
     }
     case 'pinIothread': {
-      const dom = toRemoteDomain(await libvirt.domainLookup(ref));
+      const dom = toRemoteDomain(await libvirt.domain.lookup(ref));
       await libvirt.call(P.REMOTE_PROC_DOMAIN_PIN_IOTHREAD, { dom, iothreads_id: call.iothread, cpumap: cpumap(call.cpus), flags: VIR_DOMAIN_AFFECT_LIVE });
       return;
     }
@@ -194,7 +194,7 @@ async function readPersistentChecked(libvirt: LibvirtClient, uuid: string, based
 
 export async function tuningAdvice(libvirt: LibvirtClient, uuid: string): Promise<AdvisorFinding[]> {
   const context = await tuningContext(libvirt, uuid);
-  const inventory = await libvirt.inventory();
+  const inventory = await libvirt.domain.inventory();
   const otherRunningVcpus = inventory
     .filter((d) => d.domain.uuid.toLowerCase() !== uuid.toLowerCase() && (d.state === 1 || d.state === 2 || d.state === 3))
     .reduce((sum, d) => sum + (d.vcpus?.current ?? 0), 0);

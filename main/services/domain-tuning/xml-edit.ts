@@ -5,7 +5,7 @@
  * inserted elements are indented like their siblings.
  */
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 
 export interface XmlDoc {
   document: Document;

@@ -5,7 +5,7 @@
  */
 import type { LibvirtClient } from '../../libvirt/client';
 import { virDomainDefineFlags, virDomainXMLFlags } from '../../libvirt/protocol';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { attr, child, parseXmlDocument, text } from '../domains/domain-xml-parse';
 
 /** The persistent definition, with secrets when the account may read them (SECURE needs write access). */
@@ -13,8 +13,8 @@ export async function readPersistent(libvirt: LibvirtClient, uuid: string): Prom
   const ref = { uuid };
   const inactive = virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE;
   return libvirt
-    .domainGetXml(ref, inactive | virDomainXMLFlags.VIR_DOMAIN_XML_SECURE)
-    .catch(() => libvirt.domainGetXml(ref, inactive));
+    .domain.getXml(ref, inactive | virDomainXMLFlags.VIR_DOMAIN_XML_SECURE)
+    .catch(() => libvirt.domain.getXml(ref, inactive));
 }
 
 export interface DomainXmlSource {
@@ -27,10 +27,10 @@ export interface DomainXmlSource {
 /** Reads the persistent definition and, for a running domain, the live one. */
 export async function readDomainXml(libvirt: LibvirtClient, uuid: string): Promise<DomainXmlSource> {
   const ref = { uuid };
-  const domain = await libvirt.domainLookup(ref);
+  const domain = await libvirt.domain.lookup(ref);
   const inactive = await readPersistent(libvirt, uuid);
   const live = domain.id > 0
-    ? await libvirt.domainGetXml(ref, virDomainXMLFlags.VIR_DOMAIN_XML_SECURE).catch(() => libvirt.domainGetXml(ref, 0))
+    ? await libvirt.domain.getXml(ref, virDomainXMLFlags.VIR_DOMAIN_XML_SECURE).catch(() => libvirt.domain.getXml(ref, 0))
     : null;
   return { inactive, live };
 }
@@ -71,6 +71,6 @@ export async function defineDomainXml(libvirt: LibvirtClient, request: DefineDom
   if (current !== request.basedOn) {
     throw new ApiFailure('conflict', 'The domain was changed on the host since this edit began; reload it and apply again');
   }
-  await libvirt.domainDefineXml(request.xml, virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE);
+  await libvirt.domain.define(request.xml, virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE);
   return readPersistent(libvirt, request.uuid);
 }

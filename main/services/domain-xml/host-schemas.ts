@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { DomainXmlSchemaInfo } from '../../../preload/api-contract';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { writeFileAtomic } from '../../platform/atomic-file';
 import { convertRNGToPattern, readTreeFromJSON, writeTreeToJSON } from './salve';
 import { DomainSchema } from './domain-schema';

@@ -6,7 +6,7 @@ import type {
   DomainDeletionPlan,
   DomainRef,
 } from '../../../preload/api-contract';
-import { ApiFailure, toApiError } from '../../api/api-error';
+import { ApiFailure, toApiError } from '../api-failure';
 
 /** What the actions need from one host's libvirt connection. */
 export interface DomainLifecyclePort {

@@ -1,6 +1,6 @@
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import type { DomainDetails, GraphicsListen } from '../../../preload/api-contract';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 
 /** Bytes per unit, as libvirt's domain XML allows them (default KiB). */
 const UNIT_BYTES: Record<string, number> = {

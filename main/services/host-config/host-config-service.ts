@@ -10,7 +10,7 @@ import type {
   HostConfigValue,
   HostEntry,
 } from '../../../preload/api-contract';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import type { SshConnection } from '../../ssh';
 import {
   commentedSettings,

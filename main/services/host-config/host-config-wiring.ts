@@ -1,5 +1,5 @@
 import type { HostEntry } from '../../../preload/api-contract';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { LibvirtClient } from '../../libvirt/client';
 import { createLibvirtDialer } from '../../libvirt/transport';
 import type { SshConnection } from '../../ssh';
@@ -63,7 +63,7 @@ export async function libvirtVersionOver(host: HostEntry, ssh: SshConnection): P
     });
     try {
       await client.connect();
-      return (await client.getConnectInfo()).libVersion;
+      return (await client.host.connectInfo()).libVersion;
     } catch (error) {
       lastError = error;
     } finally {

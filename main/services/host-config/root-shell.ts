@@ -1,4 +1,4 @@
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { shellJoin, type SshConnection } from '../../ssh';
 
 export type RootAccess = 'root' | 'sudo' | 'sudo-password';

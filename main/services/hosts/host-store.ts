@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { HostDraft, HostEntry } from '../../../preload/api-contract';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { writeFileAtomic } from '../../platform/atomic-file';
 import { hostsFileSchema } from './host-schema';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiRouter, type CallHandlers } from '../../../main/api/api-router';
-import { ApiFailure } from '../../../main/api/api-error';
+import { ApiFailure } from '../../../main/services/api-failure';
 import { ApiEventBus } from '../../../main/api/event-bus';
 import type { AppInfo, HostEntry } from '../../../preload/api-contract';
 

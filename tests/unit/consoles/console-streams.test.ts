@@ -1,9 +1,9 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ApiError, StreamCloseInfo } from '../../../preload/api-contract';
-import type { ByteStreamPeer } from '../../../main/api/byte-stream';
-import { ApiFailure } from '../../../main/api/api-error';
-import { createConsoleStreams } from '../../../main/services/consoles/console-streams';
+import type { ByteStreamPeer } from '../../../main/services/byte-stream-peer';
+import { ApiFailure } from '../../../main/services/api-failure';
+import { createConsolesStreams as createConsoleStreams } from '../../../main/api/consoles-calls';
 import type { LibvirtHostLink } from '../../../main/services/connections/libvirt-host-link';
 
 /** A console whose guest side the test drives: `written` is what reached the guest. */
@@ -54,7 +54,7 @@ class FakePeer implements ByteStreamPeer {
 
 function linkWith(openConsole: (flags: number, device: string | null) => Promise<Duplex>): LibvirtHostLink {
   const libvirt = {
-    openConsole: (_ref: unknown, device: string | null, flags: number) => openConsole(flags, device),
+    streams: { console: (_ref: unknown, device: string | null, flags: number) => openConsole(flags, device) },
   };
   return { hostId: 'h1', ssh: null, libvirt } as unknown as LibvirtHostLink;
 }

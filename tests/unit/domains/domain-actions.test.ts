@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainAction, DomainActionProgress } from '../../../preload/api-contract';
 import { DomainActions, type DomainLifecyclePort } from '../../../main/services/domains/domain-actions';
-import { ApiFailure } from '../../../main/api/api-error';
+import { ApiFailure } from '../../../main/services/api-failure';
 
 /** A host that records what ran and fails where the test says; counts concurrency. */
 class RecordingHost implements DomainLifecyclePort {

@@ -258,7 +258,7 @@ describe('LibvirtClient: reconnect', () => {
     host.setup = (peer) => peer.handle('REMOTE_PROC_DOMAIN_DESTROY_FLAGS', () => ({ noReply: true }));
     const { client } = makeClient(host);
     await client.connect();
-    const p = client.domainDestroy({ name: 'vm1', uuid: DOM_UUID }).catch((e: unknown) => e);
+    const p = client.domain.destroy({ name: 'vm1', uuid: DOM_UUID }).catch((e: unknown) => e);
     await host.last.waitForCall('REMOTE_PROC_DOMAIN_DESTROY_FLAGS', true);
     host.last.transport.destroy();
     const err = await p;

@@ -42,11 +42,11 @@ describe('LibvirtClient facade', () => {
       p.handle('REMOTE_PROC_DOMAIN_LOOKUP_BY_NAME', () => ({ ret: { dom } }));
       p.handle('REMOTE_PROC_DOMAIN_SHUTDOWN_FLAGS', () => ({ ret: undefined }));
     });
-    await client.domainShutdown(
+    await client.domain.shutdown(
       { name: 'vm1' },
       virDomainShutdownFlagValues.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
     );
-    await client.domainShutdown({ name: 'vm1', uuid: DOM_UUID });
+    await client.domain.shutdown({ name: 'vm1', uuid: DOM_UUID });
     expect(names()).toEqual(['DOMAIN_LOOKUP_BY_NAME', 'DOMAIN_SHUTDOWN_FLAGS', 'DOMAIN_SHUTDOWN_FLAGS']);
     const calls = peer.calls.filter((c) => c.info?.name === 'REMOTE_PROC_DOMAIN_SHUTDOWN_FLAGS');
     expect(calls[0]?.args).toEqual({ dom, flags: 1 });
@@ -59,10 +59,10 @@ describe('LibvirtClient facade', () => {
       p.handle('REMOTE_PROC_CONNECT_LIST_ALL_DOMAINS', () => ({ ret: { domains: [dom], ret: 1 } }));
       p.handle('REMOTE_PROC_DOMAIN_SUSPEND', () => ({ ret: undefined }));
     });
-    await client.domainSuspend({ uuid: DOM_UUID }); // never seen: lookup first
-    await client.domainSuspend({ uuid: DOM_UUID }); // remembered
-    await client.listAllDomains();
-    await client.domainSuspend({ uuid: DOM_UUID.toUpperCase().toLowerCase() });
+    await client.domain.suspend({ uuid: DOM_UUID }); // never seen: lookup first
+    await client.domain.suspend({ uuid: DOM_UUID }); // remembered
+    await client.domain.list();
+    await client.domain.suspend({ uuid: DOM_UUID.toUpperCase().toLowerCase() });
     expect(names()).toEqual([
       'DOMAIN_LOOKUP_BY_UUID',
       'DOMAIN_SUSPEND',
@@ -73,7 +73,7 @@ describe('LibvirtClient facade', () => {
     const sent = peer.calls.filter((c) => c.info?.name === 'REMOTE_PROC_DOMAIN_SUSPEND').map((c) => c.args);
     expect(sent[1]).toEqual({ dom: { name: 'vm1', uuid: dom.uuid, id: -1 } });
     // domainLookup always asks the daemon.
-    await client.domainLookup({ uuid: DOM_UUID });
+    await client.domain.lookup({ uuid: DOM_UUID });
     expect(names().filter((n) => n === 'DOMAIN_LOOKUP_BY_UUID').length).toBe(2);
   });
 
@@ -94,7 +94,7 @@ describe('LibvirtClient facade', () => {
         },
       })),
     );
-    const recs = await client.getAllDomainStats();
+    const recs = await client.domain.allStats();
     const args = peer.calls.find((c) => c.info?.name === 'REMOTE_PROC_CONNECT_GET_ALL_DOMAIN_STATS')?.args;
     expect(args).toEqual({
       doms: [],
@@ -129,7 +129,7 @@ describe('LibvirtClient facade', () => {
             },
       ),
     );
-    expect(await client.nodeGetCpuStats()).toEqual([
+    expect(await client.host.cpuStats()).toEqual([
       { field: 'user', type: 'ullong', value: 5n },
       { field: 'idle', type: 'ullong', value: 7n },
     ]);
@@ -143,7 +143,7 @@ describe('LibvirtClient facade', () => {
 
   it('sends typed params with their exact wire types', async () => {
     await connect((p) => p.handle('REMOTE_PROC_DOMAIN_SET_MEMORY_PARAMETERS', () => ({ ret: undefined })));
-    await client.domainSetMemoryParameters(
+    await client.domain.setMemoryParameters(
       { name: 'vm1', uuid: DOM_UUID },
       [tp.ullong('hard_limit', 1048576n), tp.string('x', 'y')],
       2,
@@ -171,13 +171,13 @@ describe('LibvirtClient facade', () => {
         ret: { cpumaps: Uint8Array.from([0b00000101, 0b10, 0xff, 0x03]), num: 2 },
       }));
     });
-    const d = await client.domainDefineXml('<domain/>', virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE);
+    const d = await client.domain.define('<domain/>', virDomainDefineFlags.VIR_DOMAIN_DEFINE_VALIDATE);
     expect(d).toEqual({ name: 'vm1', uuid: DOM_UUID, id: 5 });
     expect(peer.calls.find((c) => c.info?.name === 'REMOTE_PROC_DOMAIN_DEFINE_XML_FLAGS')?.args).toEqual({
       xml: '<domain/>',
       flags: 1,
     });
-    expect(await client.domainGetVcpuPinInfo({ name: 'vm1', uuid: DOM_UUID })).toEqual([
+    expect(await client.domain.getVcpuPinInfo({ name: 'vm1', uuid: DOM_UUID })).toEqual([
       [0, 2, 9],
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     ]);
@@ -196,7 +196,7 @@ describe('LibvirtClient facade', () => {
         return { ret: undefined };
       }),
     );
-    const console_ = await client.openConsole({ name: 'vm1', uuid: DOM_UUID }, null, 1);
+    const console_ = await client.streams.console({ name: 'vm1', uuid: DOM_UUID }, null, 1);
     expect((call?.args as { flags: number }).flags).toBe(1);
     console_.write('echo $((6*7))\r');
     await new Promise((r) => setTimeout(r, 10));
@@ -223,7 +223,7 @@ describe('LibvirtClient facade', () => {
     const onUncaught = (error: unknown) => unhandled.push(error);
     process.on('uncaughtException', onUncaught);
     try {
-      await expect(client.openConsole({ name: 'vm1', uuid: DOM_UUID }, null, 0)).rejects.toThrow(
+      await expect(client.streams.console({ name: 'vm1', uuid: DOM_UUID }, null, 0)).rejects.toThrow(
         /Active console session exists/,
       );
       await new Promise((r) => setTimeout(r, 20));

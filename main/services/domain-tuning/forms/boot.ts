@@ -1,6 +1,6 @@
 /** Boot form: the order of <os><boot dev=…> entries. */
 import type { BootDevice, TuningChange, TuningState } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, elements, ensureChild, first, insertChild, removeElement, type XmlDoc } from '../xml-edit';
 
 export type BootChange = Extract<TuningChange, { form: 'boot' }>;

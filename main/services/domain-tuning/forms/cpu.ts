@@ -1,7 +1,7 @@
 /** CPU form: vCPUs current/max, CPU mode and model, topology. */
 import type { Element } from '@xmldom/xmldom';
 import type { CpuMode, TuningChange } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, ensureChild, elements, first, removeElement, removeIfEmpty, setAttribute, setText, textOf, type XmlDoc } from '../xml-edit';
 
 export type CpuChange = Extract<TuningChange, { form: 'cpu' }>;

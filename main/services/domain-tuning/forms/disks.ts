@@ -1,6 +1,6 @@
 /** Disks form: bus, cache, io, discard, detect_zeroes and iothread of one disk (by target dev). */
 import type { DiskBus, TuningChange, TuningState } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, elements, first, insertChild, removeElement, setAttribute, type XmlDoc } from '../xml-edit';
 import { iothreadCount } from './pinning';
 

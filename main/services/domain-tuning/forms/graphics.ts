@@ -1,6 +1,6 @@
 /** Graphics form: type (VNC/SPICE) and where it listens. */
 import type { TuningChange } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, elements, first, insertChild, removeElement, setAttribute, type XmlDoc } from '../xml-edit';
 
 export type GraphicsChange = Extract<TuningChange, { form: 'graphics' }>;

@@ -1,6 +1,6 @@
 /** Memory form: current/max memory, balloon model and stats period, hugepages and memory backing. */
 import type { BalloonModel, TuningChange } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, elementKiB, elements, ensureChild, first, insertChild, removeElement, removeIfEmpty, setAttribute, setKiB, sizeInKiB, type XmlDoc } from '../xml-edit';
 import { after } from './cpu';
 

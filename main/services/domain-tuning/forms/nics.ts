@@ -1,6 +1,6 @@
 /** NICs form: model and multiqueue of one interface (by MAC). */
 import type { TuningChange, TuningState } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, elements, first, insertChild, removeIfEmpty, setAttribute, type XmlDoc } from '../xml-edit';
 
 export type NicChange = Extract<TuningChange, { form: 'nic' }>;

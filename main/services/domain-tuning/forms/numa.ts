@@ -1,6 +1,6 @@
 /** NUMA form: <numatune> memory mode and nodeset, guest NUMA cells (<cpu><numa><cell>). */
 import type { NumaMode, TuningChange } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, elementKiB, elements, ensureChild, first, insertChild, parseCpuset, removeElement, removeIfEmpty, setAttribute, sizeInKiB, textOf, type XmlDoc } from '../xml-edit';
 import { after } from './cpu';
 

@@ -1,6 +1,6 @@
 /** Pinning form: <cputune> vcpupin, emulatorpin and iothreadpin. */
 import type { TuningChange } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, docOf, elements, ensureChild, first, insertChild, parseCpuset, removeElement, removeIfEmpty, setAttribute, textOf, type XmlDoc } from '../xml-edit';
 import { after } from './cpu';
 

@@ -1,6 +1,6 @@
 /** TPM form: add, change or remove an emulated TPM. */
 import type { TuningChange } from '../../../../preload/api-contract';
-import { ApiFailure } from '../../../api/api-error';
+import { ApiFailure } from '../../api-failure';
 import { attribute, ensureChild, first, insertChild, removeElement, setAttribute, type XmlDoc } from '../xml-edit';
 
 export type TpmChange = Extract<TuningChange, { form: 'tpm' }>;

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { CallHandlers } from '../../api/api-router';
-import type { HostConfigService } from './host-config-service';
+import type { HostConfigCalls } from '../../preload/api-contract';
+import type { CallHandlerDeps } from './api-deps';
+import type { AreaCallHandlers } from './api-router';
+import { hostId } from './request-schemas';
 
-const hostId = z.string().min(1);
 const path = z.string().min(1).max(4096);
 const text = z.string().max(4_000_000);
 const value = z.union([
@@ -13,18 +14,8 @@ const value = z.union([
 ]);
 
 /** The `hostConfig.*` calls of the contract. */
-export function createHostConfigHandlers(
-  service: () => HostConfigService,
-): Pick<
-  CallHandlers,
-  | 'hostConfig.read'
-  | 'hostConfig.analyze'
-  | 'hostConfig.edit'
-  | 'hostConfig.save'
-  | 'hostConfig.restart'
-  | 'hostConfig.backups'
-  | 'hostConfig.readBackup'
-> {
+export function createHostConfigCalls(deps: CallHandlerDeps): AreaCallHandlers<HostConfigCalls> {
+  const service = () => deps.hostConfig;
   return {
     'hostConfig.read': { request: z.object({ hostId }), handle: ({ hostId: id }) => service().read(id) },
     'hostConfig.analyze': {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DomainScreenshot } from '../../../preload/api-contract';
-import { ApiFailure } from '../../api/api-error';
+import { ApiFailure } from '../api-failure';
 import { children, child, parseXmlDocument } from '../domains/domain-xml-parse';
 
 /** The largest screenshot read into memory (a 4K RGB PPM is ~25 MiB). */
@@ -8,7 +8,7 @@ export const SCREENSHOT_MAX_BYTES = 32 * 1024 * 1024;
 
 /** The part of the libvirt client a screenshot needs. */
 export interface ScreenshotSource {
-  screenshot(ref: { uuid: string }, screen?: number): Promise<{ mime: string | null; stream: Readable }>;
+  streams: { screenshot(ref: { uuid: string }, screen?: number): Promise<{ mime: string | null; stream: Readable }> };
 }
 
 /**
@@ -20,7 +20,7 @@ export async function readScreenshot(
   uuid: string,
   maxBytes = SCREENSHOT_MAX_BYTES,
 ): Promise<DomainScreenshot> {
-  const { mime, stream } = await libvirt.screenshot({ uuid }, 0);
+  const { mime, stream } = await libvirt.streams.screenshot({ uuid }, 0);
   const chunks: Buffer[] = [];
   let total = 0;
   try {

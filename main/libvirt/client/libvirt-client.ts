@@ -96,6 +96,18 @@ import {
   type StorageVol,
   type StorageVolRef,
 } from './types';
+import { DomainCheckpointApi } from '../objects/domain-checkpoint';
+import { DomainSnapshotApi } from '../objects/domain-snapshot';
+import { DomainApi } from '../objects/domain';
+import { HostApi } from '../objects/host';
+import { NetworkApi } from '../objects/network';
+import { NodeDeviceApi } from '../objects/node-device';
+import { ObjectRefs } from '../objects/object-refs';
+import type { LibvirtRpcCore } from '../objects/rpc-core';
+import { SecretApi } from '../objects/secret';
+import { StoragePoolApi } from '../objects/storage-pool';
+import { StorageVolumeApi } from '../objects/storage-volume';
+import { StreamsApi } from '../objects/streams';
 
 /** Returns a fresh byte stream to the daemon for every (re)connection attempt. */
 export type Dialer = () => Promise<Duplex>;
@@ -162,64 +174,11 @@ export class ClientClosedError extends Error {
   override readonly name = 'ClientClosedError';
 }
 
-export interface ConnectInfo {
-  readonly hostname: string;
-  readonly uri: string;
-  /** Hypervisor driver name, e.g. 'QEMU'. */
-  readonly type: string;
-  readonly libVersion: string;
-  readonly libVersionNumber: number;
-  readonly hypervisorVersion: string;
-  readonly hypervisorVersionNumber: number;
-}
 
-export interface NodeInfo {
-  readonly model: string;
-  readonly memoryKiB: number;
-  readonly cpus: number;
-  readonly mhz: number;
-  readonly nodes: number;
-  readonly sockets: number;
-  readonly cores: number;
-  readonly threads: number;
-}
 
-export interface DomainInfo {
-  readonly state: number;
-  readonly maxMemKiB: number;
-  readonly memoryKiB: number;
-  readonly nrVirtCpu: number;
-  readonly cpuTimeNs: bigint;
-}
 
-export interface DomainInterface {
-  readonly name: string;
-  readonly hwaddr: string | null;
-  readonly addrs: ReadonlyArray<{
-    readonly type: 'ipv4' | 'ipv6';
-    readonly addr: string;
-    readonly prefix: number;
-  }>;
-}
 
-export interface DhcpLease {
-  readonly iface: string;
-  /** Seconds since the epoch. */
-  readonly expiryTime: number;
-  readonly type: 'ipv4' | 'ipv6';
-  readonly mac: string | null;
-  readonly iaid: string | null;
-  readonly ipaddr: string;
-  readonly prefix: number;
-  readonly hostname: string | null;
-  readonly clientid: string | null;
-}
 
-export interface StreamOpenOptions {
-  readonly timeoutMs?: number;
-  /** Read-side buffer bound before the stream is aborted (see rpc/stream.ts). */
-  readonly maxBufferedBytes?: number;
-}
 
 type EventHandler = (event: DomainEvent | NetworkEvent | StoragePoolEvent) => void;
 
@@ -242,19 +201,9 @@ interface Waiter {
 
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
-const DEFAULT_STATS =
-  virDomainStatsTypes.VIR_DOMAIN_STATS_STATE |
-  virDomainStatsTypes.VIR_DOMAIN_STATS_CPU_TOTAL |
-  virDomainStatsTypes.VIR_DOMAIN_STATS_BALLOON |
-  virDomainStatsTypes.VIR_DOMAIN_STATS_VCPU;
 const MAX_EARLY_EVENTS = 256;
 /** A connection that lived shorter than this counts as a flap (see onConnectionClosed). */
 const STABLE_CONNECTION_MS = 10_000;
-const MAX_CACHED_NAMES = 20_000;
-
-function versionString(n: number): string {
-  return `${Math.floor(n / 1_000_000)}.${Math.floor(n / 1000) % 1000}.${n % 1000}`;
-}
 
 function timeoutPromise<T>(p: Promise<T>, ms: number, what: string, onLate?: (v: T) => void): Promise<T> {
   if (!(ms > 0) || !Number.isFinite(ms)) return p;
@@ -285,7 +234,7 @@ function timeoutPromise<T>(p: Promise<T>, ms: number, what: string, onLate?: (v:
   });
 }
 
-export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
+export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements LibvirtRpcCore {
   private readonly dial: Dialer;
   private readonly uri: string | null;
   private readonly readOnly: boolean;
@@ -311,8 +260,22 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   private earlyEvents: Array<{ conn: RpcConnection; message: RpcMessage }> = [];
   private connectedAt = 0;
   private flaps = 0;
-  /** uuid → last name seen (see dom()). */
-  private readonly domainNames = new Map<string, string>();
+  /** Object references shared by the object modules (domain names by UUID, pools, volumes). */
+  private readonly refs = new ObjectRefs(this);
+
+  // ---- the object modules: one per libvirt object, over call() and openStream() ------------------
+  /** The host: versions, node info and counters, capabilities. */
+  readonly host = new HostApi(this);
+  readonly domain = new DomainApi(this, this.refs);
+  readonly snapshot = new DomainSnapshotApi(this, this.refs);
+  readonly checkpoint = new DomainCheckpointApi(this, this.refs);
+  readonly storagePool = new StoragePoolApi(this, this.refs);
+  readonly storageVolume = new StorageVolumeApi(this, this.refs);
+  readonly network = new NetworkApi(this, this.refs);
+  readonly nodeDevice = new NodeDeviceApi(this);
+  readonly secret = new SecretApi(this);
+  /** Consoles, screenshots, volume uploads and downloads. */
+  readonly streams = new StreamsApi(this, this.refs);
 
   constructor(options: LibvirtClientOptions) {
     super();
@@ -666,7 +629,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     handler: (event: DomainEvent<N>) => void,
     options: { domain?: DomainRef; timeoutMs?: number } = {},
   ): Promise<Subscription> {
-    const filter = options.domain ? await this.dom(options.domain) : null;
+    const filter = options.domain ? await this.refs.domain(options.domain) : null;
     return this.subscribe(
       EVENT_FAMILIES.domain,
       DOMAIN_EVENT_IDS[name],
@@ -704,7 +667,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     handler: (event: NetworkEvent<N>) => void,
     options: { network?: NetworkRef; timeoutMs?: number } = {},
   ): Promise<Subscription> {
-    const filter = options.network ? toRemoteNetwork(await this.network(options.network)) : null;
+    const filter = options.network ? toRemoteNetwork(await this.refs.network(options.network)) : null;
     return this.subscribe(
       EVENT_FAMILIES.network,
       NETWORK_EVENT_IDS[name],
@@ -719,7 +682,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     handler: (event: StoragePoolEvent<N>) => void,
     options: { pool?: StoragePoolRef; timeoutMs?: number } = {},
   ): Promise<Subscription> {
-    const filter = options.pool ? toRemoteStoragePool(await this.pool(options.pool)) : null;
+    const filter = options.pool ? toRemoteStoragePool(await this.refs.pool(options.pool)) : null;
     return this.subscribe(
       EVENT_FAMILIES.storagePool,
       STORAGE_POOL_EVENT_IDS[name],
@@ -892,7 +855,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
       matched = true;
       const event = buildFamilyEvent(family, eventInfo.eventId, n);
       if (!event) continue;
-      if ('domain' in event) this.domainNames.set(event.domain.uuid, event.domain.name);
+      if ('domain' in event) this.refs.remember(event.domain.uuid, event.domain.name);
       try {
         sub.handler(event);
       } catch (e) {
@@ -902,631 +865,4 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     return matched;
   }
 
-  // ---- object resolution --------------------------------------------------------------------
-
-  /** A Domain from the wire, remembering its name for uuid-only references. */
-  private seen(d: RemoteNonnullDomain): Domain {
-    const domain = fromRemoteDomain(d);
-    if (this.domainNames.size >= MAX_CACHED_NAMES) this.domainNames.clear();
-    this.domainNames.set(domain.uuid, domain.name);
-    return domain;
-  }
-
-  /**
-   * The wire struct for a reference. `{name, uuid}` goes out as is. `{uuid}` alone uses the name
-   * last seen for that UUID (listings, stats, lookups, events) — the drivers find domains by UUID,
-   * the name only labels messages — and looks it up (one round trip) only when never seen.
-   */
-  private async dom(ref: DomainRef): Promise<RemoteNonnullDomain> {
-    if (ref.name !== undefined && ref.uuid !== undefined) return toRemoteDomain(ref as Domain);
-    if (ref.uuid !== undefined) {
-      const known = this.domainNames.get(ref.uuid.toLowerCase());
-      if (known !== undefined) return { name: known, uuid: uuidFromString(ref.uuid), id: -1 };
-      const { dom } = await this.call(P.REMOTE_PROC_DOMAIN_LOOKUP_BY_UUID, {
-        uuid: uuidFromString(ref.uuid),
-      });
-      this.seen(dom);
-      return dom;
-    }
-    if (ref.name !== undefined)
-      return (await this.call(P.REMOTE_PROC_DOMAIN_LOOKUP_BY_NAME, { name: ref.name })).dom;
-    if ('id' in ref && typeof ref.id === 'number')
-      return (await this.call(P.REMOTE_PROC_DOMAIN_LOOKUP_BY_ID, { id: ref.id })).dom;
-    throw new TypeError('a domain reference needs a name, a uuid or an id');
-  }
-
-  private async network(ref: NetworkRef): Promise<Network> {
-    if (ref.uuid !== undefined) return ref as Network;
-    return fromRemoteNetwork((await this.call(P.REMOTE_PROC_NETWORK_LOOKUP_BY_NAME, { name: ref.name })).net);
-  }
-
-  private async pool(ref: StoragePoolRef): Promise<StoragePool> {
-    if (ref.uuid !== undefined) return ref as StoragePool;
-    return fromRemoteStoragePool(
-      (await this.call(P.REMOTE_PROC_STORAGE_POOL_LOOKUP_BY_NAME, { name: ref.name })).pool,
-    );
-  }
-
-  private async vol(ref: StorageVolRef): Promise<RemoteNonnullStorageVol> {
-    if ('path' in ref)
-      return (await this.call(P.REMOTE_PROC_STORAGE_VOL_LOOKUP_BY_PATH, { path: ref.path })).vol;
-    if (ref.key !== undefined) return ref as StorageVol;
-    const pool = toRemoteStoragePool(await this.pool({ name: ref.pool }));
-    return (await this.call(P.REMOTE_PROC_STORAGE_VOL_LOOKUP_BY_NAME, { pool, name: ref.name })).vol;
-  }
-
-  // ---- connection and host ------------------------------------------------------------------
-
-  async getConnectInfo(): Promise<ConnectInfo> {
-    const [host, uri, type, lib, hv] = await Promise.all([
-      this.call(P.REMOTE_PROC_CONNECT_GET_HOSTNAME, undefined),
-      this.call(P.REMOTE_PROC_CONNECT_GET_URI, undefined),
-      this.call(P.REMOTE_PROC_CONNECT_GET_TYPE, undefined),
-      this.call(P.REMOTE_PROC_CONNECT_GET_LIB_VERSION, undefined),
-      this.call(P.REMOTE_PROC_CONNECT_GET_VERSION, undefined),
-    ]);
-    const libN = Number(lib.lib_ver);
-    const hvN = Number(hv.hv_ver);
-    return {
-      hostname: host.hostname,
-      uri: uri.uri,
-      type: type.type,
-      libVersion: versionString(libN),
-      libVersionNumber: libN,
-      hypervisorVersion: versionString(hvN),
-      hypervisorVersionNumber: hvN,
-    };
-  }
-
-  async nodeGetInfo(): Promise<NodeInfo> {
-    const r = await this.call(P.REMOTE_PROC_NODE_GET_INFO, undefined);
-    return {
-      model: cString(r.model),
-      memoryKiB: Number(r.memory),
-      cpus: r.cpus,
-      mhz: r.mhz,
-      nodes: r.nodes,
-      sockets: r.sockets,
-      cores: r.cores,
-      threads: r.threads,
-    };
-  }
-
-  /** Host CPU time counters (ns) as typed params (ULLONG): kernel, user, idle, iowait… */
-  async nodeGetCpuStats(options: { cpu?: number; flags?: number } = {}): Promise<TypedParam[]> {
-    const cpuNum = options.cpu ?? -1;
-    const flags = options.flags ?? 0;
-    const { nparams } = await this.call(P.REMOTE_PROC_NODE_GET_CPU_STATS, { cpuNum, nparams: 0, flags });
-    if (nparams === 0) return [];
-    const r = await this.call(P.REMOTE_PROC_NODE_GET_CPU_STATS, { cpuNum, nparams, flags });
-    return r.params.map((p) => ({ field: p.field, type: 'ullong', value: p.value }));
-  }
-
-  /** Host memory counters (KiB) as typed params (ULLONG): total, free, buffers, cached. */
-  async nodeGetMemoryStats(options: { cell?: number; flags?: number } = {}): Promise<TypedParam[]> {
-    const cellNum = options.cell ?? -1;
-    const flags = options.flags ?? 0;
-    const { nparams } = await this.call(P.REMOTE_PROC_NODE_GET_MEMORY_STATS, { cellNum, nparams: 0, flags });
-    if (nparams === 0) return [];
-    const r = await this.call(P.REMOTE_PROC_NODE_GET_MEMORY_STATS, { cellNum, nparams, flags });
-    return r.params.map((p) => ({ field: p.field, type: 'ullong', value: p.value }));
-  }
-
-  async getCapabilities(): Promise<string> {
-    return (await this.call(P.REMOTE_PROC_CONNECT_GET_CAPABILITIES, undefined)).capabilities;
-  }
-
-  async getDomainCapabilities(
-    options: { emulator?: string; arch?: string; machine?: string; virttype?: string; flags?: number } = {},
-  ): Promise<string> {
-    return (
-      await this.call(P.REMOTE_PROC_CONNECT_GET_DOMAIN_CAPABILITIES, {
-        emulatorbin: options.emulator ?? null,
-        arch: options.arch ?? null,
-        machine: options.machine ?? null,
-        virttype: options.virttype ?? null,
-        flags: options.flags ?? 0,
-      })
-    ).capabilities;
-  }
-
-  // ---- domains: listing and stats -----------------------------------------------------------
-
-  /** virConnectListAllDomains; flags from virConnectListAllDomainsFlags (0 = all). */
-  async listAllDomains(flags = 0): Promise<Domain[]> {
-    const r = await this.call(P.REMOTE_PROC_CONNECT_LIST_ALL_DOMAINS, {
-      need_results: 1,
-      flags: flags >>> 0,
-    });
-    return r.domains.map((d) => this.seen(d));
-  }
-
-  /**
-   * virConnectGetAllDomainStats / virDomainListGetStats in ONE call. Defaults: STATE, CPU_TOTAL,
-   * BALLOON, VCPU for all domains, with NOWAIT (a domain busy with a job reports what it can
-   * instead of blocking the poll).
-   */
-  async getAllDomainStats(
-    options: { domains?: readonly DomainRef[]; stats?: number; flags?: number; timeoutMs?: number } = {},
-  ): Promise<DomainStatsRecord[]> {
-    const doms = options.domains ? await Promise.all(options.domains.map((d) => this.dom(d))) : [];
-    const flags = options.flags ?? virConnectGetAllDomainStatsFlags.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
-    const r = await this.call(
-      P.REMOTE_PROC_CONNECT_GET_ALL_DOMAIN_STATS,
-      { doms, stats: (options.stats ?? DEFAULT_STATS) >>> 0, flags: flags >>> 0 },
-      options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
-    );
-    return r.retStats.map((rec) => ({
-      domain: this.seen(rec.dom),
-      params: fromRemoteTypedParams(rec.params),
-    }));
-  }
-
-  /**
-   * Inventory: every domain's name, uuid, state, vCPUs, memory and CPU time —
-   * listAllDomains + one getAllDomainStats (NOWAIT), joined by UUID.
-   */
-  async inventory(): Promise<DomainSummary[]> {
-    const [domains, stats] = await Promise.all([this.listAllDomains(), this.getAllDomainStats()]);
-    const byUuid = new Map(stats.map((s) => [s.domain.uuid, s]));
-    return domains.map((d) => summarizeDomainStats(byUuid.get(d.uuid) ?? { domain: d, params: [] }));
-  }
-
-  async domainLookup(ref: DomainRef): Promise<Domain> {
-    if (ref.uuid !== undefined) {
-      // Always asks the daemon: verifies it exists and learns its current name and id.
-      return this.seen(
-        (await this.call(P.REMOTE_PROC_DOMAIN_LOOKUP_BY_UUID, { uuid: uuidFromString(ref.uuid) })).dom,
-      );
-    }
-    return this.seen(await this.dom(ref));
-  }
-
-  // ---- domains: XML ---------------------------------------------------------------------------
-
-  /** flags: virDomainXMLFlags (SECURE 1, INACTIVE 2, UPDATE_CPU 4, MIGRATABLE 8). */
-  async domainGetXml(ref: DomainRef, flags = 0): Promise<string> {
-    return (await this.call(P.REMOTE_PROC_DOMAIN_GET_XML_DESC, { dom: await this.dom(ref), flags })).xml;
-  }
-
-  /** flags: virDomainDefineFlags (VALIDATE 1). */
-  async domainDefineXml(xml: string, flags = 0): Promise<Domain> {
-    return this.seen((await this.call(P.REMOTE_PROC_DOMAIN_DEFINE_XML_FLAGS, { xml, flags })).dom);
-  }
-
-  /** flags: virDomainUndefineFlagsValues (MANAGED_SAVE, SNAPSHOTS_METADATA, NVRAM, …). */
-  async domainUndefine(ref: DomainRef, flags = 0): Promise<void> {
-    const dom = await this.dom(ref);
-    await this.call(P.REMOTE_PROC_DOMAIN_UNDEFINE_FLAGS, { dom, flags });
-    this.domainNames.delete(uuidToString(dom.uuid));
-  }
-
-  // ---- domains: lifecycle -------------------------------------------------------------------
-
-  /** Starts a defined domain (virDomainCreateWithFlags; flags: virDomainCreateFlags). */
-  async domainStart(ref: DomainRef, flags = 0): Promise<Domain> {
-    return this.seen(
-      (await this.call(P.REMOTE_PROC_DOMAIN_CREATE_WITH_FLAGS, { dom: await this.dom(ref), flags })).dom,
-    );
-  }
-
-  /** flags: virDomainShutdownFlagValues (ACPI_POWER_BTN 1, GUEST_AGENT 2, …; 0 = hypervisor's choice). */
-  async domainShutdown(ref: DomainRef, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_SHUTDOWN_FLAGS, { dom: await this.dom(ref), flags });
-  }
-
-  /** flags: virDomainRebootFlagValues. */
-  async domainReboot(ref: DomainRef, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_REBOOT, { dom: await this.dom(ref), flags });
-  }
-
-  async domainReset(ref: DomainRef): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_RESET, { dom: await this.dom(ref), flags: 0 });
-  }
-
-  /** Hard power-off. flags: virDomainDestroyFlagsValues (GRACEFUL 1). */
-  async domainDestroy(ref: DomainRef, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_DESTROY_FLAGS, { dom: await this.dom(ref), flags });
-  }
-
-  async domainSuspend(ref: DomainRef): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_SUSPEND, { dom: await this.dom(ref) });
-  }
-
-  async domainResume(ref: DomainRef): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_RESUME, { dom: await this.dom(ref) });
-  }
-
-  /** flags: virDomainSaveRestoreFlags. */
-  async domainManagedSave(ref: DomainRef, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_MANAGED_SAVE, { dom: await this.dom(ref), flags });
-  }
-
-  async domainHasManagedSaveImage(ref: DomainRef): Promise<boolean> {
-    return (
-      (await this.call(P.REMOTE_PROC_DOMAIN_HAS_MANAGED_SAVE_IMAGE, { dom: await this.dom(ref), flags: 0 }))
-        .result !== 0
-    );
-  }
-
-  async domainManagedSaveRemove(ref: DomainRef): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_MANAGED_SAVE_REMOVE, { dom: await this.dom(ref), flags: 0 });
-  }
-
-  async domainSetAutostart(ref: DomainRef, autostart: boolean): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_SET_AUTOSTART, {
-      dom: await this.dom(ref),
-      autostart: autostart ? 1 : 0,
-    });
-  }
-
-  async domainGetAutostart(ref: DomainRef): Promise<boolean> {
-    return (
-      (await this.call(P.REMOTE_PROC_DOMAIN_GET_AUTOSTART, { dom: await this.dom(ref) })).autostart !== 0
-    );
-  }
-
-  // ---- domains: info and tuning -------------------------------------------------------------
-
-  async domainGetInfo(ref: DomainRef): Promise<DomainInfo> {
-    const r = await this.call(P.REMOTE_PROC_DOMAIN_GET_INFO, { dom: await this.dom(ref) });
-    return {
-      state: r.state,
-      maxMemKiB: Number(r.maxMem),
-      memoryKiB: Number(r.memory),
-      nrVirtCpu: r.nrVirtCpu,
-      cpuTimeNs: r.cpuTime,
-    };
-  }
-
-  /** { state: virDomainState, reason: the state's reason enum }. */
-  async domainGetState(ref: DomainRef): Promise<{ state: number; reason: number }> {
-    return this.call(P.REMOTE_PROC_DOMAIN_GET_STATE, { dom: await this.dom(ref), flags: 0 });
-  }
-
-  /** flags: virDomainVcpuFlags / virDomainModificationImpact (LIVE 1, CONFIG 2, MAXIMUM 4, GUEST 8). */
-  async domainSetVcpus(ref: DomainRef, count: number, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_SET_VCPUS_FLAGS, { dom: await this.dom(ref), nvcpus: count, flags });
-  }
-
-  async domainGetVcpus(ref: DomainRef, flags = 0): Promise<number> {
-    return (await this.call(P.REMOTE_PROC_DOMAIN_GET_VCPUS_FLAGS, { dom: await this.dom(ref), flags })).num;
-  }
-
-  /** Memory in KiB. flags: virDomainMemoryModFlags (LIVE 1, CONFIG 2, MAXIMUM 4). */
-  async domainSetMemory(ref: DomainRef, kib: number | bigint, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_SET_MEMORY_FLAGS, {
-      dom: await this.dom(ref),
-      memory: BigInt(kib),
-      flags,
-    });
-  }
-
-  /** Pins vCPU `vcpu` to host CPUs `cpus`. flags: virDomainModificationImpact. */
-  async domainPinVcpu(ref: DomainRef, vcpu: number, cpus: readonly number[], flags = 0): Promise<void> {
-    if (cpus.length === 0) throw new RangeError('pin to at least one host CPU');
-    const max = Math.max(...cpus);
-    const map = new Uint8Array(Math.floor(max / 8) + 1);
-    for (const c of cpus) {
-      if (!Number.isInteger(c) || c < 0) throw new RangeError(`bad host CPU number ${c}`);
-      map[c >> 3] = (map[c >> 3] as number) | (1 << (c & 7));
-    }
-    await this.call(P.REMOTE_PROC_DOMAIN_PIN_VCPU_FLAGS, {
-      dom: await this.dom(ref),
-      vcpu,
-      cpumap: map,
-      flags,
-    });
-  }
-
-  /** Per vCPU, the host CPUs it may run on. flags: virDomainModificationImpact. */
-  async domainGetVcpuPinInfo(ref: DomainRef, flags = 0): Promise<number[][]> {
-    const dom = await this.dom(ref);
-    const hostCpus = (
-      await this.call(P.REMOTE_PROC_NODE_GET_CPU_MAP, { need_map: 0, need_online: 0, flags: 0 })
-    ).ret;
-    const impact = flags & 3;
-    const nvcpus = (
-      await this.call(P.REMOTE_PROC_DOMAIN_GET_VCPUS_FLAGS, { dom, flags: impact | 4 /* MAXIMUM */ })
-    ).num;
-    const maplen = Math.ceil(hostCpus / 8);
-    const r = await this.call(P.REMOTE_PROC_DOMAIN_GET_VCPU_PIN_INFO, {
-      dom,
-      ncpumaps: nvcpus,
-      maplen,
-      flags,
-    });
-    const out: number[][] = [];
-    for (let v = 0; v < r.num; v++) {
-      const cpus: number[] = [];
-      for (let c = 0; c < hostCpus; c++) {
-        const byte = r.cpumaps[v * maplen + (c >> 3)] ?? 0;
-        if (byte & (1 << (c & 7))) cpus.push(c);
-      }
-      out.push(cpus);
-    }
-    return out;
-  }
-
-  /** Typed params out (call twice, STRING_OKAY as the C library adds it). */
-  async domainGetMemoryParameters(ref: DomainRef, flags = 0): Promise<TypedParam[]> {
-    const dom = await this.dom(ref);
-    const f = combineFlags(flags, virTypedParameterFlags.VIR_TYPED_PARAM_STRING_OKAY);
-    const { nparams } = await this.call(P.REMOTE_PROC_DOMAIN_GET_MEMORY_PARAMETERS, {
-      dom,
-      nparams: 0,
-      flags: f,
-    });
-    if (nparams === 0) return [];
-    const r = await this.call(P.REMOTE_PROC_DOMAIN_GET_MEMORY_PARAMETERS, { dom, nparams, flags: f });
-    return fromRemoteTypedParams(r.params);
-  }
-
-  /** Typed params in, e.g. `[tp.ullong('hard_limit', 1048576n)]`. */
-  async domainSetMemoryParameters(ref: DomainRef, params: readonly TypedParam[], flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_SET_MEMORY_PARAMETERS, {
-      dom: await this.dom(ref),
-      params: toRemoteTypedParams(params),
-      flags,
-    });
-  }
-
-  /** source: virDomainInterfaceAddressesSource (LEASE 0, AGENT 1, ARP 2). */
-  async domainInterfaceAddresses(ref: DomainRef, source = 0, flags = 0): Promise<DomainInterface[]> {
-    const r = await this.call(P.REMOTE_PROC_DOMAIN_INTERFACE_ADDRESSES, {
-      dom: await this.dom(ref),
-      source,
-      flags,
-    });
-    return r.ifaces.map((i) => ({
-      name: i.name,
-      hwaddr: i.hwaddr,
-      addrs: i.addrs.map((a) => ({ type: a.type === 1 ? 'ipv6' : 'ipv4', addr: a.addr, prefix: a.prefix })),
-    }));
-  }
-
-  // ---- snapshots ------------------------------------------------------------------------------
-
-  private snap(dom: RemoteNonnullDomain, name: string): RemoteNonnullDomainSnapshot {
-    return { name, dom };
-  }
-
-  async domainSnapshotList(ref: DomainRef, flags = 0): Promise<DomainSnapshot[]> {
-    const r = await this.call(P.REMOTE_PROC_DOMAIN_LIST_ALL_SNAPSHOTS, {
-      dom: await this.dom(ref),
-      need_results: 1,
-      flags,
-    });
-    return r.snapshots.map(fromRemoteSnapshot);
-  }
-
-  /** flags: virDomainSnapshotCreateFlags. */
-  async domainSnapshotCreate(ref: DomainRef, xml: string, flags = 0): Promise<DomainSnapshot> {
-    const r = await this.call(P.REMOTE_PROC_DOMAIN_SNAPSHOT_CREATE_XML, {
-      dom: await this.dom(ref),
-      xml_desc: xml,
-      flags,
-    });
-    return fromRemoteSnapshot(r.snap);
-  }
-
-  async domainSnapshotGetXml(ref: DomainRef, name: string, flags = 0): Promise<string> {
-    return (
-      await this.call(P.REMOTE_PROC_DOMAIN_SNAPSHOT_GET_XML_DESC, {
-        snap: this.snap(await this.dom(ref), name),
-        flags,
-      })
-    ).xml;
-  }
-
-  /** flags: virDomainSnapshotRevertFlags. */
-  async domainSnapshotRevert(ref: DomainRef, name: string, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_REVERT_TO_SNAPSHOT, {
-      snap: this.snap(await this.dom(ref), name),
-      flags,
-    });
-  }
-
-  /** flags: virDomainSnapshotDeleteFlags. */
-  async domainSnapshotDelete(ref: DomainRef, name: string, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_DOMAIN_SNAPSHOT_DELETE, {
-      snap: this.snap(await this.dom(ref), name),
-      flags,
-    });
-  }
-
-  // ---- storage --------------------------------------------------------------------------------
-
-  async listStoragePools(flags = 0): Promise<StoragePool[]> {
-    const r = await this.call(P.REMOTE_PROC_CONNECT_LIST_ALL_STORAGE_POOLS, { need_results: 1, flags });
-    return r.pools.map(fromRemoteStoragePool);
-  }
-
-  async storagePoolGetInfo(
-    ref: StoragePoolRef,
-  ): Promise<{ state: number; capacity: bigint; allocation: bigint; available: bigint }> {
-    return this.call(P.REMOTE_PROC_STORAGE_POOL_GET_INFO, {
-      pool: toRemoteStoragePool(await this.pool(ref)),
-    });
-  }
-
-  async storagePoolGetXml(ref: StoragePoolRef, flags = 0): Promise<string> {
-    return (
-      await this.call(P.REMOTE_PROC_STORAGE_POOL_GET_XML_DESC, {
-        pool: toRemoteStoragePool(await this.pool(ref)),
-        flags,
-      })
-    ).xml;
-  }
-
-  async listStorageVolumes(ref: StoragePoolRef, flags = 0): Promise<StorageVol[]> {
-    const pool = toRemoteStoragePool(await this.pool(ref));
-    const r = await this.call(P.REMOTE_PROC_STORAGE_POOL_LIST_ALL_VOLUMES, { pool, need_results: 1, flags });
-    return r.vols.map(fromRemoteStorageVol);
-  }
-
-  /** Creates and starts a transient pool. flags: virStoragePoolCreateFlags (WITH_BUILD 1, …). */
-  async storagePoolCreateXml(xml: string, flags = 0): Promise<StoragePool> {
-    return fromRemoteStoragePool(
-      (await this.call(P.REMOTE_PROC_STORAGE_POOL_CREATE_XML, { xml, flags })).pool,
-    );
-  }
-
-  /** Stops a pool (a transient one disappears). */
-  async storagePoolDestroy(ref: StoragePoolRef): Promise<void> {
-    await this.call(P.REMOTE_PROC_STORAGE_POOL_DESTROY, { pool: toRemoteStoragePool(await this.pool(ref)) });
-  }
-
-  /** flags: virStorageVolCreateFlags. */
-  async storageVolCreateXml(pool: StoragePoolRef, xml: string, flags = 0): Promise<StorageVol> {
-    const p = toRemoteStoragePool(await this.pool(pool));
-    return fromRemoteStorageVol(
-      (await this.call(P.REMOTE_PROC_STORAGE_VOL_CREATE_XML, { pool: p, xml, flags })).vol,
-    );
-  }
-
-  /** flags: virStorageVolDeleteFlags. */
-  async storageVolDelete(ref: StorageVolRef, flags = 0): Promise<void> {
-    await this.call(P.REMOTE_PROC_STORAGE_VOL_DELETE, { vol: await this.vol(ref), flags });
-  }
-
-  async storageVolLookup(ref: StorageVolRef): Promise<StorageVol> {
-    return fromRemoteStorageVol(await this.vol(ref));
-  }
-
-  async storageVolGetInfo(
-    ref: StorageVolRef,
-  ): Promise<{ type: number; capacity: bigint; allocation: bigint }> {
-    return this.call(P.REMOTE_PROC_STORAGE_VOL_GET_INFO, { vol: await this.vol(ref) });
-  }
-
-  async storageVolGetXml(ref: StorageVolRef, flags = 0): Promise<string> {
-    return (await this.call(P.REMOTE_PROC_STORAGE_VOL_GET_XML_DESC, { vol: await this.vol(ref), flags })).xml;
-  }
-
-  /**
-   * Uploads into a volume: write to the returned stream and end() it; 'finish' fires once the
-   * daemon confirmed. With VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM the stream is in object mode and
-   * also accepts `{ hole: bigint }`.
-   */
-  async storageVolUpload(
-    ref: StorageVolRef,
-    options: { offset?: bigint; length?: bigint; flags?: number } & StreamOpenOptions = {},
-  ): Promise<RpcStream> {
-    const flags = options.flags ?? 0;
-    const { stream } = await this.openStream(
-      P.REMOTE_PROC_STORAGE_VOL_UPLOAD,
-      { vol: await this.vol(ref), offset: options.offset ?? 0n, length: options.length ?? 0n, flags },
-      {
-        mode: 'write',
-        sparse: (flags & virStorageVolUploadFlags.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) !== 0,
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      },
-    );
-    return stream;
-  }
-
-  /**
-   * Downloads a volume: read the returned stream to its end. With
-   * VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM it yields Buffers and `{ hole: bigint }` items.
-   */
-  async storageVolDownload(
-    ref: StorageVolRef,
-    options: { offset?: bigint; length?: bigint; flags?: number } & StreamOpenOptions = {},
-  ): Promise<RpcStream> {
-    const flags = options.flags ?? 0;
-    const { stream } = await this.openStream(
-      P.REMOTE_PROC_STORAGE_VOL_DOWNLOAD,
-      { vol: await this.vol(ref), offset: options.offset ?? 0n, length: options.length ?? 0n, flags },
-      {
-        mode: 'read',
-        sparse: (flags & virStorageVolDownloadFlags.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) !== 0,
-        ...(options.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: options.maxBufferedBytes }),
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      },
-    );
-    return stream;
-  }
-
-  // ---- networks -------------------------------------------------------------------------------
-
-  async listNetworks(flags = 0): Promise<Network[]> {
-    const r = await this.call(P.REMOTE_PROC_CONNECT_LIST_ALL_NETWORKS, { need_results: 1, flags });
-    return r.nets.map(fromRemoteNetwork);
-  }
-
-  async networkGetXml(ref: NetworkRef, flags = 0): Promise<string> {
-    return (
-      await this.call(P.REMOTE_PROC_NETWORK_GET_XML_DESC, {
-        net: toRemoteNetwork(await this.network(ref)),
-        flags,
-      })
-    ).xml;
-  }
-
-  async networkGetDhcpLeases(
-    ref: NetworkRef,
-    options: { mac?: string; flags?: number } = {},
-  ): Promise<DhcpLease[]> {
-    const r = await this.call(P.REMOTE_PROC_NETWORK_GET_DHCP_LEASES, {
-      net: toRemoteNetwork(await this.network(ref)),
-      mac: options.mac ?? null,
-      need_results: 1,
-      flags: options.flags ?? 0,
-    });
-    return r.leases.map((l) => ({
-      iface: l.iface,
-      expiryTime: Number(l.expirytime),
-      type: l.type === 1 ? 'ipv6' : 'ipv4',
-      mac: l.mac,
-      iaid: l.iaid,
-      ipaddr: l.ipaddr,
-      prefix: l.prefix,
-      hostname: l.hostname,
-      clientid: l.clientid,
-    }));
-  }
-
-  // ---- console and screenshot ---------------------------------------------------------------
-
-  /**
-   * Opens a serial/console device (null = the first console) as a bidirectional byte stream.
-   * flags: virDomainConsoleFlags (FORCE 1 takes over an existing session, SAFE 2).
-   * Ending the writable side (end()) closes the console; the daemon's EOF ends the readable side.
-   */
-  async openConsole(
-    ref: DomainRef,
-    devName: string | null = null,
-    flags = 0,
-    options: StreamOpenOptions = {},
-  ): Promise<RpcStream> {
-    const { stream } = await this.openStream(
-      P.REMOTE_PROC_DOMAIN_OPEN_CONSOLE,
-      { dom: await this.dom(ref), dev_name: devName, flags },
-      {
-        mode: 'both',
-        ...(options.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: options.maxBufferedBytes }),
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      },
-    );
-    return stream;
-  }
-
-  /** Screenshot of `screen`: the MIME type libvirt reports and the image bytes as a stream. */
-  async screenshot(
-    ref: DomainRef,
-    screen = 0,
-    options: StreamOpenOptions = {},
-  ): Promise<{ mime: string | null; stream: RpcStream }> {
-    const { stream, reply } = await this.openStream(
-      P.REMOTE_PROC_DOMAIN_SCREENSHOT,
-      { dom: await this.dom(ref), screen, flags: 0 },
-      {
-        mode: 'read',
-        ...(options.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: options.maxBufferedBytes }),
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      },
-    );
-    return { mime: reply.mime, stream };
-  }
 }

@@ -4,33 +4,23 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { CallHandlers } from '../../api/api-router';
-import type { LibvirtHostLink } from '../connections/libvirt-host-link';
-import { defineDomainXml, readDomainXml } from './domain-xml-store';
-import { DomainSchemaCache } from './host-schemas';
-
-type DomainXmlCallName =
-  | 'domainXml.get'
-  | 'domainXml.define'
-  | 'domainXml.schema'
-  | 'domainXml.validate'
-  | 'domainXml.complete'
-  | 'domainXml.hover';
+import type { DomainXmlCalls } from '../../preload/api-contract';
+import { requireLink, type CallHandlerDeps } from './api-deps';
+import type { AreaCallHandlers } from './api-router';
+import { domainUuid as uuid, hostId } from './request-schemas';
+import { defineDomainXml, readDomainXml } from '../services/domain-xml/domain-xml-store';
+import { DomainSchemaCache } from '../services/domain-xml/host-schemas';
 
 /** Documents larger than this are refused before parsing (a domain XML is a few KiB). */
 const MAX_XML_CHARS = 4 * 1024 * 1024;
 
-const hostId = z.string().min(1);
-const uuid = z.string().regex(/^[0-9a-f-]{36}$/i, 'is not a UUID');
 const xml = z.string().max(MAX_XML_CHARS);
 const atOffset = z.object({ hostId, xml, offset: z.number().int().min(0).max(MAX_XML_CHARS) });
 
-/** `configDir` null keeps compiled schemas in memory only. */
-export function createDomainXmlHandlers(
-  link: (hostId: string) => LibvirtHostLink,
-  configDir: string | null,
-): Pick<CallHandlers, DomainXmlCallName> {
-  const schemas = new DomainSchemaCache(configDir ? join(configDir, 'cache', 'libvirt-schemas') : null);
+/** Compiled schemas are cached per libvirt version under the config directory. */
+export function createDomainXmlCalls(deps: CallHandlerDeps): AreaCallHandlers<DomainXmlCalls> {
+  const link = (id: string) => requireLink(deps, id);
+  const schemas = new DomainSchemaCache(join(deps.appInfo.configDir, 'cache', 'libvirt-schemas'));
   const schemaOf = (id: string) => {
     const host = link(id);
     return schemas.get({ ssh: host.ssh, libvirtVersion: host.info.libvirtVersion });

@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ApiFailure } from '../../../main/api/api-error';
-import { graphicsPassword, readScreenshot } from '../../../main/services/consoles/graphics-calls';
+import { ApiFailure } from '../../../main/services/api-failure';
+import { graphicsPassword, readScreenshot } from '../../../main/services/consoles/graphics-info';
 import { createCallHandlers, type CallHandlerDeps } from '../../../main/api/call-handlers';
 import type { LibvirtHostLink } from '../../../main/services/connections/libvirt-host-link';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
 
 const source = (mime: string | null, chunks: Buffer[]) => ({
-  screenshot: async () => ({ mime, stream: Readable.from(chunks) }),
+  streams: { screenshot: async () => ({ mime, stream: Readable.from(chunks) }) },
 });
 
 const domainXml = (graphics: string) =>
@@ -46,9 +46,11 @@ describe('domain.graphicsPassword call', () => {
     const link = {
       hostId: 'h1',
       libvirt: {
-        domainGetXml: async (_ref: unknown, flags: number) => {
-          flagsSeen.push(flags);
-          return domainXml(flags & 1 ? `<graphics type="vnc" passwd="pw"/>` : `<graphics type="vnc"/>`);
+        domain: {
+          getXml: async (_ref: unknown, flags: number) => {
+            flagsSeen.push(flags);
+            return domainXml(flags & 1 ? `<graphics type="vnc" passwd="pw"/>` : `<graphics type="vnc"/>`);
+          },
         },
       },
     } as unknown as LibvirtHostLink;

@@ -1,0 +1,106 @@
+/** The connection's host: identity and versions, node info and counters, capabilities (virConnect*, virNode*). */
+import { cString, remoteProcedures as P } from '../protocol';
+import type { TypedParam } from '../client/typed-params';
+import type { LibvirtRpcCore } from './rpc-core';
+
+export interface ConnectInfo {
+  readonly hostname: string;
+  readonly uri: string;
+  /** Hypervisor driver name, e.g. 'QEMU'. */
+  readonly type: string;
+  readonly libVersion: string;
+  readonly libVersionNumber: number;
+  readonly hypervisorVersion: string;
+  readonly hypervisorVersionNumber: number;
+}
+
+export interface NodeInfo {
+  readonly model: string;
+  readonly memoryKiB: number;
+  readonly cpus: number;
+  readonly mhz: number;
+  readonly nodes: number;
+  readonly sockets: number;
+  readonly cores: number;
+  readonly threads: number;
+}
+
+/** libvirt's version number (major × 1 000 000 + minor × 1000 + micro) as text. */
+export function versionString(n: number): string {
+  return `${Math.floor(n / 1_000_000)}.${Math.floor(n / 1000) % 1000}.${n % 1000}`;
+}
+
+export class HostApi {
+  constructor(private readonly core: LibvirtRpcCore) {}
+
+  async connectInfo(): Promise<ConnectInfo> {
+    const [host, uri, type, lib, hv] = await Promise.all([
+      this.core.call(P.REMOTE_PROC_CONNECT_GET_HOSTNAME, undefined),
+      this.core.call(P.REMOTE_PROC_CONNECT_GET_URI, undefined),
+      this.core.call(P.REMOTE_PROC_CONNECT_GET_TYPE, undefined),
+      this.core.call(P.REMOTE_PROC_CONNECT_GET_LIB_VERSION, undefined),
+      this.core.call(P.REMOTE_PROC_CONNECT_GET_VERSION, undefined),
+    ]);
+    const libN = Number(lib.lib_ver);
+    const hvN = Number(hv.hv_ver);
+    return {
+      hostname: host.hostname,
+      uri: uri.uri,
+      type: type.type,
+      libVersion: versionString(libN),
+      libVersionNumber: libN,
+      hypervisorVersion: versionString(hvN),
+      hypervisorVersionNumber: hvN,
+    };
+  }
+
+  async nodeInfo(): Promise<NodeInfo> {
+    const r = await this.core.call(P.REMOTE_PROC_NODE_GET_INFO, undefined);
+    return {
+      model: cString(r.model),
+      memoryKiB: Number(r.memory),
+      cpus: r.cpus,
+      mhz: r.mhz,
+      nodes: r.nodes,
+      sockets: r.sockets,
+      cores: r.cores,
+      threads: r.threads,
+    };
+  }
+
+  async cpuStats(options: { cpu?: number; flags?: number } = {}): Promise<TypedParam[]> {
+    const cpuNum = options.cpu ?? -1;
+    const flags = options.flags ?? 0;
+    const { nparams } = await this.core.call(P.REMOTE_PROC_NODE_GET_CPU_STATS, { cpuNum, nparams: 0, flags });
+    if (nparams === 0) return [];
+    const r = await this.core.call(P.REMOTE_PROC_NODE_GET_CPU_STATS, { cpuNum, nparams, flags });
+    return r.params.map((p) => ({ field: p.field, type: 'ullong', value: p.value }));
+  }
+
+  async memoryStats(options: { cell?: number; flags?: number } = {}): Promise<TypedParam[]> {
+    const cellNum = options.cell ?? -1;
+    const flags = options.flags ?? 0;
+    const { nparams } = await this.core.call(P.REMOTE_PROC_NODE_GET_MEMORY_STATS, { cellNum, nparams: 0, flags });
+    if (nparams === 0) return [];
+    const r = await this.core.call(P.REMOTE_PROC_NODE_GET_MEMORY_STATS, { cellNum, nparams, flags });
+    return r.params.map((p) => ({ field: p.field, type: 'ullong', value: p.value }));
+  }
+
+  async capabilities(): Promise<string> {
+    return (await this.core.call(P.REMOTE_PROC_CONNECT_GET_CAPABILITIES, undefined)).capabilities;
+  }
+
+  async domainCapabilities(
+    options: { emulator?: string; arch?: string; machine?: string; virttype?: string; flags?: number } = {},
+  ): Promise<string> {
+    return (
+      await this.core.call(P.REMOTE_PROC_CONNECT_GET_DOMAIN_CAPABILITIES, {
+        emulatorbin: options.emulator ?? null,
+        arch: options.arch ?? null,
+        machine: options.machine ?? null,
+        virttype: options.virttype ?? null,
+        flags: options.flags ?? 0,
+      })
+    ).capabilities;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Fleet: every guest of every connected host, live, and each guest's recent history.
+ */
+
+import type { DomainState } from './domains';
+import type { AssertNever } from './channel-names';
+
+/** One guest as the fleet table shows it. Identity is (hostId, uuid). */
+export interface FleetDomain {
+  hostId: string;
+  uuid: string;
+  name: string;
+  state: DomainState;
+  persistent: boolean;
+  autostart: boolean;
+  vcpus: number;
+  /** Current memory (balloon) in KiB. */
+  memoryKiB: number;
+  maxMemoryKiB: number;
+  /** Guest CPU use over the last tick as a share of all its vCPUs, 0–100; null until two samples exist. */
+  cpuPercent: number | null;
+  /** Guest addresses from the agent or DHCP leases, when known. */
+  addresses: string[];
+}
+
+/** One host's guests, as published on every change and every stats tick. */
+export interface FleetHostDomains {
+  hostId: string;
+  domains: FleetDomain[];
+  /** Epoch ms of the sample the CPU figures come from. */
+  sampledAt: number;
+}
+
+/** A guest's recent samples for charts: parallel arrays, oldest first, at least 10 minutes. */
+export interface DomainHistory {
+  hostId: string;
+  uuid: string;
+  /** Epoch ms. */
+  times: number[];
+  cpuPercent: number[];
+  memoryKiB: number[];
+  /** Bytes per second over each tick. */
+  diskReadBps: number[];
+  diskWriteBps: number[];
+  netRxBps: number[];
+  netTxBps: number[];
+}
+
+export interface FleetCalls {
+  'fleet.snapshot': { request: null; response: FleetHostDomains[] };
+  'fleet.history': { request: { hostId: string; uuid: string }; response: DomainHistory | null };
+}
+
+export const FLEET_CALLS = [
+  'fleet.snapshot',
+  'fleet.history',
+] as const satisfies readonly (keyof FleetCalls)[];
+export type _FleetCallsListed = AssertNever<Exclude<keyof FleetCalls, (typeof FLEET_CALLS)[number]>>;
+
+export interface FleetEvents {
+  /** One host's guests changed (lifecycle event or stats tick). */
+  'fleet.host': FleetHostDomains;
+}
+
+export const FLEET_EVENTS = [
+  'fleet.host',
+] as const satisfies readonly (keyof FleetEvents)[];
+export type _FleetEventsListed = AssertNever<Exclude<keyof FleetEvents, (typeof FLEET_EVENTS)[number]>>;
