@@ -7,8 +7,8 @@ import { Notifications } from '@mantine/notifications';
 import { ApiProvider } from './api/api-context';
 import { createApiClient } from './api';
 import { App } from './app/App';
-import { ConsoleWindow } from './domain/ConsoleWindow';
-import { parseConsoleWindowHash } from './domain/console-window-route';
+import { ConsoleWindow } from './consoles/ConsoleWindow';
+import { parseConsoleWindowHash } from './consoles/console-window-route';
 import { theme } from './app/theme';
 import { initI18n } from './i18n';
 

@@ -28,21 +28,12 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  cString,
-  combineFlags,
   remoteProcedures as P,
-  virConnectGetAllDomainStatsFlags,
-  virDomainStatsTypes,
-  virStorageVolDownloadFlags,
-  virStorageVolUploadFlags,
-  virTypedParameterFlags,
   type EventFamilyInfo,
   type ProcedureInfo,
   type RemoteNonnullDomain,
-  type RemoteNonnullDomainSnapshot,
   type RemoteNonnullNetwork,
   type RemoteNonnullStoragePool,
-  type RemoteNonnullStorageVol,
 } from '../protocol';
 import {
   CallAbortedError,
@@ -73,29 +64,7 @@ import {
   type StoragePoolEventName,
 } from './events';
 import { handshake, type HandshakeResult } from './handshake';
-import { summarizeDomainStats, type DomainStatsRecord, type DomainSummary } from './stats';
-import { fromRemoteTypedParams, toRemoteTypedParams, type TypedParam } from './typed-params';
-import {
-  fromRemoteDomain,
-  fromRemoteNetwork,
-  fromRemoteSnapshot,
-  fromRemoteStoragePool,
-  fromRemoteStorageVol,
-  toRemoteDomain,
-  toRemoteNetwork,
-  toRemoteStoragePool,
-  uuidFromString,
-  uuidToString,
-  type Domain,
-  type DomainRef,
-  type DomainSnapshot,
-  type Network,
-  type NetworkRef,
-  type StoragePool,
-  type StoragePoolRef,
-  type StorageVol,
-  type StorageVolRef,
-} from './types';
+import { toRemoteNetwork, toRemoteStoragePool, type DomainRef, type NetworkRef, type StoragePoolRef } from './types';
 import { DomainCheckpointApi } from '../objects/domain-checkpoint';
 import { DomainSnapshotApi } from '../objects/domain-snapshot';
 import { DomainApi } from '../objects/domain';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteChannelListeners, type ByteChannel } from '../../../renderer/src/api/api-client';
-import { ByteChannelSocket } from '../../../renderer/src/domain/byte-channel-socket';
+import { ByteChannelSocket } from '../../../renderer/src/consoles/byte-channel-socket';
 
 function fakeChannel() {
   const listeners = new ByteChannelListeners();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleWindowHash, parseConsoleWindowHash } from '../../../renderer/src/domain/console-window-route';
+import { consoleWindowHash, parseConsoleWindowHash } from '../../../renderer/src/consoles/console-window-route';
 
 const uuid = 'e30c6b22-d71c-4d87-af7b-8d9b3524999f';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { textConsoleDevices } from '../../../renderer/src/domain/serial-devices';
+import { textConsoleDevices } from '../../../renderer/src/consoles/serial-devices';
 
 describe('textConsoleDevices', () => {
   it('lists the serial port once although libvirt also shows it as the first console', () => {

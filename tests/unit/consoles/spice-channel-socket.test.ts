@@ -4,8 +4,8 @@ import {
   SPICE_SESSIONS,
   SpiceChannelSocket,
   withSpiceSockets,
-} from '../../../renderer/src/domain/spice/spice-channel-socket';
-import { scancodeOf, spiceKeyValue } from '../../../renderer/src/domain/spice/spice-scancodes';
+} from '../../../renderer/src/consoles/spice/spice-channel-socket';
+import { scancodeOf, spiceKeyValue } from '../../../renderer/src/consoles/spice/spice-scancodes';
 import { SPICE_MAGIC, SpiceLinkObserver } from '../../../main/services/consoles/spice-link';
 
 function fakeChannel() {

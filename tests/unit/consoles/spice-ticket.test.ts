@@ -18,7 +18,7 @@ beforeAll(async () => {
   const spiceconn = '@spice-project/spice-html5/src/spiceconn.js';
   const ticket = '@spice-project/spice-html5/src/ticket.js';
   // Renderer module (typed for the renderer build, where spice-html5's declarations live).
-  const fixesPath = '../../../renderer/src/domain/spice/spice-fixes';
+  const fixesPath = '../../../renderer/src/consoles/spice/spice-fixes';
   const fixes = (await import(fixesPath)) as Pick<TicketModules, 'fixSpiceTicketPadding'>;
   modules = {
     ...fixes,

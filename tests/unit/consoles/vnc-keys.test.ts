@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KEY_COMBOS, charKey, comboEvents, functionKey, textEvents } from '../../../renderer/src/domain/vnc-keys';
+import { KEY_COMBOS, charKey, comboEvents, functionKey, textEvents } from '../../../renderer/src/consoles/vnc-keys';
 
 describe('vnc keys', () => {
   it('maps F-keys to X keysyms and combos press in order, release in reverse', () => {

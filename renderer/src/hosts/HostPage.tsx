@@ -26,7 +26,7 @@ import { EMPTY_FILTER, fleetItems, type FleetSort } from '../fleet/fleet-query';
 import { FleetTable } from '../fleet/FleetTable';
 import { formatBytes, formatMemory } from '../format';
 import { useFleet } from '../fleet/use-fleet';
-import { HostStatusBadge } from '../hosts/HostStatusBadge';
+import { HostStatusBadge } from './HostStatusBadge';
 import { HostConfigSection } from '../host-config/HostConfigSection';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;

@@ -25,10 +25,10 @@ import { DomainStateBadge } from '../fleet/DomainStateBadge';
 import { actionApplies } from '../fleet/domain-actions';
 import { formatMemory, formatRate } from '../format';
 import { useDomainActions } from '../fleet/use-domain-actions';
-import { GraphicsConsole } from './GraphicsConsole';
+import { GraphicsConsole } from '../consoles/GraphicsConsole';
 import { LazyDomainXmlTab } from '../domain-xml/LazyDomainXmlTab';
-import { SpiceConsole } from './spice/SpiceConsole';
-import { SerialConsole, serialDeviceOptions } from './SerialConsole';
+import { SpiceConsole } from '../consoles/spice/SpiceConsole';
+import { SerialConsole, serialDeviceOptions } from '../consoles/SerialConsole';
 import { AdvisorPanel } from '../domain-tuning/AdvisorPanel';
 import { TuningPanel } from '../domain-tuning/TuningPanel';
 
