@@ -19,6 +19,9 @@ export function createDomainTuningCalls(deps: CallHandlerDeps): AreaCallHandlers
       request: changeRequest,
       handle: ({ hostId, uuid, change, basedOn }) => tuningApply(libvirt(hostId), uuid, change, basedOn),
     },
-    'domainTuning.advice': { request: domainRef, handle: ({ hostId, uuid }) => tuningAdvice(libvirt(hostId), uuid) },
+    'domainTuning.advice': {
+      request: domainRef,
+      handle: async ({ hostId, uuid }) => tuningAdvice(libvirt(hostId), uuid, (await deps.settings.get()).advisor),
+    },
   };
 }

@@ -139,6 +139,32 @@ test('an advisor finding and its fix, applied through the same form', async ({ p
   await expect(page.getByRole('article', { name: 'No memory balloon' })).toHaveCount(0);
 });
 
+test('the advisor\'s thresholds are settings: shown in the gear menu; 1 % of RAM makes the memory rule count the running guests', async ({ page }) => {
+  await openApp(page);
+  const gear = page.getByRole('button', { name: 'Language / Color scheme' });
+  await gear.click();
+  await expect(page.getByTestId('advisor-vcpu-threshold')).toHaveText('vCPUs ≤ 0.8 × host CPU threads');
+  await expect(page.getByTestId('advisor-memory-threshold')).toHaveText('Memory ≤ 70 % of host RAM');
+  await page.getByRole('menuitem', { name: 'Change thresholds…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Advisor thresholds' });
+  await dialog.getByLabel('Share of host RAM (%)').fill('1');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+  try {
+    await openVmTab(page, 'vd-off-2', 'Advisor');
+    const memory = page.getByRole('article', { name: 'Memory overcommit' });
+    await expect(memory).toContainText(/MiB of other running guests \+ 160 MiB, this guest's maximum/);
+    await expect(memory).toContainText('0.01 × host RAM');
+  } finally {
+    await gear.click();
+    await page.getByRole('menuitem', { name: 'Change thresholds…' }).click();
+    await dialog.getByRole('button', { name: 'Defaults' }).click();
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await gear.click();
+    await expect(page.getByTestId('advisor-memory-threshold')).toHaveText('Memory ≤ 70 % of host RAM');
+  }
+});
+
 test('remove the tuning tests host', async ({ page }) => {
   await openApp(page);
   await removeHost(page, HOST);

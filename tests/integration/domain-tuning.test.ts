@@ -11,6 +11,7 @@ import { virDomainXMLFlags } from '../../main/libvirt/protocol';
 import { readPersistent } from '../../main/services/domain-xml/domain-xml-store';
 import { tuningAdvice, tuningApply, tuningContext, tuningPreview } from '../../main/services/domain-tuning/tuning-service';
 import { connectLabLibvirt } from '../support/lab-libvirt';
+import { DEFAULT_SETTINGS } from '../../main/services/settings/settings-store';
 
 const availability = inject('lab');
 const SKIP = !availability.available;
@@ -133,10 +134,24 @@ describe.skipIf(SKIP)(`domain tuning against the lab${SKIP_REASON}`, () => {
   }, 60_000);
 
   it('advisor on the lab: vCPU overcommit of a 2-CPU host and the missing balloon', async () => {
-    const findings = await tuningAdvice(client, uuidOf('vd-off-2'));
+    const findings = await tuningAdvice(client, uuidOf('vd-off-2'), DEFAULT_SETTINGS.advisor);
     const overcommit = findings.find((f) => f.rule === 'vcpu-overcommit');
     expect(overcommit?.values).toMatchObject({ threads: 2, mine: 1, limit: 1.6 });
     expect(Number(overcommit?.values.others)).toBeGreaterThanOrEqual(1);
     expect(findings.find((f) => f.rule === 'no-balloon')?.fix).toMatchObject({ form: 'memory', balloonModel: 'virtio' });
+    // The lab's RAM is far from 70 % used.
+    expect(findings.map((f) => f.rule)).not.toContain('memory-overcommit');
+  });
+
+  it('advisor on the lab: the memory rule counts the running guests (a threshold of 1 % of the host)', async () => {
+    const running = (await client.domain.inventory()).filter((d) => d.state === 1 || d.state === 3);
+    const othersKiB = running.reduce((sum, d) => sum + (d.memory?.currentKiB ?? 0), 0);
+    expect(running.length).toBeGreaterThanOrEqual(3);
+    const findings = await tuningAdvice(client, uuidOf('vd-off-2'), { ...DEFAULT_SETTINGS.advisor, memoryShare: 0.01 });
+    const memory = findings.find((f) => f.rule === 'memory-overcommit');
+    expect(memory?.values).toMatchObject({ othersMiB: Math.round(othersKiB / 1024), mineMiB: 160, ratio: 0.01 });
+    expect(Number(memory?.values.totalMiB)).toBe(Number(memory?.values.othersMiB) + 160);
+    // The others alone exceed 1 % of the host: shrinking this guest cannot fix it, so no fix is offered.
+    expect(memory?.fix).toBeNull();
   });
 });

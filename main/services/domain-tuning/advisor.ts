@@ -2,17 +2,21 @@
  * Sizing and configuration advice for one guest, each finding with its reason and, where there is one,
  * the change that fixes it (opened in the same form, previewed and applied like any other change).
  *
- * vCPU overcommit: the vCPUs of every other running (or paused) guest on the host plus this guest's
- * vCPUs (its live count when running, else the count its definition starts with) against
- * 0.8 × the host's logical CPUs (threads).
+ * Both sizing rules count the host as it runs, as a guest that starts would meet it:
+ * - vCPU overcommit: the vCPUs of every other running (or paused) guest on the host plus this guest's
+ *   vCPUs (its live count when running, else the count its definition starts with) against
+ *   thresholds.vcpuPerThread (0.8 by default) × the host's logical CPUs (threads);
+ * - memory overcommit: the current memory of every other running (or paused) guest plus this guest's
+ *   maximum (what its balloon may grow to) against thresholds.memoryShare (0.7 by default) × host RAM.
+ * The thresholds are settings (gear menu → Advisor thresholds).
  */
-import type { AdvisorFinding, HostTopology, TuningChange, TuningState } from '../../../preload/api-contract';
+import type { AdvisorFinding, AdvisorThresholds, HostTopology, TuningChange, TuningState } from '../../../preload/api-contract';
 import { cpuNodes, defaultHugepageKiB, hostPages } from './host-topology';
 import { attribute, elements, first, parseCpuset, parseXml } from './xml-edit';
 import { formatCpuset } from './xml-edit';
 
-export const VCPU_RATIO = 0.8;
-export const MEMORY_RATIO = 0.7;
+/** The smallest memory the memory rule's fix proposes; below it the fix is to move guests, not shrink this one. */
+const MIN_FIX_MEMORY_KIB = 128 * 1024;
 
 export interface AdvisorInput {
   inactiveXml: string;
@@ -20,8 +24,11 @@ export interface AdvisorInput {
   host: HostTopology;
   /** Sum of the current vCPUs of the other running or paused guests on this host. */
   otherRunningVcpus: number;
+  /** Sum of the current memory (KiB) of the other running or paused guests on this host. */
+  otherRunningMemoryKiB: number;
   /** The running guest's current vCPUs, or null when it is off. */
   liveVcpus: number | null;
+  thresholds: AdvisorThresholds;
 }
 
 /** Whether the guest is known to run Linux (osinfo metadata, or a direct Linux kernel boot). */
@@ -53,27 +60,46 @@ export function advise(input: AdvisorInput): AdvisorFinding[] {
   // vCPU overcommit
   const thisVcpus = input.liveVcpus ?? state.cpu.vcpus;
   const total = input.otherRunningVcpus + thisVcpus;
-  const limit = VCPU_RATIO * host.threads;
+  const limit = input.thresholds.vcpuPerThread * host.threads;
   if (host.threads > 0 && total > limit) {
     const fitting = Math.floor(limit) - input.otherRunningVcpus;
     const fix: TuningChange | null = fitting >= 1 && fitting < state.cpu.vcpus ? { ...state.cpu, vcpus: fitting } : null;
     findings.push({
       rule: 'vcpu-overcommit',
       severity: 'warning',
-      values: { total, others: input.otherRunningVcpus, mine: thisVcpus, threads: host.threads, limit: Number(limit.toFixed(1)) },
+      values: {
+        total,
+        others: input.otherRunningVcpus,
+        mine: thisVcpus,
+        threads: host.threads,
+        ratio: input.thresholds.vcpuPerThread,
+        limit: Number(limit.toFixed(1)),
+      },
       fix,
     });
   }
 
-  // Memory beyond 0.7 × host RAM
-  const memLimit = Math.floor(MEMORY_RATIO * host.memoryKiB);
-  if (host.memoryKiB > 0 && state.memory.maxKiB > memLimit) {
-    const target = Math.floor(memLimit / 1024) * 1024;
+  // Memory: other running guests + this one's maximum, beyond memoryShare × host RAM
+  const memLimit = Math.floor(input.thresholds.memoryShare * host.memoryKiB);
+  const memTotal = input.otherRunningMemoryKiB + state.memory.maxKiB;
+  if (host.memoryKiB > 0 && memTotal > memLimit) {
+    const room = Math.floor((memLimit - input.otherRunningMemoryKiB) / 1024) * 1024;
+    const mib = (kib: number) => Math.round(kib / 1024);
     findings.push({
       rule: 'memory-overcommit',
       severity: 'warning',
-      values: { memoryMiB: Math.round(state.memory.maxKiB / 1024), hostMiB: Math.round(host.memoryKiB / 1024), limitMiB: Math.round(memLimit / 1024) },
-      fix: { ...state.memory, maxKiB: target, currentKiB: Math.min(state.memory.currentKiB, target) },
+      values: {
+        totalMiB: mib(memTotal),
+        othersMiB: mib(input.otherRunningMemoryKiB),
+        mineMiB: mib(state.memory.maxKiB),
+        hostMiB: mib(host.memoryKiB),
+        ratio: input.thresholds.memoryShare,
+        limitMiB: mib(memLimit),
+      },
+      fix:
+        room >= MIN_FIX_MEMORY_KIB && room < state.memory.maxKiB
+          ? { ...state.memory, maxKiB: room, currentKiB: Math.min(state.memory.currentKiB, room) }
+          : null,
     });
   }
 

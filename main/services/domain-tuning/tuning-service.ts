@@ -6,6 +6,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type {
   AdvisorFinding,
+  AdvisorThresholds,
   BalloonModel,
   HostTopology,
   TuningApplyResult,
@@ -192,17 +193,19 @@ async function readPersistentChecked(libvirt: LibvirtClient, uuid: string, based
   return current;
 }
 
-export async function tuningAdvice(libvirt: LibvirtClient, uuid: string): Promise<AdvisorFinding[]> {
-  const context = await tuningContext(libvirt, uuid);
-  const inventory = await libvirt.domain.inventory();
-  const otherRunningVcpus = inventory
-    .filter((d) => d.domain.uuid.toLowerCase() !== uuid.toLowerCase() && (d.state === 1 || d.state === 2 || d.state === 3))
-    .reduce((sum, d) => sum + (d.vcpus?.current ?? 0), 0);
+/** The advisor's findings for one guest, counting the host's other running (or paused) guests. */
+export async function tuningAdvice(libvirt: LibvirtClient, uuid: string, thresholds: AdvisorThresholds): Promise<AdvisorFinding[]> {
+  const [context, inventory] = await Promise.all([tuningContext(libvirt, uuid), libvirt.domain.inventory()]);
+  const others = inventory.filter(
+    (d) => d.domain.uuid.toLowerCase() !== uuid.toLowerCase() && (d.state === 1 || d.state === 2 || d.state === 3),
+  );
   return advise({
     inactiveXml: context.inactiveXml,
     state: context.state,
     host: context.host,
-    otherRunningVcpus,
+    otherRunningVcpus: others.reduce((sum, d) => sum + (d.vcpus?.current ?? 0), 0),
+    otherRunningMemoryKiB: others.reduce((sum, d) => sum + (d.memory?.currentKiB ?? 0), 0),
     liveVcpus: context.live?.vcpus ?? null,
+    thresholds,
   });
 }

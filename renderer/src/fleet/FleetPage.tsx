@@ -40,6 +40,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
     () => fleet.domains.filter((domain) => selection.has(domainKey(domain))),
     [fleet.domains, selection],
   );
+  const none = selected.length === 0;
   useHotkeys(
     ACTION_MENU.filter((entry) => entry.shortcut).map((entry) => [
       entry.shortcut ?? '',
@@ -101,37 +102,36 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           mb={8}
         />
       </Group>
-      {selected.length > 0 && (
-        <Paper withBorder p={6} radius="md" data-testid="selection-bar">
-          <Group gap="xs">
-            <Text size="sm" fw={500} px="xs">
-              {t('actions.selected', { count: selected.length })}
-            </Text>
-            <Button size="xs" variant="light" leftSection={<IconPlayerPlay size={14} />} onClick={() => actions.request('start', selected)}>
-              {t('actions.names.start')}
-            </Button>
-            <Button size="xs" variant="light" leftSection={<IconPower size={14} />} onClick={() => actions.request('shutdown', selected)}>
-              {t('actions.names.shutdown')}
-            </Button>
-            <Button size="xs" variant="light" leftSection={<IconRefresh size={14} />} onClick={() => actions.request('reboot', selected)}>
-              {t('actions.names.reboot')}
-            </Button>
-            <Button size="xs" variant="light" leftSection={<IconPlayerPause size={14} />} onClick={() => actions.request('suspend', selected)}>
-              {t('actions.names.suspend')}
-            </Button>
-            <Menu position="bottom-start" withinPortal>
-              <Menu.Target>
-                <Button size="xs" variant="default" leftSection={<IconDots size={14} />}>
-                  {t('actions.more')}
-                </Button>
-              </Menu.Target>
-              <Menu.Dropdown>
-                <DomainActionMenuItems domains={selected} onAction={(action) => actions.request(action, selected)} />
-              </Menu.Dropdown>
-            </Menu>
-          </Group>
-        </Paper>
-      )}
+      {/* Always there, so that selecting a row never moves the table (a double-click must land on the row it started on). */}
+      <Paper withBorder p={6} radius="md" data-testid="selection-bar">
+        <Group gap="xs">
+          <Text size="sm" fw={500} px="xs" c={none ? 'dimmed' : undefined}>
+            {none ? t('actions.noneSelected') : t('actions.selected', { count: selected.length })}
+          </Text>
+          <Button size="xs" variant="light" disabled={none} leftSection={<IconPlayerPlay size={14} />} onClick={() => actions.request('start', selected)}>
+            {t('actions.names.start')}
+          </Button>
+          <Button size="xs" variant="light" disabled={none} leftSection={<IconPower size={14} />} onClick={() => actions.request('shutdown', selected)}>
+            {t('actions.names.shutdown')}
+          </Button>
+          <Button size="xs" variant="light" disabled={none} leftSection={<IconRefresh size={14} />} onClick={() => actions.request('reboot', selected)}>
+            {t('actions.names.reboot')}
+          </Button>
+          <Button size="xs" variant="light" disabled={none} leftSection={<IconPlayerPause size={14} />} onClick={() => actions.request('suspend', selected)}>
+            {t('actions.names.suspend')}
+          </Button>
+          <Menu position="bottom-start" withinPortal>
+            <Menu.Target>
+              <Button size="xs" variant="default" disabled={none} leftSection={<IconDots size={14} />}>
+                {t('actions.more')}
+              </Button>
+            </Menu.Target>
+            <Menu.Dropdown>
+              <DomainActionMenuItems domains={selected} onAction={(action) => actions.request(action, selected)} />
+            </Menu.Dropdown>
+          </Menu>
+        </Group>
+      </Paper>
       <Menu opened={menuAt !== null} onChange={(open) => !open && setMenuAt(null)} position="bottom-start" withinPortal>
         <Menu.Target>
           <div style={{ position: 'fixed', left: menuAt?.x ?? 0, top: menuAt?.y ?? 0, width: 1, height: 1 }} />

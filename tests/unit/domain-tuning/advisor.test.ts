@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { advise, guestOs } from '../../../main/services/domain-tuning/advisor';
 import { parseHostTopology } from '../../../main/services/domain-tuning/host-topology';
 import { applyTuningChange, readTuningState } from '../../../main/services/domain-tuning/transform';
+import { DEFAULT_SETTINGS } from '../../../main/services/settings/settings-store';
 import { capsFixture, domainFixture } from './helpers';
 
 const labHost = parseHostTopology(capsFixture('lab-1node-2cpu.xml'));
@@ -9,8 +10,9 @@ const bigHost = parseHostTopology(capsFixture('crafted-2node-16cpu.xml'));
 const lab = domainFixture('lab-off-1-inactive.xml');
 const rich = domainFixture('tuning-rich.xml');
 
-const run = (xml: string, host = bigHost, otherRunningVcpus = 0, liveVcpus: number | null = null) =>
-  advise({ inactiveXml: xml, state: readTuningState(xml), host, otherRunningVcpus, liveVcpus });
+const thresholds = DEFAULT_SETTINGS.advisor;
+const run = (xml: string, host = bigHost, otherRunningVcpus = 0, liveVcpus: number | null = null, otherRunningMemoryKiB = 0) =>
+  advise({ inactiveXml: xml, state: readTuningState(xml), host, otherRunningVcpus, otherRunningMemoryKiB, liveVcpus, thresholds });
 const rules = (findings: ReturnType<typeof advise>) => findings.map((f) => f.rule).sort();
 
 describe('host topology', () => {
@@ -38,12 +40,40 @@ describe('advisor', () => {
     expect(fix).toMatchObject({ form: 'cpu', vcpus: 2, maxVcpus: 4 });
   });
 
-  it('memory above 0.7 × host RAM, with a fix that fits', () => {
+  it('memory: one guest alone above 0.7 × host RAM, with a fix that fits', () => {
     const big = applyTuningChange(lab, { ...readTuningState(lab).memory, maxKiB: 6 * 1024 * 1024, currentKiB: 6 * 1024 * 1024 });
     const finding = run(big, labHost).find((f) => f.rule === 'memory-overcommit');
-    expect(finding?.values).toMatchObject({ memoryMiB: 6144, hostMiB: 7770, limitMiB: 5439 });
+    expect(finding?.values).toMatchObject({ totalMiB: 6144, othersMiB: 0, mineMiB: 6144, hostMiB: 7770, ratio: 0.7, limitMiB: 5439 });
     expect(finding?.fix).toMatchObject({ form: 'memory', maxKiB: 5439 * 1024, currentKiB: 5439 * 1024 });
     expect(rules(run(lab, labHost))).not.toContain('memory-overcommit');
+  });
+
+  it('memory counts the running guests plus this one, as the vCPU rule does', () => {
+    // vd-off-1 may use 160 MiB; the host's limit is 5439 MiB. Others running 5000 MiB: fine (5160).
+    expect(rules(run(lab, labHost, 0, null, 5000 * 1024))).not.toContain('memory-overcommit');
+    // Others running 5400 MiB: 5560 > 5439. Shrinking this guest to 39 MiB is no fix (below 128 MiB).
+    const crowded = run(lab, labHost, 0, null, 5400 * 1024).find((f) => f.rule === 'memory-overcommit');
+    expect(crowded?.values).toMatchObject({ totalMiB: 5560, othersMiB: 5400, mineMiB: 160, limitMiB: 5439 });
+    expect(crowded?.fix).toBeNull();
+    // A 2 GiB guest beside 4 GiB of others: it fits at 1343 MiB, which the fix proposes.
+    const big = applyTuningChange(lab, { ...readTuningState(lab).memory, maxKiB: 2048 * 1024, currentKiB: 1024 * 1024 });
+    const fix = run(big, labHost, 0, null, 4096 * 1024).find((f) => f.rule === 'memory-overcommit')?.fix;
+    expect(fix).toMatchObject({ form: 'memory', maxKiB: 1343 * 1024, currentKiB: 1024 * 1024 });
+  });
+
+  it('the thresholds are settings: a higher vCPU ratio or memory share silences the rules', () => {
+    expect(rules(run(lab, labHost, 3, null))).toContain('vcpu-overcommit');
+    const relaxed = advise({
+      inactiveXml: lab,
+      state: readTuningState(lab),
+      host: labHost,
+      otherRunningVcpus: 3,
+      otherRunningMemoryKiB: 5400 * 1024,
+      liveVcpus: null,
+      thresholds: { vcpuPerThread: 2, memoryShare: 0.9 },
+    });
+    expect(rules(relaxed)).not.toContain('vcpu-overcommit');
+    expect(rules(relaxed)).not.toContain('memory-overcommit');
   });
 
   it('vCPUs pinned across NUMA nodes: fix pins them all to the node holding most', () => {
