@@ -19,6 +19,10 @@ DIR=${LIBVIRT_CORPUS_DIR:-/tmp/virtdeck-libvirt-corpus}
 SUITE=${DEBIAN_SUITE:-bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
+# One fetch at a time (parallel test runs share the directory).
+mkdir -p "$DIR"
+exec 9>"$DIR/.lock"
+flock 9
 if [ -f "$DIR/src/.virtdeck-complete" ]; then
     echo "libvirt corpus already at $DIR/src"
     exit 0
