@@ -1,8 +1,9 @@
 /**
  * `npm test`: every check and suite, in order, each reported, then one closing line.
- *   typecheck (node + web) → lint → unit → integration (lab) → e2e (Chromium, serve mode) → Electron smoke
+ *   typecheck (node + web) → lint → unit → conformance (domain XML vs libxml2, no lab) → integration (lab)
+ *   → e2e (Chromium, serve mode) → Electron smoke
  * All stages run even when one fails, so a single run shows everything that is wrong.
- * With REQUIRE_LAB=1 (CI), a skipped integration or e2e test fails the run.
+ * With REQUIRE_LAB=1 (CI), a skipped conformance, integration or e2e test fails the run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -116,6 +117,7 @@ const stages: StageResult[] = [
   check('typecheck-web', 'npx', ['tsc', '-p', 'tsconfig.web.json', '--noEmit']),
   check('lint', 'npx', ['eslint', '--max-warnings', '0', '.']),
   vitest('unit', 'tests/vitest.unit.config.ts'),
+  vitest('conformance', 'tests/vitest.conformance.config.ts'),
   vitest('integration', 'tests/vitest.integration.config.ts'),
   playwright('e2e', 'tests/playwright.config.ts'),
   playwright('electron', 'tests/playwright.electron.config.ts'),
@@ -124,7 +126,7 @@ const stages: StageResult[] = [
 const problems: string[] = [];
 if (labRequired()) {
   for (const stage of stages) {
-    if ((stage.name === 'integration' || stage.name === 'e2e') && stage.skipped > 0) {
+    if (['conformance', 'integration', 'e2e'].includes(stage.name) && stage.skipped > 0) {
       problems.push(`REQUIRE_LAB=1 but ${stage.skipped} ${stage.name} test(s) were skipped`);
     }
   }
