@@ -89,7 +89,10 @@ export interface ConfRule {
   newer?: string;
   needs?(v: ConfValues, ctx: RuleContext): FactNeeds;
   check(v: ConfValues, ctx: RuleContext): RuleFinding[];
+  /** How the integration test shows the real daemon refusing it (every rule the daemon refuses has one). */
   proof?: RuleProof;
+  /** Further cases of the same rule to show on the lab. */
+  moreProofs?: RuleProof[];
 }
 
 // ---- values as libvirt's virconf.c reads them -----------------------------------------------------
@@ -542,6 +545,13 @@ function idRule(kind: 'user' | 'group', keys: string[], fns: string): ConfRule {
       via: 'start',
       expect: new RegExp(`Failed to parse ${kind} 'no-such-${kind}-virtdeck'`),
     },
+    moreProofs: [
+      {
+        lines: [`${keys[1]} = "no-such-${kind}-virtdeck"`],
+        via: 'start',
+        expect: new RegExp(`Failed to parse ${kind} 'no-such-${kind}-virtdeck'`),
+      },
+    ],
   };
 }
 
@@ -817,6 +827,13 @@ export const CONF_RULES: readonly ConfRule[] = [
       via: 'start',
       expect: /migration_host must not be the address of the local machine: localhost/,
     },
+    moreProofs: [
+      {
+        lines: ['migration_address = "127.1"'],
+        via: 'start',
+        expect: /migration_address must not be the address of the local machine: 127\.1/,
+      },
+    ],
   },
   {
     id: 'qemu.graphics-listen',
@@ -958,6 +975,13 @@ export const CONF_RULES: readonly ConfRule[] = [
       via: 'guest',
       expect: /Unable to access credentials \/etc\/pki\/qemu\/ca-cert\.pem/,
     },
+    moreProofs: [
+      {
+        lines: ['spice_tls = 1'],
+        via: 'guest',
+        expect: /Could not load certificates from \/etc\/pki\/qemu\/server-cert\.pem/,
+      },
+    ],
   },
   {
     id: 'qemu.tls-certificates-on-use',
