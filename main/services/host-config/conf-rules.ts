@@ -907,6 +907,7 @@ export const CONF_RULES: readonly ConfRule[] = [
     daemon: 'refuses-start',
     ref: `${QEMU_CONF} virQEMUDriverConfigValidate`,
     summary: 'a TLS certificate directory that is set must exist',
+    newer: 'libvirt 11.3 adds rdp_tls_x509_cert_dir with the same check',
     needs: (v) => ({
       paths: ['default', ...QEMU_SERVICES]
         .map((s) => v.str(`${s}_tls_x509_cert_dir`))
@@ -1287,6 +1288,8 @@ export const CONF_RULES: readonly ConfRule[] = [
     ref: 'src/qemu/qemu_saveimage.c qemuSaveImageGetCompressionProgram (VIR_ENUM_IMPL(qemuSaveCompression))',
     summary:
       'save/snapshot image formats: raw, gzip, bzip2, xz, lzop, and the program must be installed; else saving a guest fails',
+    newer:
+      'libvirt 11.3 refuses an invalid save/dump/snapshot format at startup ("Invalid save_image_format \'…\'") and adds zstd and sparse (taken here on a libvirt other than 9.0)',
     needs: (v) => ({
       commands: (['save_image_format', 'snapshot_image_format'] as const)
         .map((k) => v.str(k))
@@ -1299,13 +1302,15 @@ export const CONF_RULES: readonly ConfRule[] = [
         const style = key === 'save_image_format' ? 'save' : 'snapshot';
         const use =
           key === 'save_image_format' ? 'virsh save and managedsave' : 'external snapshots with memory';
-        if (!['raw', 'gzip', 'bzip2', 'xz', 'lzop'].includes(value))
+        if (!['raw', 'gzip', 'bzip2', 'xz', 'lzop'].includes(value)) {
+          if (!isLibvirt90(ctx) && ['zstd', 'sparse'].includes(value)) return [];
           return [
             {
               key,
               message: `Invalid ${style} image format specified in configuration file: "${value}" (${use} would fail)`,
             },
           ];
+        }
         if (value !== 'raw' && ctx.facts?.commands[value] === false)
           return [
             {
@@ -1330,6 +1335,7 @@ export const CONF_RULES: readonly ConfRule[] = [
     daemon: 'warns',
     ref: 'src/qemu/qemu_saveimage.c qemuSaveImageGetCompressionProgram (use_raw_on_fail)',
     summary: 'dump_image_format: an unknown format or missing program makes dumps fall back to raw',
+    newer: 'libvirt 11.3 refuses an invalid dump_image_format at startup instead',
     needs: (v) => {
       const value = v.str('dump_image_format');
       return { commands: value && ['gzip', 'bzip2', 'xz', 'lzop'].includes(value) ? [value] : [] };

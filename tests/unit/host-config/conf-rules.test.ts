@@ -20,6 +20,7 @@ import {
 } from '../../../main/services/host-config/conf-rules';
 import { validateConf } from '../../../main/services/host-config/conf-validate';
 import { FALLBACK_SCHEMAS } from '../../../main/services/host-config/fallback-schema.gen';
+import { README, withRulesTable } from '../../../main/services/host-config/generate-rules-readme';
 import {
   applyFactFrames,
   emptyFacts,
@@ -571,6 +572,11 @@ describe('the rules table', () => {
     }
     expect(new Set(CONF_RULES.map((r) => r.id)).size).toBe(CONF_RULES.length);
     expect(Object.keys(CASES).filter((id) => !CONF_RULES.some((r) => r.id === id))).toEqual([]);
+  });
+
+  it('the README lists every rule with its reference (npx tsx main/services/host-config/generate-rules-readme.ts)', () => {
+    const readme = readFileSync(README, 'utf8');
+    expect(withRulesTable(readme)).toBe(readme);
   });
 
   it('every rule the daemon refuses carries a proof for the lab (tests/integration/host-config-rules.test.ts)', () => {
