@@ -13,6 +13,7 @@
  * The lab's libvirtd is never restarted or reconfigured here (tests/support/throwaway-libvirtd.ts runs a
  * separate daemon in private namespaces). Run under the lab lock (flock /tmp/virtdeck-lab-tests.lock).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -40,9 +41,17 @@ const DAEMON = '/etc/libvirt/libvirtd.conf';
 const HOST = 'rules-root';
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-/** The lab's libvirtd: its pid (from its pid file) and whether it answers. */
+/**
+ * The daemon clients reach at qemu:///system (the one listening on /run/libvirt/libvirt-sock): its pid
+ * and start time, so a restart shows.
+ */
 function labDaemonPid(): string {
-  return readFileSync('/run/libvirtd.pid', 'utf8').trim();
+  const ss = execFileSync('ss', ['-xlpn'], { encoding: 'utf8' });
+  const line = ss.split('\n').find((l) => /\s\/run\/libvirt\/libvirt-sock\s/.test(l));
+  const pid = /pid=(\d+)/.exec(line ?? '')?.[1];
+  if (!pid) throw new Error('no daemon listens on /run/libvirt/libvirt-sock');
+  const start = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19];
+  return `${pid}@${start}`;
 }
 
 /** `text` with every assignment of the keys in `lines` removed and `lines` appended (the daemon reads the first). */
