@@ -56,6 +56,9 @@ export interface HostConfigDiagnostic {
   key: string | null;
   message: string;
   suggestion?: string;
+  /** The configuration rule that found it (main/services/host-config/conf-rules.ts) and its libvirt source. */
+  rule?: string;
+  reference?: string;
 }
 
 export interface HostConfigAnalysis {
@@ -91,7 +94,7 @@ export interface HostConfigRestartReport {
 export interface HostConfigCalls {
   /** Reads qemu.conf and the daemon's .conf as root (sudo asks for its password through hosts.prompt). */
   'hostConfig.read': { request: { hostId: string }; response: HostConfigSnapshot };
-  /** Values and problems of an edited text (unknown keys warn, wrong types are errors). Touches nothing. */
+  /** Values and problems of an edited text, checked as libvirt reads it (conf-rules.ts; may ask the host for users, paths…). Touches nothing. */
   'hostConfig.analyze': { request: { hostId: string; path: string; text: string }; response: HostConfigAnalysis };
   /** Applies form edits to the text (value null = remove the key); new keys go below their documentation. */
   'hostConfig.edit': {

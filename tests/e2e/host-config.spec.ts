@@ -1,8 +1,9 @@
 /**
  * The host configuration editor end to end, for both lab accounts (root by key; the operator through
  * sudo with its password, asked in the app): a form change with its diff, saved atomically with a backup,
- * libvirtd restarted and answering; a setting that stops libvirt's QEMU driver rolled back by itself; an
- * unknown key and a wrong type typed in the raw view flagged before saving; the lab's file restored from
+ * libvirtd restarted and answering; an unknown key and a wrong type typed in the raw view flagged before
+ * saving; a value libvirtd refuses shown on its field (the daemon's words and the rule) and at its line,
+ * never saved; a file broken behind VirtDeck's back rolled back by itself; the lab's file restored from
  * the backups list. The lab runs on this machine, so the files are checked with fs directly.
  *
  * Restarts libvirtd and writes /etc/libvirt: run under the lab lock. It puts back the lab's files, removes
@@ -167,22 +168,63 @@ for (const account of ['root', 'operator'] as const) {
     await expect(diagnostics).toContainText('did you mean "vnc_listen"');
     await expect(editor.getByRole('button', { name: 'Review and save' })).toBeEnabled();
     await page.keyboard.type('vnc_tls = 2\n');
-    await expect(diagnostics).toContainText('vnc_tls needs 0 or 1, not the number 2');
+    await expect(diagnostics).toContainText(
+      "value for 'vnc_tls' parameter must be 0 or 1 (libvirtd would not start)",
+    );
+    await expect(diagnostics).toContainText(
+      'rule qemu.type.bool · libvirt 9.0 src/util/virconf.c virConfGetValueBool',
+    );
     await expect(diagnostics).toContainText('1 error: saving is blocked');
     await expect(editor.getByRole('button', { name: 'Review and save' })).toBeDisabled();
     await editor.getByRole('button', { name: 'Discard changes' }).click();
     await expect(diagnostics).toHaveCount(0);
     expect(readFileSync(QEMU, 'utf8')).toBe(saved);
 
-    // 3. A setting libvirtd cannot start with: rolled back automatically, libvirtd runs the old file.
+    // 3. A setting libvirtd cannot start with is an error on its field (in the daemon's words, with its
+    // rule), at its line in the raw view, and blocks saving: it never reaches the host.
     await editor.getByRole('button', { name: 'Form', exact: true }).click();
     await formSet(editor, 'user', 'no-such-user-virtdeck');
-    await saveWithDiff(page, editor, ['-user = "root"', '+user = "no-such-user-virtdeck"']);
+    const userField = editor.getByRole('textbox', { name: 'user', exact: true });
+    await expect(userField).toHaveAttribute('aria-invalid', 'true');
+    await expect(userField).toHaveAccessibleDescription(
+      /Failed to parse user 'no-such-user-virtdeck': no such user on this host \(libvirtd would not start\)/,
+    );
+    await expect(editor.getByTestId('host-config-diagnostics')).toContainText('1 error: saving is blocked');
+    await expect(
+      editor.getByTestId('host-config-rule').filter({ hasText: 'rule qemu.user-exists' }),
+    ).toBeVisible();
+    await expect(editor.getByRole('button', { name: 'Review and save' })).toBeDisabled();
+    await editor.getByRole('button', { name: 'Raw text', exact: true }).click();
+    const userLine = (await editor.getByLabel(`Raw text of ${QEMU}`).inputValue())
+      .split('\n')
+      .indexOf('user = "no-such-user-virtdeck"');
+    expect(userLine).toBeGreaterThan(0);
+    const gutter = editor.getByTestId(`host-config-line-${userLine + 1}`);
+    await expect(gutter).toHaveAttribute('data-problem', 'error');
+    await expect(gutter).toHaveAttribute(
+      'title',
+      /Failed to parse user 'no-such-user-virtdeck'.*\[qemu\.user-exists\]/,
+    );
+    await editor.getByRole('button', { name: 'Discard changes' }).click();
+    await expect(editor.getByTestId('host-config-diagnostics')).toHaveCount(0);
+    expect(readFileSync(QEMU, 'utf8')).toBe(saved);
+    expect(virshAnswers()).toBe(true);
+
+    // 4. What VirtDeck cannot see is still rolled back: a good change saved, then someone else breaks the
+    // file before the restart; libvirtd does not come back with it and the backup is restored.
+    await editor.getByRole('button', { name: 'Form', exact: true }).click();
+    const next = String(Number(value) + 1);
+    await formSet(editor, 'max_files', next);
+    await saveWithDiff(page, editor, [`-max_files = ${value}`, `+max_files = ${next}`]);
+    writeFileSync(
+      QEMU,
+      readFileSync(QEMU, 'utf8').replace(/^user = "root"$/m, 'user = "no-such-user-virtdeck"'),
+    );
     await restartAndExpect(page, editor, /did not come back with the new file: the backup was restored/);
     expect(readFileSync(QEMU, 'utf8')).toBe(saved);
     expect(virshAnswers()).toBe(true);
 
-    // 4. Back to the lab's own file from the backups list, restarted again.
+    // 5. Back to the lab's own file from the backups list, restarted again.
     await editor.getByRole('tab', { name: 'Backups' }).click();
     await expect(editor.getByText('made the daemon fail').first()).toBeVisible();
     const firstBackup = newBackups.find((n) => readFileSync(`${BACKUPS}/${n}`).equals(original.qemu)) ?? '';

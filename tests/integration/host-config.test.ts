@@ -129,7 +129,9 @@ describe.skipIf(!lab)('host configuration editor on the lab', () => {
       expect(vnc?.doc).toContain('VNC is configured to listen on 127.0.0.1 by default.');
 
       // A good change: max_files below its documentation, saved atomically with a backup.
-      const edited = editor.edit('hc-root', QEMU, qemu?.text ?? '', [{ key: 'max_files', value: 4096 }]);
+      const edited = await editor.edit('hc-root', QEMU, qemu?.text ?? '', [
+        { key: 'max_files', value: 4096 },
+      ]);
       expect(edited.analysis.values.max_files?.value).toBe(4096);
       expect(edited.analysis.diagnostics).toEqual([]);
       const inodeBefore = statSync(QEMU).ino;
@@ -149,7 +151,7 @@ describe.skipIf(!lab)('host configuration editor on the lab', () => {
       ).rejects.toMatchObject({ code: 'conflict' });
       // Type errors block saving.
       await expect(
-        editor.save('hc-root', QEMU, `${edited.text}max_files = "many"\n`, saved.sha256),
+        editor.save('hc-root', QEMU, `${edited.text}max_processes = "many"\n`, saved.sha256),
       ).rejects.toMatchObject({ code: 'invalid-request' });
       expect(readFileSync(QEMU, 'utf8')).toBe(edited.text);
 
@@ -158,16 +160,42 @@ describe.skipIf(!lab)('host configuration editor on the lab', () => {
       expect(report.libvirtVersion).toMatch(/^\d+\.\d+\.\d+$/);
       expect(virshAnswers()).toBe(true);
 
-      // A type-valid setting that stops the QEMU driver: rolled back automatically.
-      const failing = editor.edit('hc-root', QEMU, edited.text, [
+      // A setting that stops the QEMU driver is refused before it reaches the host.
+      const failing = await editor.edit('hc-root', QEMU, edited.text, [
         { key: 'user', value: 'no-such-user-virtdeck' },
       ]);
-      expect(failing.analysis.diagnostics).toEqual([]);
-      await editor.save('hc-root', QEMU, failing.text, saved.sha256);
-      // VirtDeck closed between saving and restarting: the host remembers what to roll back to.
+      expect(failing.analysis.diagnostics).toEqual([
+        expect.objectContaining({ severity: 'error', key: 'user', rule: 'qemu.user-exists' }),
+      ]);
+      await expect(editor.save('hc-root', QEMU, failing.text, saved.sha256)).rejects.toMatchObject({
+        code: 'invalid-request',
+        message: expect.stringContaining("Failed to parse user 'no-such-user-virtdeck'"),
+      });
+      expect(readFileSync(QEMU, 'utf8')).toBe(edited.text);
+
+      // The rollback still guards against what VirtDeck cannot see: a good change saved (the host notes
+      // its backup), VirtDeck closed, and someone else breaks the file before the restart.
+      const another = await editor.edit('hc-root', QEMU, edited.text, [{ key: 'max_files', value: 2048 }]);
+      await editor.save('hc-root', QEMU, another.text, saved.sha256);
       await editor.dispose();
       editor = service('root');
       await editor.read('hc-root');
+      const broken = another.text.replace(/^user = "root"$/m, 'user = "no-such-user-virtdeck"');
+      expect(broken).not.toBe(another.text);
+      writeFileSync(QEMU, broken);
+      // An editor that reads the broken file does not restart the daemon on it.
+      const reader = service('root');
+      try {
+        await reader.read('hc-root');
+        await expect(reader.restart('hc-root', 15)).rejects.toMatchObject({
+          code: 'invalid-request',
+          message: expect.stringContaining('Not restarted: /etc/libvirt/qemu.conf line'),
+        });
+        expect(virshAnswers()).toBe(true);
+      } finally {
+        await reader.dispose();
+      }
+      // The editor that read the good file restarts; the daemon fails; the host rolls back to the backup.
       const rolled = await editor.restart('hc-root', 15);
       expect(rolled.outcome, rolled.steps.join('\n')).toBe('rolled-back');
       expect(rolled.restored).toEqual([QEMU]);
@@ -176,7 +204,7 @@ describe.skipIf(!lab)('host configuration editor on the lab', () => {
       const backups = await editor.backups('hc-root');
       expect(backups.some((b) => b.failed && b.target === QEMU)).toBe(true);
       const failedCopy = backups.find((b) => b.failed);
-      expect((await editor.readBackup('hc-root', failedCopy?.path ?? '')).text).toBe(failing.text);
+      expect((await editor.readBackup('hc-root', failedCopy?.path ?? '')).text).toBe(broken);
 
       // Back to the lab's file (restoring = saving the backup's text), and libvirtd restarted with it.
       const restore = await editor.readBackup('hc-root', saved.backup.path);
@@ -196,7 +224,7 @@ describe.skipIf(!lab)('host configuration editor on the lab', () => {
       expect(sudoAsks.length).toBeGreaterThan(0);
       const daemon = snapshot.files.find((f) => f.path === DAEMON);
       expect(daemon?.text).toBe(originalDaemon.toString('utf8'));
-      const edited = editor.edit('hc-operator', DAEMON, daemon?.text ?? '', [
+      const edited = await editor.edit('hc-operator', DAEMON, daemon?.text ?? '', [
         { key: 'max_clients', value: 100 },
       ]);
       const saved = await editor.save('hc-operator', DAEMON, edited.text, daemon?.sha256 ?? '');

@@ -1,4 +1,5 @@
 import type { ConfDocument, ConfValue, PlainValue } from './conf-parser';
+import { checkRules, readsKey, type RuleContext } from './conf-rules';
 import { schemaKeys, type ConfKeyType, type ConfSchema } from './lens-schema';
 
 export interface ConfDiagnostic {
@@ -9,6 +10,9 @@ export interface ConfDiagnostic {
   message: string;
   /** A known key close to an unknown one (typos). */
   suggestion?: string;
+  /** The rule of conf-rules.ts that found it, and its libvirt 9.0 source reference. */
+  rule?: string;
+  reference?: string;
 }
 
 const TYPE_WORDS: Record<ConfKeyType, string> = {
@@ -106,11 +110,32 @@ export function closestKey(key: string, known: Iterable<string>): string | undef
   return best?.key;
 }
 
+/** The rule context for a schema when the caller gives none: its file, libvirtd, no host facts. */
+export function defaultRuleContext(schema: ConfSchema, given: Partial<RuleContext> = {}): RuleContext {
+  const file = given.file ?? (schema.module === 'Libvirtd_qemu' ? 'qemu' : 'daemon');
+  return {
+    file,
+    daemon: given.daemon ?? (/virtqemud/i.test(schema.module) ? 'virtqemud' : 'libvirtd'),
+    path:
+      given.path ??
+      schema.files[0] ??
+      (file === 'qemu' ? '/etc/libvirt/qemu.conf' : '/etc/libvirt/libvirtd.conf'),
+    facts: given.facts ?? null,
+  };
+}
+
 /**
- * Checks a document against a schema: unreadable lines and wrong types are errors (saving is blocked);
- * unknown keys, obsolete keys and repeated keys are warnings.
+ * Checks a document: unreadable lines are errors; each value as libvirt reads and uses it (the rules of
+ * conf-rules.ts: errors where the daemon refuses it, warnings where it is legal but almost surely wrong;
+ * keys libvirt does not read get the lens's type check); unknown keys (with "did you mean"), obsolete
+ * keys and repeated keys are warnings.
  */
-export function validateConf(doc: ConfDocument, schema: ConfSchema): ConfDiagnostic[] {
+export function validateConf(
+  doc: ConfDocument,
+  schema: ConfSchema,
+  context: Partial<RuleContext> = {},
+): ConfDiagnostic[] {
+  const ctx = defaultRuleContext(schema, context);
   const keys = schemaKeys(schema);
   const diagnostics: ConfDiagnostic[] = [];
   const firstLine = new Map<string, number>();
@@ -126,7 +151,8 @@ export function validateConf(doc: ConfDocument, schema: ConfSchema): ConfDiagnos
     }
     if (node.kind !== 'entry') continue;
     const known = keys.get(node.key);
-    if (!known) {
+    const read = readsKey(ctx, node.key);
+    if (!known && !read) {
       const suggestion = closestKey(node.key, keys.keys());
       diagnostics.push({
         line: node.line,
@@ -135,8 +161,9 @@ export function validateConf(doc: ConfDocument, schema: ConfSchema): ConfDiagnos
         message: `Unknown setting "${node.key}": libvirt ${schema.module} does not know it and will ignore it${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
         ...(suggestion ? { suggestion } : {}),
       });
-    } else {
-      const problem = typeProblem(known.type, node.value, schema.intPattern);
+    } else if (known) {
+      // Keys libvirt reads are checked by the rules, as its getters read them.
+      const problem = read ? null : typeProblem(known.type, node.value, schema.intPattern);
       if (problem)
         diagnostics.push({
           line: node.line,
@@ -162,6 +189,16 @@ export function validateConf(doc: ConfDocument, schema: ConfSchema): ConfDiagnos
         message: `${node.key} is already set on line ${first}; libvirt uses the first one and ignores this one`,
       });
     } else firstLine.set(node.key, node.line);
+  }
+  for (const found of checkRules(doc, ctx)) {
+    diagnostics.push({
+      line: firstLine.get(found.key) ?? 1,
+      severity: found.severity,
+      key: found.key,
+      message: found.message,
+      rule: found.rule.id,
+      reference: `libvirt 9.0 ${found.rule.ref}`,
+    });
   }
   return diagnostics.sort((a, b) => a.line - b.line);
 }

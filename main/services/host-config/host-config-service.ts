@@ -22,7 +22,8 @@ import {
   type ConfDocument,
   type ConfEntryNode,
 } from './conf-parser';
-import { plainToConf, typeProblem, validateConf } from './conf-validate';
+import { ruleNeeds, type RuleContext } from './conf-rules';
+import { plainToConf, typeProblem, validateConf, type ConfDiagnostic } from './conf-validate';
 import { FALLBACK_SCHEMAS } from './fallback-schema.gen';
 import { parseLens, schemaKeys, type ConfSchema } from './lens-schema';
 import {
@@ -35,6 +36,14 @@ import {
   STATE_DIR,
   WRITE_SCRIPT,
 } from './host-scripts';
+import {
+  applyFactFrames,
+  FACTS_SCRIPT,
+  mergeNeeds,
+  missingItems,
+  type FactNeeds,
+  type HostFacts,
+} from './host-facts';
 import { parseFrames, RootShell, type SudoPasswordAsker } from './root-shell';
 
 /** The files the editor may write: qemu.conf and the daemon's own configuration. */
@@ -100,6 +109,11 @@ export class HostConfigService {
   private readonly schemas = new Map<string, Map<string, FileSchema>>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly daemons = new Map<string, HostConfigDaemon>();
+  /** What the rules learnt about each host (users, paths, …): kept while the editor is open, renewed by read(). */
+  private readonly facts = new Map<string, HostFacts>();
+  private readonly factQueues = new Map<string, Promise<unknown>>();
+  /** The text of each file as VirtDeck last read or wrote it (what a restart would load). */
+  private readonly texts = new Map<string, Map<string, string>>();
 
   constructor(private readonly deps: HostConfigDeps) {}
 
@@ -151,11 +165,78 @@ export class HostConfigService {
     this.sessions.delete(hostId);
   }
 
-  /** Forgets a host (removed): its root shell, schemas and daemon. */
+  /** Forgets a host (removed): its root shell, schemas, daemon and facts. */
   forget(hostId: string): void {
     this.drop(hostId);
     this.schemas.delete(hostId);
     this.daemons.delete(hostId);
+    this.facts.delete(hostId);
+    this.texts.delete(hostId);
+  }
+
+  // ---- host facts for the rules -------------------------------------------------------------------------
+
+  /** The facts known about a host (null before the first read). */
+  hostFacts(hostId: string): HostFacts | null {
+    return this.facts.get(hostId) ?? null;
+  }
+
+  private ruleContext(hostId: string, path: string): Omit<RuleContext, 'facts'> {
+    return {
+      file: path.endsWith('/qemu.conf') ? 'qemu' : 'daemon',
+      daemon: this.daemons.get(hostId)?.name ?? (path.endsWith('/virtqemud.conf') ? 'virtqemud' : 'libvirtd'),
+      path,
+    };
+  }
+
+  /**
+   * Makes sure the facts the rules need are known: what is missing is asked in ONE script run (the
+   * host-wide facts too, on the first run after read()); concurrent passes wait for each other.
+   */
+  private ensureFacts(hostId: string, needs: FactNeeds): Promise<HostFacts> {
+    const previous = this.factQueues.get(hostId) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.fetchFacts(hostId, needs),
+      () => this.fetchFacts(hostId, needs),
+    );
+    this.factQueues.set(
+      hostId,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private async fetchFacts(hostId: string, needs: FactNeeds): Promise<HostFacts> {
+    const known = this.facts.get(hostId) ?? null;
+    const items = missingItems(known, needs);
+    if (known && items.length === 0) return known;
+    const { shell } = await this.session(hostId);
+    const daemon = this.daemons.get(hostId)?.name ?? 'libvirtd';
+    const result = await shell.run(FACTS_SCRIPT, [daemon, known ? '-' : 'static', ...items], {
+      timeoutMs: 60_000,
+    });
+    const frames = parseFrames(result.stdout);
+    if (!frames.some((f) => f.words[0] === 'end')) {
+      throw new ApiFailure(
+        'io',
+        `Checking the host for the configuration rules failed: ${result.stderr.trim() || `exit ${result.code}`}`,
+      );
+    }
+    const facts = applyFactFrames(known, items, frames);
+    this.facts.set(hostId, facts);
+    return facts;
+  }
+
+  /** Validates a file's text with the rules, asking the host for what they need first. */
+  private async diagnose(
+    hostId: string,
+    path: string,
+    schema: ConfSchema,
+    doc: ConfDocument,
+  ): Promise<ConfDiagnostic[]> {
+    const ctx = this.ruleContext(hostId, path);
+    const facts = await this.ensureFacts(hostId, ruleNeeds(doc, ctx));
+    return validateConf(doc, schema, { ...ctx, facts });
   }
 
   async dispose(): Promise<void> {
@@ -228,6 +309,13 @@ export class HostConfigService {
         );
       }
       this.schemas.set(hostId, schemas);
+      this.texts.set(hostId, new Map(files.map((f) => [f.path, f.text])));
+      // Fresh facts for this editor session, for everything both files need (one script run).
+      this.facts.delete(hostId);
+      await this.ensureFacts(
+        hostId,
+        mergeNeeds(...files.map((f) => ruleNeeds(parseConf(f.text), this.ruleContext(hostId, f.path)))),
+      );
       const access = await (await this.session(hostId)).shell.mode();
       return { hostId, access, daemon, files };
     });
@@ -279,11 +367,16 @@ export class HostConfigService {
 
   // ---- analysis and edits -----------------------------------------------------------------------------
 
-  analyze(hostId: string, path: string, text: string): HostConfigAnalysis {
-    return this.analysis(this.fileSchema(hostId, path).schema, parseConf(text));
+  analyze(hostId: string, path: string, text: string): Promise<HostConfigAnalysis> {
+    return this.analysis(hostId, path, this.fileSchema(hostId, path).schema, parseConf(text));
   }
 
-  private analysis(schema: ConfSchema, doc: ConfDocument): HostConfigAnalysis {
+  private async analysis(
+    hostId: string,
+    path: string,
+    schema: ConfSchema,
+    doc: ConfDocument,
+  ): Promise<HostConfigAnalysis> {
     const keys = schemaKeys(schema);
     const values: HostConfigAnalysis['values'] = {};
     for (const node of doc.nodes) {
@@ -294,15 +387,15 @@ export class HostConfigService {
         line: node.line,
       };
     }
-    return { values, diagnostics: validateConf(doc, schema) };
+    return { values, diagnostics: await this.diagnose(hostId, path, schema, doc) };
   }
 
-  edit(
+  async edit(
     hostId: string,
     path: string,
     text: string,
     edits: ReadonlyArray<{ key: string; value: HostConfigValue | null }>,
-  ): { text: string; analysis: HostConfigAnalysis } {
+  ): Promise<{ text: string; analysis: HostConfigAnalysis }> {
     const { schema } = this.fileSchema(hostId, path);
     const keys = schemaKeys(schema);
     let doc = parseConf(text);
@@ -335,7 +428,7 @@ export class HostConfigService {
         );
       }
     }
-    return { text: serializeConf(doc), analysis: this.analysis(schema, doc) };
+    return { text: serializeConf(doc), analysis: await this.analysis(hostId, path, schema, doc) };
   }
 
   // ---- writing ----------------------------------------------------------------------------------------
@@ -353,7 +446,9 @@ export class HostConfigService {
           field: 'path',
         });
       }
-      const errors = validateConf(parseConf(text), schema).filter((d) => d.severity === 'error');
+      const errors = (await this.diagnose(hostId, path, schema, parseConf(text))).filter(
+        (d) => d.severity === 'error',
+      );
       if (errors.length > 0) {
         throw new ApiFailure(
           'invalid-request',
@@ -383,6 +478,7 @@ export class HostConfigService {
         throw new ApiFailure('io', `${path} was not changed: ${why}`);
       }
       const backupPath = frame.words.slice(1).join(' ');
+      this.texts.get(hostId)?.set(path, text);
       return {
         sha256: want,
         backup: { path: backupPath, target: path, takenAt: stampToIso(taken), size: -1, failed: false },
@@ -437,6 +533,20 @@ export class HostConfigService {
       const host = await this.deps.host(hostId);
       const daemon = this.daemons.get(hostId);
       if (!daemon) throw new ApiFailure('not-found', 'Read the configuration of this host first');
+      // Nothing the daemon would refuse causes a restart: the files as VirtDeck last read or wrote them.
+      for (const [path, text] of this.texts.get(hostId) ?? []) {
+        const schema = this.schemas.get(hostId)?.get(path)?.schema;
+        if (!schema) continue;
+        const error = (await this.diagnose(hostId, path, schema, parseConf(text))).find(
+          (d) => d.severity === 'error',
+        );
+        if (error) {
+          throw new ApiFailure(
+            'invalid-request',
+            `Not restarted: ${path} line ${error.line}: ${error.message}. Fix the file first.`,
+          );
+        }
+      }
       const { shell, ssh } = await this.session(hostId);
       const taken = stamp(this.now());
       const log = `${STATE_DIR}/restart-${taken}.log`;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ApiFailure } from '../api-failure';
 import { shellJoin, type SshConnection } from '../../ssh';
 
@@ -25,6 +26,8 @@ export type SudoPasswordAsker = (question: {
  */
 export class RootShell {
   private access: Promise<RootAccess> | null = null;
+  /** SHA-256 of the password sudo last accepted (not the password): scripts without input skip the check. */
+  private verified: string | null = null;
 
   constructor(
     private readonly ssh: SshConnection,
@@ -57,18 +60,28 @@ export class RootShell {
     );
   }
 
-  /** A password sudo accepts (asks again after a refusal, at most three times). */
-  private async password(): Promise<string> {
+  /**
+   * A password sudo accepts (asks again after a refusal, at most three times). With `trustVerified`, a
+   * password sudo already accepted in this session is not checked again (for scripts that read no input:
+   * a stale one only makes sudo fail, and the run is retried with the check).
+   */
+  private async password(trustVerified = false): Promise<string> {
     let retry = false;
     for (let attempt = 0; attempt < 3; attempt++) {
       const password = await this.askPassword({ ...this.who, retry });
       if (password === null)
         throw new ApiFailure('ssh', 'The sudo password was not given; nothing was read or changed');
+      const digest = createHash('sha256').update(password).digest('hex');
+      if (trustVerified && digest === this.verified) return password;
       const check = await this.ssh.run("sudo -S -k -p '' true", {
         stdin: `${password}\n`,
         timeoutMs: 30_000,
       });
-      if (check.code === 0) return password;
+      if (check.code === 0) {
+        this.verified = digest;
+        return password;
+      }
+      this.verified = null;
       this.forgetPassword();
       if (!/incorrect password|try again|Sorry/i.test(check.stderr)) {
         throw new ApiFailure(
@@ -95,8 +108,9 @@ export class RootShell {
     let prefix = '';
     let stdin = options.stdin ?? Buffer.alloc(0);
     if (mode === 'sudo') prefix = 'sudo -n ';
+    const trustVerified = mode === 'sudo-password' && !options.stdin?.length && this.verified !== null;
     if (mode === 'sudo-password') {
-      const password = await this.password();
+      const password = await this.password(trustVerified);
       prefix = "sudo -S -k -p '' ";
       stdin = Buffer.concat([Buffer.from(`${password}\n`), stdin]);
     }
@@ -106,6 +120,11 @@ export class RootShell {
       maxStdoutBytes: 32 << 20,
     });
     stdin.fill(0);
+    // The password sudo accepted earlier no longer works: check it again (and ask) before running again.
+    if (trustVerified && result.code !== 0 && /incorrect password|try again|Sorry/i.test(result.stderr)) {
+      this.verified = null;
+      return this.run(script, args, options);
+    }
     // sudo without a password only worked while an earlier login's credentials were cached: ask now.
     if (mode === 'sudo' && result.code !== 0 && /a password is required/i.test(result.stderr)) {
       this.access = Promise.resolve('sudo-password');

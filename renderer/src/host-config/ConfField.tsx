@@ -32,14 +32,33 @@ export function ConfField({
 }) {
   const { t } = useTranslation();
   const set = value !== undefined;
-  const error = diagnostics.find((d) => d.severity === 'error')?.message;
-  const warning = diagnostics.find((d) => d.severity === 'warning')?.message;
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const warning = diagnostics
+    .filter((d) => d.severity === 'warning')
+    .map((d) => d.message)
+    .join(' · ');
+  // The daemon's own words, and the rule (with its libvirt source) that found it.
+  const error =
+    errors.length > 0 ? (
+      <>
+        {errors.map((d) => (
+          <span key={d.message} style={{ display: 'block' }} title={d.reference}>
+            {d.message}
+            {d.rule && (
+              <Text span size="xs" c="dimmed" ml={4} data-testid="host-config-rule">
+                {t('hostConfig.rule', { rule: d.rule })}
+              </Text>
+            )}
+          </span>
+        ))}
+      </>
+    ) : undefined;
   const description = [
     spec.example !== null
       ? t('hostConfig.form.example', { example: spec.example.replace(/\n/g, ' ') })
       : t('hostConfig.form.noExample'),
     set ? '' : t('hostConfig.form.notSet'),
-    warning ?? '',
+    warning,
   ]
     .filter(Boolean)
     .join(' · ');

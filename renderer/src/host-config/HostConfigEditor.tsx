@@ -16,6 +16,7 @@ import {
   Tabs,
   Text,
   TextInput,
+  Tooltip,
   VisuallyHidden,
 } from '@mantine/core';
 import { IconAlertTriangle, IconCheck, IconRefresh } from '@tabler/icons-react';
@@ -191,6 +192,13 @@ export function HostConfigEditor({ hostId }: { hostId: string }) {
       if (lines.get(d.line) !== 'error') lines.set(d.line, d.severity);
     return lines;
   }, [current?.analysis]);
+  /** The messages at each line, for the raw view's gutter. */
+  const lineMessages = useMemo(() => {
+    const lines = new Map<number, string[]>();
+    for (const d of current?.analysis?.diagnostics ?? [])
+      lines.set(d.line, [...(lines.get(d.line) ?? []), d.rule ? `${d.message} [${d.rule}]` : d.message]);
+    return lines;
+  }, [current?.analysis]);
 
   if (loadError) {
     return (
@@ -303,14 +311,27 @@ export function HostConfigEditor({ hostId }: { hostId: string }) {
                   >
                     {t('hostConfig.discard')}
                   </Button>
-                  <Button
-                    disabled={
-                      busy || current.text === current.file.text || errors.length > 0 || !current.analysis
+                  <Tooltip
+                    label={
+                      errors[0]
+                        ? t('hostConfig.blocked', { line: errors[0].line, message: errors[0].message })
+                        : ''
                     }
-                    onClick={() => setReviewing(true)}
+                    disabled={errors.length === 0}
+                    multiline
+                    w={420}
                   >
-                    {t('hostConfig.review')}
-                  </Button>
+                    <span>
+                      <Button
+                        disabled={
+                          busy || current.text === current.file.text || errors.length > 0 || !current.analysis
+                        }
+                        onClick={() => setReviewing(true)}
+                      >
+                        {t('hostConfig.review')}
+                      </Button>
+                    </span>
+                  </Tooltip>
                 </Group>
               </Group>
               <Diagnostics errors={errors} warnings={warnings} />
@@ -326,6 +347,7 @@ export function HostConfigEditor({ hostId }: { hostId: string }) {
                 <RawView
                   state={current}
                   problems={problemLines}
+                  messages={lineMessages}
                   onChange={(text) => changeText(current.file.path, text)}
                 />
               )}
@@ -415,9 +437,7 @@ function Diagnostics({
         <Alert color="red" title={t('hostConfig.errorsTitle', { count: errors.length })} role="alert">
           <List size="sm">
             {errors.slice(0, 20).map((d) => (
-              <List.Item key={`${d.line}:${d.message}`}>
-                {t('hostConfig.atLine', { line: d.line, message: d.message })}
-              </List.Item>
+              <DiagnosticItem key={`${d.line}:${d.message}`} diagnostic={d} />
             ))}
           </List>
         </Alert>
@@ -426,14 +446,27 @@ function Diagnostics({
         <Alert color="yellow" title={t('hostConfig.warningsTitle', { count: warnings.length })} role="status">
           <List size="sm">
             {warnings.slice(0, 20).map((d) => (
-              <List.Item key={`${d.line}:${d.message}`}>
-                {t('hostConfig.atLine', { line: d.line, message: d.message })}
-              </List.Item>
+              <DiagnosticItem key={`${d.line}:${d.message}`} diagnostic={d} />
             ))}
           </List>
         </Alert>
       )}
     </Stack>
+  );
+}
+
+/** One problem: its line and the daemon's words, then the rule that found it and its libvirt source. */
+function DiagnosticItem({ diagnostic: d }: { diagnostic: HostConfigAnalysis['diagnostics'][number] }) {
+  const { t } = useTranslation();
+  return (
+    <List.Item>
+      {t('hostConfig.atLine', { line: d.line, message: d.message })}
+      {d.rule && (
+        <Text size="xs" c="dimmed">
+          {t('hostConfig.ruleRef', { rule: d.rule, reference: d.reference ?? '' })}
+        </Text>
+      )}
+    </List.Item>
   );
 }
 
@@ -514,10 +547,13 @@ function ConfForm({
 function RawView({
   state,
   problems,
+  messages,
   onChange,
 }: {
   state: FileState;
   problems: ReadonlyMap<number, 'error' | 'warning'>;
+  /** The problems at each line: the gutter shows them on hover. */
+  messages: ReadonlyMap<number, string[]>;
   onChange(text: string): void;
 }) {
   const { t } = useTranslation();
@@ -550,6 +586,9 @@ function RawView({
           {gutter.map((n) => (
             <div
               key={n}
+              title={messages.get(n)?.join('\n')}
+              data-problem={problems.get(n)}
+              data-testid={problems.has(n) ? `host-config-line-${n}` : undefined}
               style={{
                 color:
                   problems.get(n) === 'error'
