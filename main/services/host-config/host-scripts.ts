@@ -15,7 +15,22 @@ export const STATE_DIR = '/run/virtdeck';
 
 const COMMON = String.raw`
 set -u
-daemon_pid() { pgrep -x -o "$1" 2>/dev/null || pidof -s "$1" 2>/dev/null || true; }
+# The daemon of THIS system: its pid file when it names a live process of that name, else the oldest
+# process of that name in our own pid and mount namespaces (a machine can run libvirtd in containers
+# too, which must never be restarted from here); pidof only where pgrep has no --ns (busybox).
+daemon_pid() {
+  for f in "/run/$1.pid" "/var/run/$1.pid"; do
+    [ -r "$f" ] || continue
+    p=$(cat "$f" 2>/dev/null)
+    case "$p" in ''|*[!0-9]*) continue ;; esac
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && { echo "$p"; return; }
+  done
+  if pgrep --help 2>&1 | grep -q -- '--ns'; then
+    pgrep --ns $$ --nslist pid,mnt -x -o "$1" 2>/dev/null || true
+  else
+    pidof -s "$1" 2>/dev/null || true
+  fi
+}
 `;
 
 /**
