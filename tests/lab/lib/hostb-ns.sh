@@ -2,17 +2,20 @@
 # Host B's namespaces (started by lib/hostb.sh; never run by hand). Two stages:
 #
 #   stage1 (still in the machine's namespaces): moves itself into the cgroup $HOSTB_CGROUP (in every
-#          cgroup hierarchy), then re-executes itself as stage2 in NEW mount, UTS, network and cgroup
-#          namespaces (unshare --propagation private: nothing mounted here is seen outside).
-#   stage2 (inside host B): moves itself into $HOSTB_CGROUP/daemons, mounts cgroupfs afresh (so
-#          host B's libvirtd sees its own cgroup tree, rooted at $HOSTB_CGROUP), bind-mounts host B's
-#          private directories over the machine's (/etc/libvirt, /var/lib/libvirt, ...), sets the
-#          hostname, brings up lo, and becomes the holder process that keeps the namespaces alive
-#          ('sleep infinity' with argv[0] 'virtdeck-lab-hostb'). Everything host B runs (virtlogd,
-#          libvirtd, sshd, QEMU) is started into these namespaces with nsenter -t <holder>.
+#          cgroup hierarchy), then runs stage2 as PID 1 of NEW PID, mount, UTS, network and cgroup
+#          namespaces (unshare --fork --propagation private: nothing mounted there is seen outside).
+#   stage2 (inside host B, PID 1): mounts its own /proc (host B sees only its processes), /sys (its
+#          own network devices) and cgroupfs (its own cgroup tree, rooted at $HOSTB_CGROUP, so its
+#          libvirtd's /machine is $HOSTB_CGROUP/machine), moves itself into $HOSTB_CGROUP/daemons,
+#          bind-mounts host B's private directories over the machine's (/etc/libvirt,
+#          /var/lib/libvirt, ...), /etc/hosts and /etc/hostname, sets the hostname, brings up lo, and becomes host
+#          B's init ('hostb-init': reaps orphans, exits on SIGTERM - which ends every process of
+#          host B). Everything host B runs (virtlogd, libvirtd, sshd, QEMU) is started into these
+#          namespaces with nsenter -t <init>.
 #
 # Environment (from lib/hostb.sh): HOSTB_DIR, HOSTB_ROOT, HOSTB_RUN, HOSTB_HOSTNAME, HOSTB_CGROUP,
-# HOSTB_PRIVATE_PATHS (newline-separated absolute paths), HOSTB_HOSTS_FILE, HOSTB_CGROUPNS (0 = none).
+# HOSTB_PRIVATE_PATHS (newline-separated absolute paths), HOSTB_HOSTS_FILE, HOSTB_HOSTNAME_FILE,
+# HOSTB_CGROUPNS (0 = none).
 set -euo pipefail
 export LC_ALL=C
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -46,7 +49,6 @@ join_cgroup() {
 
 stage1() {
   local cgroupns=1
-  rm -f "$HOSTB_RUN/holder.failed" "$HOSTB_RUN/holder.ready"
   if [[ "${HOSTB_CGROUPNS:-1}" == 0 ]]; then
     say "VIRTDECK_LAB_B_CGROUPNS=0: host B runs without a cgroup namespace"
     cgroupns=0
@@ -57,19 +59,20 @@ stage1() {
     say "could not join cgroup $HOSTB_CGROUP; host B runs without a cgroup namespace"
     cgroupns=0
   fi
-  if ((cgroupns)); then
-    exec unshare --mount --uts --net --cgroup --propagation private -- bash "${BASH_SOURCE[0]}" stage2 1
-  fi
-  exec unshare --mount --uts --net --propagation private -- bash "${BASH_SOURCE[0]}" stage2 0
+  local flags=(--pid --fork --mount --uts --net --propagation private)
+  ((cgroupns)) && flags+=(--cgroup)
+  exec unshare "${flags[@]}" -- bash "${BASH_SOURCE[0]}" stage2 "$cgroupns"
 }
 
-# Mount every cgroup hierarchy afresh: inside the cgroup namespace a new mount shows the subtree
-# rooted at the namespace's root ($HOSTB_CGROUP), so libvirt's /machine is $HOSTB_CGROUP/machine.
-remount_cgroups() {
+# Fresh /sys (this network namespace's devices) and cgroupfs: inside the cgroup namespace a new
+# cgroup mount shows the subtree rooted at the namespace's root ($HOSTB_CGROUP).
+remount_sys() {
   local mounts top target fstype opts o
   mounts="$(cgroup_mounts)"
   top="$(awk '$2 == "/sys/fs/cgroup" { print $3 }' /proc/self/mounts | tail -n1)"
-  umount -R /sys/fs/cgroup || return 1
+  umount -R /sys || return 1
+  mount -t sysfs -o nosuid,nodev,noexec sysfs /sys || return 1
+  [[ -n "$mounts" ]] || return 0
   if [[ "$top" == tmpfs ]]; then
     mount -t tmpfs -o mode=0755,nosuid,nodev,noexec tmpfs /sys/fs/cgroup || return 1
   fi
@@ -85,11 +88,15 @@ remount_cgroups() {
 }
 
 stage2() {
-  local cgroupns=$1 path
+  local cgroupns=$1 path gpid gcomm gstate gppid
+  # Our pid and our parent's (unshare) as the machine sees them, before /proc shows host B's view.
+  read -r gpid gcomm gstate gppid _ </proc/self/stat
+  : "$gcomm" "$gstate"
+  mount -t proc -o nosuid,nodev,noexec proc /proc || fail "mount -t proc failed"
+  remount_sys || fail "could not mount /sys and cgroupfs in host B's namespaces"
   if ((cgroupns)); then
     # Daemons live in a child cgroup: cgroup v2 allows no processes in a cgroup whose controllers
     # are delegated to children (libvirt's /machine).
-    remount_cgroups || fail "could not mount cgroupfs in host B's cgroup namespace"
     join_cgroup daemons || fail "could not join cgroup daemons in host B's cgroup namespace"
   fi
   hostname "$HOSTB_HOSTNAME" || fail "hostname $HOSTB_HOSTNAME failed"
@@ -101,13 +108,17 @@ stage2() {
     mount --bind "$HOSTB_ROOT$path" "$path" || fail "mount --bind $HOSTB_ROOT$path $path failed"
   done <<<"$HOSTB_PRIVATE_PATHS"
   mount --bind "$HOSTB_HOSTS_FILE" /etc/hosts || fail "mount --bind $HOSTB_HOSTS_FILE /etc/hosts failed"
+  if [[ -f /etc/hostname ]]; then
+    mount --bind "$HOSTB_HOSTNAME_FILE" /etc/hostname || fail "mount --bind $HOSTB_HOSTNAME_FILE /etc/hostname failed"
+  fi
   printf '%s\n' "$cgroupns" >"$HOSTB_RUN/cgroupns"
-  printf '%s\n' $$ >"$HOSTB_RUN/holder.pid"
-  readlink /proc/self/ns/net >"$HOSTB_RUN/netns"
+  printf '%s\n' "$gppid" >"$HOSTB_RUN/holder.parent"
+  printf '%s\n' "$gpid" >"$HOSTB_RUN/holder.pid"
   touch "$HOSTB_RUN/holder.ready"
-  say "host B namespaces ready (holder pid $$, hostname $(hostname), cgroup namespace: $cgroupns)"
+  say "host B namespaces ready (init: pid $gpid on the machine, hostname $(hostname), cgroup namespace: $cgroupns)"
   cd /
-  exec -a virtdeck-lab-hostb sleep infinity
+  # shellcheck disable=SC2016  # for the init's own shell
+  exec "$HOSTB_DIR/bin/hostb-init" -c 'trap "exit 0" TERM; while :; do sleep 3600 & wait; done'
 }
 
 case "${1:-}" in

@@ -1,12 +1,17 @@
 # shellcheck shell=bash disable=SC2153  # STATE etc. come from lib/common.sh
 # Host B: a second, independent libvirt host on the same machine (tests/lab/README.md, "Host B").
 #
-# Host B runs in its own mount, UTS, network and cgroup namespaces (lib/hostb-ns.sh), kept alive by a
-# holder process. Its /etc/libvirt, /var/lib/libvirt, /run/libvirt, /var/log/libvirt,
+# Host B runs in its own PID, mount, UTS, network and cgroup namespaces (lib/hostb-ns.sh) under its
+# own init ('hostb-init'). Its /etc/libvirt, /var/lib/libvirt, /run/libvirt, /var/log/libvirt,
 # /var/cache/libvirt, $STATE/disks and $STATE/logs are private bind mounts of $HOSTB_ROOT/<path>; it
 # has its own virtlogd, libvirtd (own host UUID, hostname, port ranges) and sshd, reachable from the
 # machine (host A and the workstation) over a veth pair at $HOSTB_ADDR. Host A is never touched beyond
 # the shared pool definition.
+#
+# Host B's daemons run under other process names (libvirtd-hostb, virtlogd-hostb, sshd-hostb:
+# symlinks in $HOSTB_DIR/bin), so that nothing on the machine that looks for "the libvirtd" by name
+# (pgrep -x libvirtd, pidof) ever finds host B's instead of host A's. From the machine they are found
+# by name AND PID namespace (pgrep --ns); their pidfiles hold host B's own pids.
 
 HOSTB_ENABLED="${VIRTDECK_LAB_HOST_B:-1}"
 HOSTB_SSH_PORT="${VIRTDECK_LAB_B_SSH_PORT:-2723}"
@@ -22,10 +27,12 @@ HOSTB_DIR="$STATE/hostb"
 HOSTB_ROOT="$HOSTB_DIR/root" # host B's private view of PATH is $HOSTB_ROOT/PATH
 HOSTB_RUN="$HOSTB_DIR/run"
 HOSTB_LOGS="$HOSTB_DIR/logs"
+HOSTB_BIN="$HOSTB_DIR/bin"
 HOSTB_HOST_KEY="$HOSTB_DIR/ssh/ssh_host_ed25519_key"
 HOSTB_SSHD_CONFIG="$HOSTB_DIR/ssh/sshd_config"
 HOSTB_KNOWN_HOSTS="$HOSTB_DIR/known_hosts"
 HOSTB_HOSTS_FILE="$HOSTB_DIR/hosts"
+HOSTB_HOSTNAME_FILE="$HOSTB_DIR/hostname"
 HOSTB_SOCKET="$HOSTB_ROOT/run/libvirt/libvirt-sock"
 # Host B's libvirtd from this machine as root, without SSH (its socket through the backing directory).
 HOSTB_LOCAL_URI="qemu+unix:///system?socket=$HOSTB_SOCKET"
@@ -68,11 +75,17 @@ hostb_answers() { [[ -S "$HOSTB_SOCKET" ]] && timeout 20 virsh -c "$HOSTB_LOCAL_
 
 HOSTB_HOLDER=
 
-# Prints the holder's pid if it is alive (a 'sleep' whose argv[0] is virtdeck-lab-hostb).
+# Is pid $1 host B's init (this state dir's)?
+hostb_is_init() {
+  [[ "$(cat "/proc/$1/comm" 2>/dev/null)" == hostb-init ]] &&
+    [[ "$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n1)" == "$HOSTB_BIN/hostb-init" ]]
+}
+
+# Prints the pid (as the machine sees it) of host B's init if it is alive.
 hostb_holder() {
   local pid
-  pid="$(pid_alive "$HOSTB_RUN/holder.pid" sleep)" || return 1
-  [[ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n1)" == virtdeck-lab-hostb ]] || return 1
+  pid="$(pid_alive "$HOSTB_RUN/holder.pid" hostb-init)" || return 1
+  hostb_is_init "$pid" || return 1
   printf '%s\n' "$pid"
 }
 
@@ -80,20 +93,9 @@ hostb_cgroupns() { [[ "$(cat "$HOSTB_RUN/cgroupns" 2>/dev/null)" == 1 ]]; }
 
 # Run a command in host B's namespaces (for short commands: ip, iptables, hostname).
 hostb_exec() {
-  local ns=(-m -u -n)
+  local ns=(-m -u -n -p)
   hostb_cgroupns && ns+=(-C)
   nsenter -t "$HOSTB_HOLDER" "${ns[@]}" -- "$@"
-}
-
-# Close every fd above 2 in this (sub)shell: daemons must not inherit the lab lock (fd 9) or a
-# caller's lock (flock(1) hands its fd to the command), or pipes a caller waits on.
-close_inherited_fds() {
-  local fd
-  for fd in /proc/"$BASHPID"/fd/*; do
-    fd=${fd##*/}
-    [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
-  done
-  return 0
 }
 
 # Start a daemon in host B: joins host B's 'daemons' cgroup (in every hierarchy), enters its
@@ -103,83 +105,62 @@ hostb_spawn() {
   shift
   (
     close_inherited_fds
-    if hostb_cgroupns; then
-      local d
-      for d in /sys/fs/cgroup/"$HOSTB_CGROUP"/daemons /sys/fs/cgroup/*/"$HOSTB_CGROUP"/daemons; do
-        [[ -f "$d/cgroup.procs" ]] && echo "$BASHPID" >"$d/cgroup.procs"
-      done
-    fi
+    hostb_join_daemons_cgroup "$BASHPID"
     hostb_exec "$@"
   ) </dev/null >>"$log" 2>&1
 }
 
-hostb_netns_id() { readlink "/proc/$1/ns/net" 2>/dev/null; }
-
-# Pids of every process in host B's network namespace (daemons, QEMU, ssh sessions, holder). The
-# namespace is recognised by the id recorded at start, and only if a process from one of host B's
-# pidfiles is still in it (so a reused id never matches a stranger).
-hostb_ns_pids() {
-  local recorded f pid ok=0 p
-  recorded="$(cat "$HOSTB_RUN/netns" 2>/dev/null)" || return 0
-  [[ -n "$recorded" ]] || return 0
-  for f in "$HOSTB_RUN"/*.pid "$HOSTB_ROOT"/run/libvirt/qemu/*.pid; do
-    [[ -s "$f" ]] || continue
-    pid="$(head -n1 "$f" | tr -dc 0-9)"
-    [[ -n "$pid" && "$(hostb_netns_id "$pid")" == "$recorded" ]] && ok=1 && break
+# Host B's inits left over from an earlier start whose pidfile is gone or wrong: ending an init ends
+# every process of that host B (the kernel kills the rest of its PID namespace).
+hostb_kill_stale_inits() {
+  local pid keep=${1:-}
+  for pid in $(pgrep -x hostb-init || true); do
+    [[ "$pid" == "$keep" ]] && continue
+    hostb_is_init "$pid" || continue
+    log "host B: ending a stale instance (init pid $pid)"
+    stop_pid "$pid" "host B init"
   done
-  ((ok)) || return 0
-  for p in /proc/[0-9]*; do
-    pid=${p#/proc/}
-    ((pid == $$ || pid == BASHPID)) && continue
-    [[ "$(hostb_netns_id "$pid")" == "$recorded" ]] && printf '%s\n' "$pid"
+}
+
+# Remove host B's cgroups (only once nothing runs in them; the kernel frees a cgroup shortly
+# after its last process exited, hence the retries).
+hostb_remove_cgroups() {
+  local d i left
+  for ((i = 0; i < 30; i++)); do
+    left=0
+    for d in /sys/fs/cgroup/"$HOSTB_CGROUP" /sys/fs/cgroup/*/"$HOSTB_CGROUP"; do
+      [[ -d "$d" ]] || continue
+      find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || left=1
+    done
+    ((left)) || return 0
+    sleep 0.1
+  done
+  warn "could not remove host B's cgroups /sys/fs/cgroup/*/$HOSTB_CGROUP (still in use?)"
+}
+
+# Move pid $1 (as the machine sees it) into host B's 'daemons' cgroup.
+hostb_join_daemons_cgroup() {
+  local d
+  hostb_cgroupns || return 0
+  for d in /sys/fs/cgroup/"$HOSTB_CGROUP"/daemons /sys/fs/cgroup/*/"$HOSTB_CGROUP"/daemons; do
+    [[ -f "$d/cgroup.procs" ]] && echo "$1" >"$d/cgroup.procs"
   done
   return 0
 }
 
-# Stop whatever is left of host B (a broken or half-started instance, or 'down').
-hostb_kill_all() {
-  local pids pid i
-  pids="$(hostb_ns_pids)"
-  [[ -n "$pids" ]] || return 0
-  log "host B: stopping $(wc -w <<<"$pids") process(es) left in its namespaces"
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    pids="$(for pid in $pids; do proc_running "$pid" && echo "$pid"; done)"
-    [[ -n "$pids" ]] || break
-    sleep 0.1
-  done
-  if [[ -n "$pids" ]]; then
-    warn "host B: processes $(tr '\n' ' ' <<<"$pids")ignored SIGTERM for 10 s; sending SIGKILL"
-    # shellcheck disable=SC2086
-    kill -KILL $pids 2>/dev/null || true
-    sleep 0.3
-  fi
-}
-
-# Remove host B's cgroups (only once nothing runs in them).
-hostb_remove_cgroups() {
-  local d
-  for d in /sys/fs/cgroup/"$HOSTB_CGROUP" /sys/fs/cgroup/*/"$HOSTB_CGROUP"; do
-    [[ -d "$d" ]] || continue
-    find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || warn "could not remove cgroup $d (still in use?)"
-  done
-}
-
 hostb_start_namespace() {
   local i pid
-  hostb_kill_all
+  hostb_kill_stale_inits
   hostb_remove_cgroups
   ip link del "$HOSTB_IF" >/dev/null 2>&1 || true
-  rm -f "$HOSTB_RUN/holder.pid" "$HOSTB_RUN/holder.ready" "$HOSTB_RUN/holder.failed" "$HOSTB_RUN/netns" \
-    "$HOSTB_RUN"/libvirtd.pid "$HOSTB_RUN"/virtlogd.pid "$HOSTB_RUN"/sshd.pid
+  rm -f "$HOSTB_RUN"/holder.* "$HOSTB_RUN"/*.pid
   # /run/libvirt is a tmpfs on a real host: nothing in it survives a restart of host B.
   rm -rf "${HOSTB_ROOT:?}/run/libvirt"
   mkdir -p "$HOSTB_ROOT/run/libvirt"
   log "host B: starting its namespaces"
   (
     close_inherited_fds
-    export HOSTB_DIR HOSTB_ROOT HOSTB_RUN HOSTB_HOSTNAME HOSTB_CGROUP HOSTB_HOSTS_FILE
+    export HOSTB_DIR HOSTB_ROOT HOSTB_RUN HOSTB_HOSTNAME HOSTB_CGROUP HOSTB_HOSTS_FILE HOSTB_HOSTNAME_FILE
     HOSTB_PRIVATE_PATHS="$(hostb_private_paths)"
     HOSTB_CGROUPNS="${VIRTDECK_LAB_B_CGROUPNS:-1}"
     export HOSTB_PRIVATE_PATHS HOSTB_CGROUPNS
@@ -189,7 +170,10 @@ hostb_start_namespace() {
     [[ -f "$HOSTB_RUN/holder.failed" ]] && die "host B's namespaces failed: $(cat "$HOSTB_RUN/holder.failed") (see $HOSTB_LOGS/namespace.log)"
     if [[ -f "$HOSTB_RUN/holder.ready" ]] && pid="$(hostb_holder)"; then
       HOSTB_HOLDER=$pid
-      log "host B: namespaces up (holder pid $pid$(hostb_cgroupns && echo ', own cgroup namespace'))"
+      # unshare, the init's parent, stays in the namespace-root cgroup otherwise (cgroup v2 allows
+      # no processes there once libvirt delegates controllers to /machine).
+      hostb_join_daemons_cgroup "$(cat "$HOSTB_RUN/holder.parent")" || true
+      log "host B: namespaces up (init pid $pid$(hostb_cgroupns && echo ', own cgroup namespace'))"
       return 0
     fi
     sleep 0.1
@@ -201,6 +185,7 @@ hostb_ensure_namespace() {
   local pid
   if pid="$(hostb_holder)"; then
     HOSTB_HOLDER=$pid
+    hostb_kill_stale_inits "$pid"
     return 0
   fi
   hostb_start_namespace
@@ -364,6 +349,19 @@ hostb_prepare_dirs() {
     "$HOSTB_ROOT/var/log/libvirt/qemu" "$HOSTB_ROOT/var/cache/libvirt/qemu/capabilities"
   chmod 0711 "$HOSTB_ROOT/var/lib/libvirt/images"
   [[ -f "$HOSTB_HOSTS_FILE" ]] || : >"$HOSTB_HOSTS_FILE"
+  [[ "$(cat "$HOSTB_HOSTNAME_FILE" 2>/dev/null)" == "$HOSTB_HOSTNAME" ]] || printf '%s\n' "$HOSTB_HOSTNAME" >"$HOSTB_HOSTNAME_FILE"
+  # Host B's programs under their own names (see the top of this file).
+  mkdir -p "$HOSTB_BIN"
+  local name target
+  for name in libvirtd virtlogd sshd hostb-init; do
+    case "$name" in
+    sshd) target=/usr/sbin/sshd ;;
+    hostb-init) target="$(command -v bash)" ;;
+    *) target="$(command -v "$name")" || die "$name is not installed" ;;
+    esac
+    [[ "$name" == hostb-init ]] || name="$name-hostb"
+    [[ "$(readlink "$HOSTB_BIN/$name" 2>/dev/null)" == "$target" ]] || ln -sfn "$target" "$HOSTB_BIN/$name"
+  done
 }
 
 # Host B's first libvirtd start would probe QEMU for ~10 s; host A's cache for the same binaries is
@@ -379,18 +377,20 @@ hostb_seed_caps_cache() {
 
 # ---- daemons -----------------------------------------------------------------------------------
 
-# pid from host B's pidfile $1 if it is alive, named $2 and inside host B.
+# The pid (as the machine sees it) of host B's daemon $1 (libvirtd|virtlogd|sshd): the oldest
+# process named $1-hostb in host B's PID namespace.
 hostb_daemon_pid() {
   local pid
-  pid="$(pid_alive "$HOSTB_RUN/$1.pid" "$2")" || return 1
-  [[ "$(hostb_netns_id "$pid")" == "$(hostb_netns_id "$HOSTB_HOLDER")" ]] || return 1
+  [[ -n "$HOSTB_HOLDER" ]] || return 1
+  pid="$(pgrep -o -x "$1-hostb" --ns "$HOSTB_HOLDER" --nslist pid 2>/dev/null)" || return 1
+  proc_running "$pid" || return 1
   printf '%s\n' "$pid"
 }
 
-hostb_wait_pidfile() {
-  local name=$1 comm=$2 i pid
+hostb_wait_daemon() {
+  local name=$1 i
   for ((i = 0; i < 100; i++)); do
-    pid="$(hostb_daemon_pid "$name" "$comm")" && return 0
+    hostb_daemon_pid "$name" >/dev/null && return 0
     sleep 0.1
   done
   die "host B: $name did not start (see $HOSTB_LOGS/$name.log and $HOSTB_LOGS/$name.out)"
@@ -398,13 +398,13 @@ hostb_wait_pidfile() {
 
 hostb_start_virtlogd() {
   local pid
-  if pid="$(hostb_daemon_pid virtlogd virtlogd)"; then
+  if pid="$(hostb_daemon_pid virtlogd)"; then
     return 0
   fi
   log "host B: starting virtlogd"
-  hostb_spawn "$HOSTB_LOGS/virtlogd.out" virtlogd -d -p "$HOSTB_RUN/virtlogd.pid" ||
+  hostb_spawn "$HOSTB_LOGS/virtlogd.out" "$HOSTB_BIN/virtlogd-hostb" -d -p "$HOSTB_RUN/virtlogd.pid" ||
     die "host B: virtlogd -d failed (see $HOSTB_LOGS/virtlogd.out)"
-  hostb_wait_pidfile virtlogd virtlogd
+  hostb_wait_daemon virtlogd
 }
 
 hostb_wait_libvirt() {
@@ -420,7 +420,7 @@ hostb_wait_libvirt() {
 
 hostb_start_libvirtd() {
   local config_changed=$1 pid
-  if pid="$(hostb_daemon_pid libvirtd libvirtd)"; then
+  if pid="$(hostb_daemon_pid libvirtd)"; then
     if ((config_changed)); then
       log "host B: libvirtd config changed, restarting (pid $pid)"
       stop_pid "$pid" libvirtd
@@ -431,9 +431,9 @@ hostb_start_libvirtd() {
   fi
   log "host B: starting libvirtd"
   rm -f "$HOSTB_RUN/libvirtd.pid"
-  hostb_spawn "$HOSTB_LOGS/libvirtd.out" libvirtd -d -p "$HOSTB_RUN/libvirtd.pid" ||
+  hostb_spawn "$HOSTB_LOGS/libvirtd.out" "$HOSTB_BIN/libvirtd-hostb" -d -p "$HOSTB_RUN/libvirtd.pid" ||
     die "host B: libvirtd -d failed (see $HOSTB_LOGS/libvirtd.out, $HOSTB_LOGS/libvirtd.log)"
-  hostb_wait_pidfile libvirtd libvirtd
+  hostb_wait_daemon libvirtd
   hostb_wait_libvirt
 }
 
@@ -451,7 +451,7 @@ hostb_ensure_sshd() {
   write_if_changed "$HOSTB_SSHD_CONFIG" "$(render_hostb_sshd_config)" && changed=1
   chmod 0644 "$HOSTB_SSHD_CONFIG"
   /usr/sbin/sshd -t -f "$HOSTB_SSHD_CONFIG" || die "sshd -t rejected $HOSTB_SSHD_CONFIG"
-  if pid="$(hostb_daemon_pid sshd sshd)"; then
+  if pid="$(hostb_daemon_pid sshd)"; then
     if ((changed)); then
       log "host B: sshd config changed, restarting (pid $pid)"
       stop_pid "$pid" sshd
@@ -461,7 +461,7 @@ hostb_ensure_sshd() {
   fi
   log "host B: starting sshd on $HOSTB_ADDR:$HOSTB_SSH_PORT"
   rm -f "$HOSTB_RUN/sshd.pid"
-  hostb_spawn "$HOSTB_LOGS/sshd.out" /usr/sbin/sshd -f "$HOSTB_SSHD_CONFIG" -E "$HOSTB_LOGS/sshd.log" ||
+  hostb_spawn "$HOSTB_LOGS/sshd.out" "$HOSTB_BIN/sshd-hostb" -f "$HOSTB_SSHD_CONFIG" -E "$HOSTB_LOGS/sshd.log" ||
     die "host B: sshd failed to start: $(tail -n 5 "$HOSTB_LOGS/sshd.log" 2>/dev/null)"
   for ((i = 0; i < 50; i++)); do
     hostb_sshd_listening && return 0
@@ -479,19 +479,44 @@ hostb_ssh() {
     -i "$STATE/keys/id_$user" -p "$HOSTB_SSH_PORT" "$user@$HOSTB_ADDR" "$@"
 }
 
+# What the SSH check depends on: the daemons (pids), keys and configuration. While it is unchanged a
+# warm 'up' does not log in again (two SSH logins cost over a second here).
+hostb_verify_fingerprint() {
+  {
+    hostb_daemon_pid sshd
+    hostb_daemon_pid libvirtd
+    cat "$STATE/authorized_keys/root" "$STATE/authorized_keys/$OPERATOR_USER" "$HOSTB_KNOWN_HOSTS" \
+      "$HOSTB_SSHD_CONFIG" "$HOSTB_ROOT/etc/libvirt/libvirtd.conf" 2>/dev/null
+    id "$OPERATOR_USER" 2>/dev/null
+  } | sha256sum | cut -d' ' -f1
+}
+
 # Both accounts log in over host B's own sshd and reach host B's libvirtd (its hostname and UUID).
 hostb_verify_ssh() {
-  local out uuid
+  local out uuid tmp rc_root=0 rc_op=0 fingerprint
+  fingerprint="$(hostb_verify_fingerprint)"
+  [[ "$(cat "$HOSTB_RUN/ssh-verified" 2>/dev/null)" == "$fingerprint" ]] && return 0
+  rm -f "$HOSTB_RUN/ssh-verified"
   uuid="$(hostb_host_uuid)"
-  out="$(hostb_ssh root "id -u; virsh -q -c $LIBVIRT_URI hostname; virsh -c $LIBVIRT_URI capabilities | sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p' | head -n1" 2>&1)" ||
-    die "host B: ssh root@$HOSTB_ADDR:$HOSTB_SSH_PORT failed: $out (see $HOSTB_LOGS/sshd.log)"
+  tmp="$(mktemp -d)"
+  # Both logins at once (each SSH handshake takes most of a second here).
+  hostb_ssh root "id -u; virsh -q -c $LIBVIRT_URI hostname; virsh -c $LIBVIRT_URI capabilities | sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p' | head -n1" >"$tmp/root" 2>&1 &
+  local root_job=$!
+  hostb_ssh "$OPERATOR_USER" "id -nG; virsh -c $LIBVIRT_URI uri; virsh -q -c $LIBVIRT_URI hostname" >"$tmp/op" 2>&1 || rc_op=$?
+  wait "$root_job" || rc_root=$?
+  out="$(cat "$tmp/root")"
+  ((rc_root == 0)) || { rm -rf "$tmp"; die "host B: ssh root@$HOSTB_ADDR:$HOSTB_SSH_PORT failed: $out (see $HOSTB_LOGS/sshd.log)"; }
   [[ "$out" == "0"$'\n'"$HOSTB_HOSTNAME"$'\n'"$uuid" ]] ||
-    die "host B: over ssh as root, expected uid 0, hostname $HOSTB_HOSTNAME and host UUID $uuid; got: $out"
-  out="$(hostb_ssh "$OPERATOR_USER" "id -nG; virsh -c $LIBVIRT_URI uri; virsh -q -c $LIBVIRT_URI hostname" 2>&1)" ||
+    { rm -rf "$tmp"; die "host B: over ssh as root, expected uid 0, hostname $HOSTB_HOSTNAME and host UUID $uuid; got: $out"; }
+  out="$(cat "$tmp/op")"
+  rm -rf "$tmp"
+  ((rc_op == 0)) ||
     die "host B: ssh/virsh as $OPERATOR_USER failed: $out (see $HOSTB_LOGS/sshd.log, $HOSTB_LOGS/libvirtd.log)"
   grep -qw libvirt <<<"$out" || die "host B: $OPERATOR_USER is not in group libvirt in a fresh session: $out"
   grep -qx "$LIBVIRT_URI" <<<"$out" || die "host B: $OPERATOR_USER cannot use $LIBVIRT_URI: $out"
   grep -qx "$HOSTB_HOSTNAME" <<<"$out" || die "host B: $OPERATOR_USER reached a libvirtd that is not host B's: $out"
+  printf '%s\n' "$fingerprint" >"$HOSTB_RUN/ssh-verified"
+  log "host B: root and $OPERATOR_USER log in over its sshd and reach its libvirtd ($HOSTB_HOSTNAME, host UUID $uuid)"
 }
 
 # ---- pools, guests -----------------------------------------------------------------------------
@@ -632,26 +657,32 @@ hostb_up() {
 
 hostb_down() {
   local purge=${1:-0} pid name
-  if HOSTB_HOLDER="$(hostb_holder)" && hostb_answers; then
-    for name in $(virsh_b list --state-running --state-paused --name 2>/dev/null | grep -E '^vd-' || true); do
-      log "host B: $name: destroying"
-      virsh_b destroy "$name" >/dev/null 2>&1 || warn "host B: virsh destroy $name failed"
+  if HOSTB_HOLDER="$(hostb_holder)"; then
+    if hostb_answers; then
+      for name in $(virsh_b list --state-running --state-paused --name 2>/dev/null | grep -E '^vd-' || true); do
+        log "host B: $name: destroying"
+        virsh_b destroy "$name" >/dev/null 2>&1 || warn "host B: virsh destroy $name failed"
+      done
+      if ((purge)); then
+        for name in $(hostb_lab_domains); do virsh_b undefine "$name" >/dev/null 2>&1 || true; done
+      fi
+    fi
+    for name in sshd libvirtd virtlogd; do
+      if pid="$(hostb_daemon_pid "$name")"; then
+        log "host B: $name: stopping (pid $pid)"
+        stop_pid "$pid" "$name"
+      fi
     done
-    if ((purge)); then
-      for name in $(hostb_lab_domains); do virsh_b undefine "$name" >/dev/null 2>&1 || true; done
-    fi
+    # Ending host B's init ends whatever else still runs in it.
+    log "host B: ending its namespaces (init pid $HOSTB_HOLDER)"
+    stop_pid "$HOSTB_HOLDER" "host B init"
+    pid="$(cat "$HOSTB_RUN/holder.parent" 2>/dev/null || true)"
+    [[ -n "$pid" ]] && proc_running "$pid" && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == unshare ]] && stop_pid "$pid" unshare
   fi
-  for name in sshd libvirtd virtlogd; do
-    if pid="$(pid_alive "$HOSTB_RUN/$name.pid" "$name")"; then
-      log "host B: $name: stopping (pid $pid)"
-      stop_pid "$pid" "$name"
-    fi
-  done
-  hostb_kill_all
-  if pid="$(hostb_holder)"; then stop_pid "$pid" "host B holder"; fi
+  hostb_kill_stale_inits
   ip link del "$HOSTB_IF" >/dev/null 2>&1 || true
   hostb_remove_cgroups
-  rm -f "$HOSTB_RUN"/*.pid "$HOSTB_RUN/holder.ready" "$HOSTB_RUN/netns"
+  rm -f "$HOSTB_RUN"/*.pid "$HOSTB_RUN"/holder.*
   if ((purge)); then
     log "host B: removing $HOSTB_DIR"
     rm -rf "$HOSTB_DIR"
@@ -667,10 +698,10 @@ hostb_status() {
   echo "host B ($HOSTB_HOSTNAME, $HOSTB_ADDR):"
   if pid="$(hostb_holder)"; then
     HOSTB_HOLDER=$pid
-    echo "  namespaces: holder pid $pid$(hostb_cgroupns && echo ', own cgroup namespace')"
+    echo "  namespaces: init pid $pid$(hostb_cgroupns && echo ', own cgroup namespace')"
     ok=1
     for name in virtlogd libvirtd sshd; do
-      if pid="$(hostb_daemon_pid "$name" "$name")"; then
+      if pid="$(hostb_daemon_pid "$name")"; then
         echo "  $name: running (pid $pid)$([[ "$name" == sshd ]] && echo " on $HOSTB_ADDR:$HOSTB_SSH_PORT, host key $(ssh-keygen -lf "$HOSTB_HOST_KEY.pub" | awk '{ print $2 }')")"
       else
         echo "  $name: not running"
