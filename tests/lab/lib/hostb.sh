@@ -557,22 +557,22 @@ hostb_lab_domains() { virsh_b list --all --name 2>/dev/null | grep -E '^vd-' || 
 # Host B starts empty: every vd-* guest a test left there is destroyed and undefined, with the
 # disks it had in host B's private $STATE/disks.
 hostb_clean_guests() {
-  local name removed=0 f
+  local name f
   for name in $(hostb_lab_domains); do
     log "host B: removing leftover guest $name"
     virsh_b destroy "$name" >/dev/null 2>&1 || true
     virsh_b undefine --managed-save --snapshots-metadata --checkpoints-metadata --nvram "$name" >/dev/null 2>&1 ||
       virsh_b undefine "$name" >/dev/null 2>&1 || true
-    removed=1
   done
   for f in "$HOSTB_ROOT$STATE/disks"/vd-*; do
     [[ -e "$f" ]] || continue
+    log "host B: removing leftover disk $f"
     rm -f "$f"
-    removed=1
   done
-  if ((removed)); then
-    virsh_b pool-refresh "$HOSTB_DISKS_POOL" >/dev/null 2>&1 || true
-  fi
+  # Always: files deleted behind libvirt's back leave stale volumes, and libvirt skips pre-creating
+  # the disk of an incoming migration whose volume it believes to exist.
+  virsh_b "pool-refresh $HOSTB_DISKS_POOL; pool-refresh $SHARED_POOL" >/dev/null 2>&1 || true
+  virsh_ pool-refresh "$SHARED_POOL" >/dev/null 2>&1 || true
   [[ -z "$(hostb_lab_domains)" ]] || die "host B: vd-* guests remain after cleaning: $(hostb_lab_domains | tr '\n' ' ')"
 }
 
@@ -586,39 +586,45 @@ hostb_clean_guests() {
 
 hostb_iptables() { hostb_exec iptables -w 5 "$@"; }
 
+hostb_fw_rules() { hostb_iptables -S 2>/dev/null; }
+
+# on|off, from the rules themselves (host B's filter table as `iptables -S` prints it: $1, or read now).
 hostb_isolation_state() {
-  local rules
-  rules="$(hostb_iptables -S "$HOSTB_FW_IN" 2>/dev/null | grep -c '^-A' || true)"
-  if [[ "$rules" =~ ^[1-9] ]]; then echo on; else echo off; fi
+  local rules=${1-$(hostb_fw_rules)}
+  if grep -q -- "^-A $HOSTB_FW_IN " <<<"$rules"; then echo on; else echo off; fi
 }
 
 hostb_set_isolation() {
-  local want=$1 c
-  for c in "$HOSTB_FW_IN" "$HOSTB_FW_OUT"; do
-    hostb_iptables -S "$c" >/dev/null 2>&1 || hostb_iptables -N "$c" || die "host B: iptables -N $c failed"
-  done
-  hostb_iptables -C INPUT -i "$HOSTB_PEER_IF" -j "$HOSTB_FW_IN" 2>/dev/null ||
-    hostb_iptables -I INPUT 1 -i "$HOSTB_PEER_IF" -j "$HOSTB_FW_IN" || die "host B: iptables INPUT jump failed"
-  hostb_iptables -C OUTPUT -o "$HOSTB_PEER_IF" -j "$HOSTB_FW_OUT" 2>/dev/null ||
-    hostb_iptables -I OUTPUT 1 -o "$HOSTB_PEER_IF" -j "$HOSTB_FW_OUT" || die "host B: iptables OUTPUT jump failed"
-  if [[ "$want" == on && "$(hostb_isolation_state)" == on ]] || [[ "$want" == off && "$(hostb_isolation_state)" == off ]]; then
+  local want=$1 rules jump_in jump_out have_in=0 have_out=0
+  rules="$(hostb_fw_rules)"
+  jump_in="-A INPUT -i $HOSTB_PEER_IF -j $HOSTB_FW_IN"
+  jump_out="-A OUTPUT -o $HOSTB_PEER_IF -j $HOSTB_FW_OUT"
+  grep -qxF -- "$jump_in" <<<"$rules" && have_in=1
+  grep -qxF -- "$jump_out" <<<"$rules" && have_out=1
+  if ((have_in && have_out)) && [[ "$(hostb_isolation_state "$rules")" == "$want" ]]; then
     printf '%s\n' "$want" >"$HOSTB_DIR/isolation"
     return 0
   fi
-  hostb_iptables -F "$HOSTB_FW_IN"
-  hostb_iptables -F "$HOSTB_FW_OUT"
-  if [[ "$want" == on ]]; then
-    # Outgoing: refuse host B's own connection attempts (SYN) and UDP. Everything else passes: the
-    # replies of host B's sshd, and the RSTs with which the INPUT rules refuse host A.
-    hostb_iptables -A "$HOSTB_FW_OUT" -p icmp -j RETURN &&
-      hostb_iptables -A "$HOSTB_FW_OUT" -p tcp --syn -j REJECT --reject-with icmp-port-unreachable &&
-      hostb_iptables -A "$HOSTB_FW_OUT" -p udp -j REJECT --reject-with icmp-port-unreachable &&
-      hostb_iptables -A "$HOSTB_FW_IN" -p tcp --dport "$HOSTB_SSH_PORT" -j RETURN &&
-      hostb_iptables -A "$HOSTB_FW_IN" -p icmp -j RETURN &&
-      hostb_iptables -A "$HOSTB_FW_IN" -p tcp -j REJECT --reject-with tcp-reset &&
-      hostb_iptables -A "$HOSTB_FW_IN" -j REJECT --reject-with icmp-port-unreachable ||
-      die "host B: installing the isolation rules failed"
-  fi
+  # One atomic iptables-restore: declaring a chain with --noflush empties it.
+  {
+    printf '*filter\n:%s - [0:0]\n:%s - [0:0]\n' "$HOSTB_FW_IN" "$HOSTB_FW_OUT"
+    ((have_in)) || printf -- '-I INPUT 1 -i %s -j %s\n' "$HOSTB_PEER_IF" "$HOSTB_FW_IN"
+    ((have_out)) || printf -- '-I OUTPUT 1 -o %s -j %s\n' "$HOSTB_PEER_IF" "$HOSTB_FW_OUT"
+    if [[ "$want" == on ]]; then
+      # Incoming: only host B's sshd (and ICMP); other TCP gets a RST, the rest ICMP port unreachable.
+      printf -- '-A %s -p tcp --dport %s -j RETURN\n' "$HOSTB_FW_IN" "$HOSTB_SSH_PORT"
+      printf -- '-A %s -p icmp -j RETURN\n' "$HOSTB_FW_IN"
+      printf -- '-A %s -p tcp -j REJECT --reject-with tcp-reset\n' "$HOSTB_FW_IN"
+      printf -- '-A %s -j REJECT --reject-with icmp-port-unreachable\n' "$HOSTB_FW_IN"
+      # Outgoing: refuse host B's own connection attempts (SYN) and UDP. Everything else passes: the
+      # replies of host B's sshd, and the RSTs with which the INPUT rules refuse host A.
+      printf -- '-A %s -p icmp -j RETURN\n' "$HOSTB_FW_OUT"
+      printf -- '-A %s -p tcp --syn -j REJECT --reject-with icmp-port-unreachable\n' "$HOSTB_FW_OUT"
+      printf -- '-A %s -p udp -j REJECT --reject-with icmp-port-unreachable\n' "$HOSTB_FW_OUT"
+    fi
+    printf 'COMMIT\n'
+  } | hostb_exec iptables-restore -w 5 --noflush || die "host B: iptables-restore of the isolation rules failed"
+  [[ "$(hostb_isolation_state)" == "$want" ]] || die "host B: isolation is not $want after applying the rules"
   printf '%s\n' "$want" >"$HOSTB_DIR/isolation"
   log "host B: isolation $want (hosts A and B $([[ "$want" == on ]] && echo 'reach only each other'\''s sshd' || echo 'reach each other freely'))"
 }
