@@ -5,7 +5,9 @@
  * while host B's disk directory is its own; and libvirt's native direct live migration with storage copy
  * (QEMU migration + NBD, `virsh migrate --live --copy-storage-all` between the two qemu+libssh URIs)
  * works A → B and B → A with isolation off — the guest's serial console answers on B — and is refused
- * at once in both directions with isolation on (`lab.sh isolate on`), the guest running on where it was.
+ * at once in both directions with isolation on (`lab.sh isolate on`), the guest running on where it was;
+ * a guest whose disk is in the shared pool migrates without copying it, peer-to-peer (host A's libvirtd
+ * logs in to host B over SSH), and — isolated — only through libvirt's tunnel.
  *
  * Everything it creates is named vd-test-lab2-* and removed afterwards. Run it under the lab lock:
  *   flock /tmp/virtdeck-lab-tests.lock npx vitest run --config tests/vitest.integration.config.ts tests/integration/lab-two-hosts.test.ts
@@ -34,6 +36,7 @@ const SKIP = !availability.available;
 
 const PREFIX = 'vd-test-lab2-';
 const MIGRANT = `${PREFIX}mig`;
+const SHARED_GUEST = `${PREFIX}shared-guest`;
 const B_ONLY = `${PREFIX}b-only`;
 const SHARED_VOLUME = `${PREFIX}shared.raw`;
 const PRIVATE_PROBE = `${PREFIX}private-probe.raw`;
@@ -150,6 +153,25 @@ async function removeDomain(client: LibvirtClient, name: string): Promise<void> 
   await client.domain.undefine({ name }).catch(() => undefined);
 }
 
+/** A throwaway copy of vd-off-1's definition with its own name, disk and serial log. */
+async function throwawayXml(
+  client: LibvirtClient,
+  stateDir: string,
+  name: string,
+  disk: string,
+  log: string,
+): Promise<string> {
+  const xml = (await client.domain.getXml({ name: 'vd-off-1' }, virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE))
+    .replace(/<name>[^<]*<\/name>/, `<name>${name}</name>`)
+    .replace(/<uuid>[^<]*<\/uuid>\s*/, '')
+    .replaceAll(join(stateDir, 'disks', 'vd-off-1.qcow2'), disk)
+    .replaceAll(join(stateDir, 'logs', 'vd-off-1.serial.log'), log)
+    .replace('vd.name=vd-off-1', `vd.name=${name}`);
+  if (!xml.includes(disk))
+    throw new Error(`vd-off-1's disk is not ${join(stateDir, 'disks', 'vd-off-1.qcow2')}`);
+  return xml;
+}
+
 describe.skipIf(SKIP)('lab: host B, a second libvirt host', () => {
   let lab: LabInfo;
   let hostB: LabHostB & { sharedPool: { name: string; path: string } };
@@ -157,6 +179,7 @@ describe.skipIf(SKIP)('lab: host B, a second libvirt host', () => {
   let b: { ssh: Client; client: LibvirtClient };
   const migrantDisk = (): string => join(lab.stateDir, 'disks', `${MIGRANT}.qcow2`);
   const migrantLog = (): string => join(lab.stateDir, 'logs', `${MIGRANT}.serial.log`);
+  const sharedGuestDisk = (): string => join(hostB.sharedPool.path, `${SHARED_GUEST}.qcow2`);
 
   async function cleanup(): Promise<void> {
     for (const h of [a, b]) {
@@ -164,11 +187,16 @@ describe.skipIf(SKIP)('lab: host B, a second libvirt host', () => {
       for (const d of await h.client.domain.list())
         if (d.name.startsWith(PREFIX)) await removeDomain(h.client, d.name);
     }
-    for (const file of [migrantDisk(), migrantLog()]) {
+    for (const file of [
+      migrantDisk(),
+      migrantLog(),
+      join(lab.stateDir, 'logs', `${SHARED_GUEST}.serial.log`),
+    ]) {
       rmSync(file, { force: true });
       rmSync(hostBPath(hostB, file), { force: true });
     }
     rmSync(join(hostB.sharedPool.path, SHARED_VOLUME), { force: true });
+    rmSync(sharedGuestDisk(), { force: true });
     rmSync(hostBPath(hostB, join(lab.stateDir, 'disks', PRIVATE_PROBE)), { force: true });
     // Host B's libvirtd must forget the files removed behind its back: a stale volume in vd-disks would
     // make the next incoming migration skip pre-creating its disk ("Path ... is not accessible").
@@ -317,16 +345,10 @@ describe.skipIf(SKIP)('lab: host B, a second libvirt host', () => {
     // A throwaway copy of vd-off-1 with its own disk (so --copy-storage-all has something to copy).
     const created = await run('qemu-img', ['create', '-q', '-f', 'qcow2', migrantDisk(), '64M']);
     expect(created.code, created.stderr).toBe(0);
-    const xml = (
-      await a.client.domain.getXml({ name: 'vd-off-1' }, virDomainXMLFlags.VIR_DOMAIN_XML_INACTIVE)
-    )
-      .replace(/<name>[^<]*<\/name>/, `<name>${MIGRANT}</name>`)
-      .replace(/<uuid>[^<]*<\/uuid>\s*/, '')
-      .replaceAll(join(lab.stateDir, 'disks', 'vd-off-1.qcow2'), migrantDisk())
-      .replaceAll(join(lab.stateDir, 'logs', 'vd-off-1.serial.log'), migrantLog())
-      .replace('vd.name=vd-off-1', `vd.name=${MIGRANT}`);
-    expect(xml).toContain(migrantDisk());
-    await a.client.domain.define(xml, 0);
+    await a.client.domain.define(
+      await throwawayXml(a.client, lab.stateDir, MIGRANT, migrantDisk(), migrantLog()),
+      0,
+    );
     await a.client.domain.start({ name: MIGRANT });
     await consoleAnswers(a.client, MIGRANT, prompt);
 
@@ -390,5 +412,74 @@ describe.skipIf(SKIP)('lab: host B, a second libvirt host', () => {
     expect(await state(a.client, MIGRANT)).toBe(virDomainState.VIR_DOMAIN_RUNNING);
     expect(await state(b.client, MIGRANT)).toBe('absent');
     await consoleAnswers(a.client, MIGRANT, prompt);
+  }, 300_000);
+
+  it('shared-storage migration: the disk in vd-shared stays where it is; peer-to-peer A → B, and tunnelled while isolated', async () => {
+    const prompt = lab.guestPrompt ?? 'vd# ';
+    const uriA = lab.accounts.root.libvirtSshUri ?? '';
+    const uriB = hostB.accounts.root.libvirtSshUri;
+    // libvirt cannot tell that a directory on a local file system is shared between two hosts, so it
+    // calls such a migration unsafe: VIR_MIGRATE_UNSAFE (--unsafe) says we know better.
+    const migrate = (from: string, to: string, ...flags: string[]): Promise<RunResult> =>
+      run('virsh', [
+        '-c',
+        from,
+        'migrate',
+        '--live',
+        '--unsafe',
+        '--persistent',
+        '--undefinesource',
+        ...flags,
+        SHARED_GUEST,
+        to,
+      ]);
+    const created = await run('qemu-img', ['create', '-q', '-f', 'qcow2', sharedGuestDisk(), '64M']);
+    expect(created.code, created.stderr).toBe(0);
+    await a.client.domain.define(
+      await throwawayXml(
+        a.client,
+        lab.stateDir,
+        SHARED_GUEST,
+        sharedGuestDisk(),
+        join(lab.stateDir, 'logs', `${SHARED_GUEST}.serial.log`),
+      ),
+      0,
+    );
+    await a.client.domain.start({ name: SHARED_GUEST });
+    await consoleAnswers(a.client, SHARED_GUEST, prompt);
+
+    // Peer-to-peer: host A's libvirtd logs in to host B over SSH itself (the libssh URI, host key checked).
+    const p2p = await migrate(uriA, uriB, '--p2p');
+    expect(p2p.code, p2p.stderr).toBe(0);
+    console.log(`peer-to-peer live migration A → B, shared storage: ${(p2p.ms / 1000).toFixed(1)} s`);
+    expect(await state(b.client, SHARED_GUEST)).toBe(virDomainState.VIR_DOMAIN_RUNNING);
+    expect(await b.client.domain.getXml({ name: SHARED_GUEST }, 0)).toContain(
+      `<source file='${sharedGuestDisk()}'`,
+    );
+    expect(existsSync(hostBPath(hostB, join(lab.stateDir, 'disks', `${SHARED_GUEST}.qcow2`)))).toBe(false);
+    await consoleAnswers(b.client, SHARED_GUEST, prompt);
+
+    const home = await migrate(uriB, uriA);
+    expect(home.code, home.stderr).toBe(0);
+    expect(await state(a.client, SHARED_GUEST)).toBe(virDomainState.VIR_DOMAIN_RUNNING);
+
+    // Isolated: the native peer-to-peer route is refused, the tunnelled one (the migration stream inside
+    // libvirt's own connection, over SSH) gets through.
+    labIsolate(true);
+    try {
+      const refused = await migrate(uriA, uriB, '--p2p');
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/Connection refused/);
+      expect(await state(a.client, SHARED_GUEST)).toBe(virDomainState.VIR_DOMAIN_RUNNING);
+      const tunnelled = await migrate(uriA, uriB, '--p2p', '--tunnelled');
+      expect(tunnelled.code, tunnelled.stderr).toBe(0);
+      console.log(
+        `tunnelled peer-to-peer A → B while isolated, shared storage: ${(tunnelled.ms / 1000).toFixed(1)} s`,
+      );
+      expect(await state(b.client, SHARED_GUEST)).toBe(virDomainState.VIR_DOMAIN_RUNNING);
+      await consoleAnswers(b.client, SHARED_GUEST, prompt);
+    } finally {
+      labIsolate(false);
+    }
   }, 300_000);
 });
