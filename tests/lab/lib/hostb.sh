@@ -126,6 +126,14 @@ hostb_kill_stale_inits() {
 # after its last process exited, hence the retries).
 hostb_remove_cgroups() {
   local d i left
+  # Never while any process is in them (another host B instance, e.g. of another state dir).
+  for d in /sys/fs/cgroup/"$HOSTB_CGROUP" /sys/fs/cgroup/*/"$HOSTB_CGROUP"; do
+    [[ -d "$d" ]] || continue
+    if [[ -n "$(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null)" ]]; then
+      warn "host B's cgroup $d still has processes; leaving the cgroups alone"
+      return 0
+    fi
+  done
   for ((i = 0; i < 30; i++)); do
     left=0
     for d in /sys/fs/cgroup/"$HOSTB_CGROUP" /sys/fs/cgroup/*/"$HOSTB_CGROUP"; do
@@ -148,37 +156,65 @@ hostb_join_daemons_cgroup() {
   return 0
 }
 
-hostb_start_namespace() {
-  local i pid
-  hostb_kill_stale_inits
-  hostb_remove_cgroups
-  ip link del "$HOSTB_IF" >/dev/null 2>&1 || true
+# The veth pair goes away with host B's network namespace (shortly after its last process).
+hostb_wait_link_gone() {
+  local i
+  for ((i = 0; i < 30; i++)); do
+    ip link show "$HOSTB_IF" >/dev/null 2>&1 || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Start host B's namespaces with (1) or without (0) its own cgroup namespace. Returns 1 if they
+# failed to come up (reason in $HOSTB_RUN/holder.failed).
+hostb_launch_namespace() {
+  local cgroupns=$1 i pid
   rm -f "$HOSTB_RUN"/holder.* "$HOSTB_RUN"/*.pid
   # /run/libvirt is a tmpfs on a real host: nothing in it survives a restart of host B.
   rm -rf "${HOSTB_ROOT:?}/run/libvirt"
   mkdir -p "$HOSTB_ROOT/run/libvirt"
-  log "host B: starting its namespaces"
   (
     close_inherited_fds
     export HOSTB_DIR HOSTB_ROOT HOSTB_RUN HOSTB_HOSTNAME HOSTB_CGROUP HOSTB_HOSTS_FILE HOSTB_HOSTNAME_FILE
     HOSTB_PRIVATE_PATHS="$(hostb_private_paths)"
-    HOSTB_CGROUPNS="${VIRTDECK_LAB_B_CGROUPNS:-1}"
+    HOSTB_CGROUPNS=$cgroupns
     export HOSTB_PRIVATE_PATHS HOSTB_CGROUPNS
     exec setsid bash "$LAB_SRC/lib/hostb-ns.sh" stage1
   ) </dev/null >>"$HOSTB_LOGS/namespace.log" 2>&1 &
   for ((i = 0; i < 100; i++)); do
-    [[ -f "$HOSTB_RUN/holder.failed" ]] && die "host B's namespaces failed: $(cat "$HOSTB_RUN/holder.failed") (see $HOSTB_LOGS/namespace.log)"
+    [[ -f "$HOSTB_RUN/holder.failed" ]] && return 1
     if [[ -f "$HOSTB_RUN/holder.ready" ]] && pid="$(hostb_holder)"; then
       HOSTB_HOLDER=$pid
       # unshare, the init's parent, stays in the namespace-root cgroup otherwise (cgroup v2 allows
       # no processes there once libvirt delegates controllers to /machine).
       hostb_join_daemons_cgroup "$(cat "$HOSTB_RUN/holder.parent")" || true
-      log "host B: namespaces up (init pid $pid$(hostb_cgroupns && echo ', own cgroup namespace'))"
       return 0
     fi
     sleep 0.1
   done
-  die "host B's namespaces did not come up within 10 s (see $HOSTB_LOGS/namespace.log)"
+  echo "did not come up within 10 s" >"$HOSTB_RUN/holder.failed"
+  return 1
+}
+
+hostb_start_namespace() {
+  local cgroupns=${VIRTDECK_LAB_B_CGROUPNS:-1}
+  hostb_kill_stale_inits
+  hostb_remove_cgroups
+  hostb_wait_link_gone ||
+    die "the interface $HOSTB_IF exists but no host B of $STATE runs (another lab's host B?); remove it with 'ip link del $HOSTB_IF' if it is stale"
+  log "host B: starting its namespaces"
+  if ! hostb_launch_namespace "$cgroupns"; then
+    [[ "$cgroupns" != 0 ]] ||
+      die "host B's namespaces failed: $(cat "$HOSTB_RUN/holder.failed" 2>/dev/null) (see $HOSTB_LOGS/namespace.log)"
+    # A cgroup layout this lab does not know: host B without its own cgroups beats no host B.
+    warn "host B's namespaces failed with a cgroup namespace ($(cat "$HOSTB_RUN/holder.failed" 2>/dev/null)); trying without (its guests get no cgroups)"
+    hostb_kill_stale_inits
+    hostb_remove_cgroups
+    hostb_launch_namespace 0 ||
+      die "host B's namespaces failed: $(cat "$HOSTB_RUN/holder.failed" 2>/dev/null) (see $HOSTB_LOGS/namespace.log)"
+  fi
+  log "host B: namespaces up (init pid $HOSTB_HOLDER$(hostb_cgroupns && echo ', own cgroup namespace'))"
 }
 
 hostb_ensure_namespace() {
@@ -201,8 +237,7 @@ hostb_check_subnet() {
 
 hostb_ensure_link() {
   if ip link show "$HOSTB_IF" >/dev/null 2>&1 && ! hostb_exec ip link show "$HOSTB_PEER_IF" >/dev/null 2>&1; then
-    log "host B: $HOSTB_IF exists but does not lead to host B; re-creating it"
-    ip link del "$HOSTB_IF" >/dev/null 2>&1 || true
+    die "the interface $HOSTB_IF exists but does not lead to this host B (another lab's host B?); remove it with 'ip link del $HOSTB_IF' if it is stale"
   fi
   if ! ip link show "$HOSTB_IF" >/dev/null 2>&1; then
     hostb_check_subnet
@@ -686,7 +721,7 @@ hostb_down() {
     [[ -n "$pid" ]] && proc_running "$pid" && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == unshare ]] && stop_pid "$pid" unshare
   fi
   hostb_kill_stale_inits
-  ip link del "$HOSTB_IF" >/dev/null 2>&1 || true
+  hostb_wait_link_gone || warn "the interface $HOSTB_IF is still there (another lab's host B?); leaving it"
   hostb_remove_cgroups
   rm -f "$HOSTB_RUN"/*.pid "$HOSTB_RUN"/holder.*
   if ((purge)); then
