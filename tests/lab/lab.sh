@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# VirtDeck test lab: a real libvirt/QEMU host reachable over SSH on 127.0.0.1, with tiny guests.
+# VirtDeck test lab: a real libvirt/QEMU host A reachable over SSH on 127.0.0.1, with tiny guests,
+# and a second, independent host B (own namespaces, libvirtd, sshd) for migration tests.
 #
 #   bash tests/lab/lab.sh [up]          build/start everything (idempotent; re-running is fast)
-#   bash tests/lab/lab.sh down          destroy the lab's running guests, stop the lab sshd and
-#                                       the libvirt daemons the lab started (state is kept)
+#   bash tests/lab/lab.sh down          destroy the lab's running guests, stop both sshds, host B
+#                                       and the libvirt daemons the lab started (state is kept)
 #   bash tests/lab/lab.sh down --purge  ... and undefine all vd-* guests, delete the state dir
 #   bash tests/lab/lab.sh status        show what is up (exit 0 only if the lab is fully up)
 #   bash tests/lab/lab.sh selftest      ACPI shutdown check on a throwaway guest (+ 'up' checks)
+#   bash tests/lab/lab.sh isolate on|off   hosts A and B reach only each other's sshd / each other
+#   bash tests/lab/lab.sh hostb up|down [--purge]|status   host B alone (host A untouched)
 #
 # Settings (environment):
 #   VIRTDECK_LAB_DIR        state dir, default /var/lib/virtdeck-lab (everything the lab writes)
@@ -15,13 +18,18 @@
 #   VIRTDECK_LAB_OFF_GUESTS defined, shut-off guests vd-off-N, default 2
 #   VIRTDECK_LAB_BOOT_TIMEOUT seconds to wait for guests to reach their shell prompt, default 180
 #   VIRTDECK_LAB_SKIP_SELFTEST=1  skip the ACPI self-test that runs after a fresh guest build
+#   VIRTDECK_LAB_HOST_B=0   no host B
+#   VIRTDECK_LAB_B_SSH_PORT host B's sshd port, default 2723
+#   VIRTDECK_LAB_B_NET      host B's /30 is <NET>.0/30 (<NET>.1 the machine, <NET>.2 host B), default 10.250.72
+#   VIRTDECK_LAB_ISOLATION  isolation state 'up' leaves (on|off), default off
+#   VIRTDECK_LAB_B_CGROUPNS=0  host B without its own cgroup namespace (its guests then get no cgroups)
 #
 # Output: $VIRTDECK_LAB_DIR/lab.json, the contract with the test suites (see README.md).
 #
 # CHANGES OUTSIDE THE STATE DIR (all idempotent; see also tests/lab/README.md):
 #   * packages: apt-get installs missing libvirt-daemon-system libvirt-daemon-driver-qemu
 #     libvirt-clients qemu-system-x86 qemu-utils openssh-server openssh-client busybox-static
-#     cpio gzip sudo procps (+ qemu-system-modules-spice where SPICE is split out).
+#     cpio gzip sudo procps iproute2 iptables (+ qemu-system-modules-spice where SPICE is split out).
 #   * /etc/libvirt/qemu.conf:     user = "root", group = "root"
 #   * /etc/libvirt/libvirtd.conf: unix_sock_group = "libvirt", unix_sock_rw_perms = "0770",
 #                                 auth_unix_rw = "none", auth_unix_ro = "none"
@@ -35,6 +43,12 @@
 #     the lab sshd on 127.0.0.1:$VIRTDECK_LAB_SSH_PORT, /run/sshd (sshd privilege separation dir).
 #   * libvirt domains named vd-* (persistent, no autostart); libvirt keeps their definitions in
 #     /etc/libvirt/qemu/vd-*.xml and QEMU logs in /var/log/libvirt/qemu/vd-*.log.
+#   * host A's libvirtd: storage pool vd-shared (dir $VIRTDECK_LAB_DIR/shared, autostart).
+#   * host B (lib/hostb.sh): its processes (a holder 'virtdeck-lab-hostb', virtlogd, libvirtd, sshd,
+#     its QEMUs) in their own mount/UTS/network/cgroup namespaces; the veth pair vdlab-b
+#     (10.250.72.1/30 here, host B's end 10.250.72.2 inside); cgroup directories
+#     /sys/fs/cgroup/[*/]virtdeck-lab-b; iptables rules only inside host B's network namespace.
+#     Its files all live in $VIRTDECK_LAB_DIR/hostb.
 #   Nothing else is touched; domains without the vd- prefix are never touched.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -50,9 +64,11 @@ source "$LAB_DIR_SRC/lib/ssh.sh"
 source "$LAB_DIR_SRC/lib/guests.sh"
 # shellcheck source=lib/report.sh
 source "$LAB_DIR_SRC/lib/report.sh"
+# shellcheck source=lib/hostb.sh
+source "$LAB_DIR_SRC/lib/hostb.sh"
 
 usage() {
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 prepare_state_dir() {
@@ -87,6 +103,7 @@ cmd_up() {
     rm -f "$STATE/guest/.fresh-build"
   fi
   ensure_guests
+  hostb_up
   write_lab_json
   print_summary
   log "lab is up ($(since "$t0")s)"
@@ -106,9 +123,16 @@ cmd_down() {
     return 0
   fi
   take_lock
+  if hostb_enabled || [[ -d "$HOSTB_DIR" ]]; then
+    hostb_down "$purge"
+  fi
   if libvirt_answers; then
     destroy_lab_guests
-    ((purge)) && undefine_lab_guests
+    if ((purge)); then
+      undefine_lab_guests
+      virsh_ pool-destroy "$SHARED_POOL" >/dev/null 2>&1 || true
+      virsh_ pool-undefine "$SHARED_POOL" >/dev/null 2>&1 || true
+    fi
   elif ((purge)); then
     # libvirtd is not running: its vd-* definitions can be removed from disk directly.
     local f
@@ -132,11 +156,46 @@ cmd_down() {
   log "lab is down"
 }
 
+# isolate on|off: hosts A and B reach only each other's sshd (on) or each other freely (off).
+cmd_isolate() {
+  local want=${1:-}
+  [[ "$want" == on || "$want" == off ]] || die "usage: lab.sh isolate on|off"
+  hostb_enabled || die "host B is disabled (VIRTDECK_LAB_HOST_B=0)"
+  take_lock
+  HOSTB_HOLDER="$(hostb_holder)" || die "host B is not running; run: bash tests/lab/lab.sh up"
+  hostb_set_isolation "$want"
+  hostb_json_set_isolation "$want"
+}
+
+# hostb up|down [--purge]|status: host B alone (host A is not touched).
+cmd_hostb() {
+  local sub=${1:-status}
+  (($# > 0)) && shift
+  hostb_enabled || die "host B is disabled (VIRTDECK_LAB_HOST_B=0)"
+  case "$sub" in
+  up)
+    prepare_state_dir
+    check_state_path_secure
+    take_lock
+    libvirt_answers || die "host A's libvirtd does not answer; run: bash tests/lab/lab.sh up"
+    [[ -s "$STATE/keys/id_root" && -s "$STATE/authorized_keys/root" ]] || die "host A's keys are missing; run: bash tests/lab/lab.sh up"
+    hostb_up
+    write_lab_json
+    ;;
+  down)
+    take_lock
+    hostb_down "$([[ "${1:-}" == --purge ]] && echo 1 || echo 0)"
+    ;;
+  status) hostb_status ;;
+  *) die "usage: lab.sh hostb up|down [--purge]|status" ;;
+  esac
+}
+
 main() {
   local cmd=${1:-up}
   (($# > 0)) && shift
   case "$cmd" in
-  up | down | status | selftest) ;;
+  up | down | status | selftest | isolate | hostb) ;;
   -h | --help | help)
     usage
     return 0
@@ -148,11 +207,14 @@ main() {
   esac
   require_root "$cmd"
   validate_settings
+  validate_hostb_settings
   case "$cmd" in
   up) cmd_up ;;
   down) cmd_down "$@" ;;
   status) cmd_status ;;
   selftest) cmd_selftest ;;
+  isolate) cmd_isolate "$@" ;;
+  hostb) cmd_hostb "$@" ;;
   esac
 }
 

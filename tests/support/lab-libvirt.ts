@@ -2,18 +2,26 @@ import { readFileSync } from 'node:fs';
 import type { Client } from 'ssh2';
 import { LibvirtClient } from '../../main/libvirt/client';
 import { connectSsh, virtSshHelperDialer } from '../bench/ssh-transport';
-import type { LabInfo } from './lab';
+import { requireHostB, type LabInfo } from './lab';
 
-/** A connected libvirt client for the lab as root, over its own SSH connection (virt-ssh-helper). */
-export async function connectLabLibvirt(lab: LabInfo): Promise<{ ssh: Client; client: LibvirtClient }> {
+/**
+ * A connected libvirt client for a lab host as root, over its own SSH connection (virt-ssh-helper):
+ * host A (default) or host B (lab.json's hostB; an error when the lab has none).
+ */
+export async function connectLabLibvirt(
+  lab: LabInfo,
+  host: 'a' | 'b' = 'a',
+): Promise<{ ssh: Client; client: LibvirtClient }> {
+  const target = host === 'a' ? lab : requireHostB(lab);
   const ssh = await connectSsh({
-    host: lab.ssh.host,
-    port: lab.ssh.port,
-    username: lab.accounts.root.user,
-    privateKey: readFileSync(lab.accounts.root.identityFile),
-    knownHostsFile: lab.ssh.knownHostsFile,
+    host: target.ssh.host,
+    port: target.ssh.port,
+    username: target.accounts.root.user,
+    privateKey: readFileSync(target.accounts.root.identityFile),
+    knownHostsFile: target.ssh.knownHostsFile,
   });
-  const client = new LibvirtClient({ dial: virtSshHelperDialer(ssh, lab.libvirtUri), uri: lab.libvirtUri, callTimeoutMs: 30_000 });
+  const uri = target.libvirtUri;
+  const client = new LibvirtClient({ dial: virtSshHelperDialer(ssh, uri), uri, callTimeoutMs: 30_000 });
   await client.connect();
   return { ssh, client };
 }

@@ -3,18 +3,84 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** A lab host's sshd and the key it presents. */
+export interface LabSsh {
+  host: string;
+  port: number;
+  hostKey: string;
+  /** Exactly as `ssh-keygen -lf` prints it: SHA256:<unpadded base64>. */
+  hostKeyFingerprint: string;
+  /** OpenSSH known_hosts file with this host's entry (`[host]:port key`). */
+  knownHostsFile: string;
+}
+
+export interface LabAccounts {
+  root: { user: string; identityFile: string; libvirtSshUri?: string };
+  operator: { user: string; identityFile: string; sudoPasswordFile: string; libvirtSshUri?: string };
+}
+
+export interface LabPortRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * Host B (tests/lab/README.md "Host B"): a second, independent libvirt host on the same machine, in its
+ * own namespaces, with its own libvirtd (host UUID, hostname, port ranges) and sshd at `address`.
+ */
+export interface LabHostB {
+  /** What its libvirtd reports as hostname (virConnectGetHostname). */
+  hostname: string;
+  /** Its libvirtd's host UUID (libvirtd.conf host_uuid; <host><uuid> in its capabilities). */
+  hostUuid: string;
+  /** Host B's address, reachable from the machine (host A and the workstation). */
+  address: string;
+  /** Host A's address as host B reaches it (host A's migration ports listen there). */
+  hostAAddress: string;
+  ssh: LabSsh;
+  /** The same accounts and keys as host A's, logging in to host B's sshd. */
+  accounts: {
+    root: LabAccounts['root'] & { libvirtSshUri: string };
+    operator: LabAccounts['operator'] & { libvirtSshUri: string };
+  };
+  /** The libvirt URI on host B itself (what virt-ssh-helper is given). */
+  libvirtUri: string;
+  /** Host B's libvirtd from this machine as root, without SSH (its socket). */
+  localLibvirtUri: string;
+  migrationPorts: LabPortRange;
+  displayPorts: LabPortRange;
+  /** Storage pools defined on host B: the shared one and its private `vd-disks` ($STATE/disks). */
+  pools: string[];
+  /** Host B's private view of PATH (one of privatePaths) is privateRoot + PATH on this machine. */
+  privateRoot: string;
+  privatePaths: string[];
+  logsDir: string;
+  /** State when lab.json was written or `lab.sh isolate` last ran; `up` turns isolation off. */
+  isolation: boolean;
+}
+
 /** What tests/lab/lab.sh writes to $VIRTDECK_LAB_DIR/lab.json: the contract between the lab and the suites. */
 export interface LabInfo {
   stateDir: string;
-  ssh: { host: string; port: number; hostKey: string; hostKeyFingerprint: string; knownHostsFile: string };
-  accounts: {
-    root: { user: string; identityFile: string };
-    operator: { user: string; identityFile: string; sudoPasswordFile: string };
-  };
+  /** Host A's sshd. */
+  ssh: LabSsh;
+  accounts: LabAccounts;
   libvirtUri: string;
   /** The guests' shell prompt, as they print it on the serial console. */
   guestPrompt?: string;
-  guests: Array<{ name: string; running: boolean; graphics: 'vnc' | 'spice'; uuid?: string; serialLog?: string }>;
+  guests: Array<{
+    name: string;
+    running: boolean;
+    graphics: 'vnc' | 'spice';
+    uuid?: string;
+    serialLog?: string;
+  }>;
+  /** Host A's migration port range (libvirt's default). Present when host B is. */
+  migrationPorts?: LabPortRange;
+  /** A dir pool defined on both hosts at the same path (shared-storage migration). Present when host B is. */
+  sharedPool?: { name: string; path: string };
+  /** Absent when the lab runs without host B (VIRTDECK_LAB_HOST_B=0) or lab.json came from an older lab.sh. */
+  hostB?: LabHostB;
 }
 
 export type LabAvailability = { available: true; lab: LabInfo } | { available: false; reason: string };
@@ -40,7 +106,8 @@ function isDebianLike(): boolean {
 export function labUnsupportedReason(): string | null {
   if (process.env.VIRTDECK_SKIP_LAB === '1') return 'VIRTDECK_SKIP_LAB=1 is set';
   if (process.platform !== 'linux') return `the lab needs Linux (this is ${process.platform})`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'the lab must be started as root';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return 'the lab must be started as root';
   if (!isDebianLike()) return 'the lab installs Debian/Ubuntu packages and this is neither';
   return null;
 }
@@ -61,7 +128,10 @@ export function ensureLab(log: (line: string) => void = console.log): LabAvailab
   }
   log('lab: bringing the lab up (bash tests/lab/lab.sh up)…');
   const started = Date.now();
-  const result = spawnSync('bash', [LAB_SCRIPT, 'up'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const result = spawnSync('bash', [LAB_SCRIPT, 'up'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
   if (result.status !== 0) {
     const detail = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
     throw new Error(`lab.sh up failed (exit ${result.status ?? result.signal}):\n${detail}`);
@@ -73,4 +143,34 @@ export function ensureLab(log: (line: string) => void = console.log): LabAvailab
 /** Runs a command on the lab host as root, directly (not over SSH): for test preconditions. */
 export function labHostExec(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8' });
+}
+
+/** Host B's description, or a clear error when this lab has none. */
+export function requireHostB(lab: LabInfo): LabHostB & { sharedPool: { name: string; path: string } } {
+  if (!lab.hostB || !lab.sharedPool)
+    throw new Error(
+      'lab.json has no host B: run `bash tests/lab/lab.sh up` from this tree (and not with VIRTDECK_LAB_HOST_B=0)',
+    );
+  return { ...lab.hostB, sharedPool: lab.sharedPool };
+}
+
+/** Where this machine sees the file host B has at `path` (host B's private directories differ). */
+export function hostBPath(hostB: LabHostB, path: string): string {
+  const priv = hostB.privatePaths.some((p) => path === p || path.startsWith(`${p}/`));
+  return priv ? `${hostB.privateRoot}${path}` : path;
+}
+
+/**
+ * Turns the lab's isolation on or off (`lab.sh isolate on|off`): on, hosts A and B reach only each
+ * other's sshd — neither reaches the other's migration or NBD ports. Idempotent.
+ */
+export function labIsolate(on: boolean): void {
+  const result = spawnSync('bash', [LAB_SCRIPT, 'isolate', on ? 'on' : 'off'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error(
+      `lab.sh isolate ${on ? 'on' : 'off'} failed (exit ${result.status ?? result.signal}): ${result.stderr}`,
+    );
 }

@@ -124,3 +124,15 @@ pid_alive() {
 }
 
 virsh_() { virsh -q -c "$LIBVIRT_URI" "$@"; }
+
+# Close every fd above 2 in this (sub)shell. Daemons must not inherit the lab lock (fd 9), a
+# caller's lock (`flock /tmp/virtdeck-lab-tests.lock CMD` hands its locked fd to CMD: a libvirtd
+# started under it would hold the test lock for as long as it runs), or pipes a caller waits on.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd=${fd##*/}
+    [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+  done
+  return 0
+}

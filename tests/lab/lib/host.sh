@@ -6,6 +6,7 @@ REQUIRED_PACKAGES=(
   qemu-system-x86 qemu-utils
   openssh-server openssh-client
   busybox-static cpio gzip sudo procps
+  iproute2 iptables
 )
 
 # Is systemd the init system? (Not in CI sandboxes; a developer laptop maybe.)
@@ -91,7 +92,7 @@ start_virtlogd() {
     return 0
   fi
   log "virtlogd: starting"
-  virtlogd -d 9>&- </dev/null >>"$STATE/logs/virtlogd.out" 2>&1 || die "virtlogd -d failed (see $STATE/logs/virtlogd.out)"
+  (close_inherited_fds && exec virtlogd -d) </dev/null >>"$STATE/logs/virtlogd.out" 2>&1 || die "virtlogd -d failed (see $STATE/logs/virtlogd.out)"
   local i
   for ((i = 0; i < 50; i++)); do
     pid="$(pid_alive /run/virtlogd.pid virtlogd)" && break
@@ -117,8 +118,8 @@ start_libvirtd() {
   log "libvirtd: starting"
   # Daemon log goes to the state dir (warnings and errors). stdio must not stay attached to
   # the caller (e.g. a Vitest globalSetup waiting for EOF).
-  LIBVIRT_LOG_OUTPUTS="3:file:$STATE/logs/libvirtd.log" \
-    libvirtd -d 9>&- </dev/null >>"$STATE/logs/libvirtd.out" 2>&1 ||
+  (close_inherited_fds && LIBVIRT_LOG_OUTPUTS="3:file:$STATE/logs/libvirtd.log" exec libvirtd -d) \
+    </dev/null >>"$STATE/logs/libvirtd.out" 2>&1 ||
     die "libvirtd -d failed (see $STATE/logs/libvirtd.out and $STATE/logs/libvirtd.log)"
   local i
   pid=

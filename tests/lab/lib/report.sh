@@ -52,7 +52,12 @@ write_lab_json() {
         "$(json_str "$name")" "$running" "$graphics" "$(guest_uuid "$name")" "$GUEST_MEMORY_MIB" \
         "$(json_str "$(serial_log "$name")")"
     done < <(guest_plan)
-    printf '\n  ]\n}\n'
+    printf '\n  ]'
+    if hostb_enabled && hostb_holder >/dev/null; then
+      printf ',\n'
+      hostb_json
+    fi
+    printf '\n}\n'
   } >"$out.tmp"
   chmod 0644 "$out.tmp"
   if cmp -s "$out.tmp" "$out"; then
@@ -87,6 +92,15 @@ EOF
     printf '  %-12s %-9s %-6s %s\n' "$name" "$(dom_state "$name")" "$graphics" "$display"
   done < <(guest_plan)
   printf '  serial console: virsh -c %s console vd-vnc-1   (prompt "%s"; Ctrl-] leaves)\n' "$LIBVIRT_URI" "$GUEST_PROMPT"
+  if hostb_enabled; then
+    cat <<EOF
+host B           $HOSTB_HOSTNAME at $HOSTB_ADDR (host A is $HOSTB_ADDR_A from there), isolation $(hostb_isolation_state)
+ssh (root)       ssh -i $STATE/keys/id_root -o UserKnownHostsFile=$HOSTB_KNOWN_HOSTS -p $HOSTB_SSH_PORT root@$HOSTB_ADDR
+host key         $(ssh-keygen -lf "$HOSTB_HOST_KEY.pub" | awk '{ print $2 }') (ED25519)
+virsh (local)    virsh -c '$HOSTB_LOCAL_URI' list --all
+shared pool      $SHARED_POOL = $SHARED_DIR on both hosts
+EOF
+  fi
   printf '===========================================================\n\n'
 }
 
@@ -122,6 +136,7 @@ cmd_status() {
     ok=0
   fi
   [[ -f "$STATE/lab.json" ]] && echo "lab.json: $STATE/lab.json" || echo "lab.json: missing"
+  hostb_status || ok=0
   if ((ok)); then
     echo "status: UP"
   else

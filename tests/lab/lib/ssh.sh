@@ -178,7 +178,7 @@ ensure_sshd() {
     die "127.0.0.1:$SSH_PORT is already in use by another process; set VIRTDECK_LAB_SSH_PORT to a free port"
   fi
   log "sshd: starting on 127.0.0.1:$SSH_PORT"
-  /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$STATE/logs/sshd.log" 9>&- </dev/null >/dev/null 2>&1 ||
+  (close_inherited_fds && exec /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$STATE/logs/sshd.log") </dev/null >/dev/null 2>&1 ||
     die "sshd failed to start: $(tail -n 5 "$STATE/logs/sshd.log" 2>/dev/null)"
   local i
   for ((i = 0; i < 50; i++)); do
