@@ -118,7 +118,18 @@ export interface NewVmSpec {
 
 /** A note explaining a default or a limit (translated: newVm.notes.<key>). */
 export interface NewVmNote {
-  key: string;
+  key:
+    | 'tcg'
+    | 'legacyMachine'
+    | 'noVirtioDisk'
+    | 'noVirtioNic'
+    | 'efiMissing'
+    | 'noEfiFirmware'
+    | 'secureBootMissing'
+    | 'tpmMissing'
+    | 'noPool'
+    | 'noActiveNetwork'
+    | 'diskGrownToImage';
   values: Record<string, string | number>;
   severity: 'info' | 'warning';
 }
