@@ -30,7 +30,7 @@ interface Entry {
   family: string;
   distro: string;
   vendor: string;
-  releaseDate: string;
+  releaseDate: string | null;
   eolDate?: string;
   minimum: OsResources;
   recommended: OsResources;
@@ -112,7 +112,7 @@ const ENTRIES: Entry[] = [
   },
   {
     id: 'http://libosinfo.org/unknown', shortId: 'unknown', name: 'Unknown / other (no virtio)', family: 'unknown', distro: 'unknown', vendor: 'Libosinfo',
-    releaseDate: '2000-01-01', minimum: res(512 * MiB, 1, 8 * GiB), recommended: res(GiB, 1, 20 * GiB), volumeIds: [], devices: [],
+    releaseDate: null, minimum: res(512 * MiB, 1, 8 * GiB), recommended: res(GiB, 1, 20 * GiB), volumeIds: [], devices: [],
   },
 ];
 
