@@ -6,6 +6,7 @@ REQUIRED_PACKAGES=(
   qemu-system-x86 qemu-utils
   openssh-server openssh-client
   busybox-static cpio gzip sudo procps
+  osinfo-db
 )
 
 # Is systemd the init system? (Not in CI sandboxes; a developer laptop maybe.)
