@@ -68,31 +68,31 @@ async function wizardToXml(page: Page, name: string): Promise<void> {
   await page.getByRole('button', { name: 'New VM' }).click();
   const dialog = wizard(page);
   await expect(dialog.getByTestId('new-vm-host-facts')).toContainText('Domain type qemu', { timeout: 30_000 });
-  await dialog.getByRole('textbox', { name: 'ISO in a storage pool' }).click();
+  await dialog.getByRole('combobox', { name: 'ISO in a storage pool' }).click();
   await page.getByRole('option', { name: new RegExp(`^${POOL}/boot\\.iso `) }).click();
-  await dialog.getByRole('button', { name: 'Next' }).click();
+  await dialog.getByRole('button', { name: 'Next', exact: true }).click();
 
   await expect(dialog.getByTestId('new-vm-os-source')).toContainText("from the host's osinfo-db (/usr/share/osinfo");
   await expect(dialog.getByTestId('new-vm-detection')).toHaveText(`Volume label "${TEST_ISO_LABEL}" matches no known operating system: pick one.`, { timeout: 30_000 });
-  await dialog.getByRole('textbox', { name: 'Operating system' }).fill('Generic Linux 2022');
+  await dialog.getByRole('combobox', { name: 'Operating system' }).fill('Generic Linux 2022');
   await page.getByRole('option', { name: 'Generic Linux 2022', exact: true }).click();
   await expect(dialog.getByRole('textbox', { name: 'Name' })).toHaveValue(/^linux2022/);
   await dialog.getByRole('textbox', { name: 'Name' }).fill(name);
   await expect(dialog.getByTestId('new-vm-notes')).toContainText('QEMU\'s emulation (TCG');
-  await dialog.getByRole('button', { name: 'Next' }).click();
+  await dialog.getByRole('button', { name: 'Next', exact: true }).click();
 
   await dialog.getByRole('textbox', { name: 'vCPUs' }).fill('1');
   await dialog.getByRole('textbox', { name: 'Memory (MiB)' }).fill('160');
   await dialog.getByRole('textbox', { name: 'Disk (GiB)' }).fill('1');
-  await dialog.getByRole('textbox', { name: 'Pool for the new disk' }).click();
+  await dialog.getByRole('combobox', { name: 'Pool for the new disk' }).click();
   await page.getByRole('option', { name: new RegExp(`^${POOL} `) }).click();
-  await dialog.getByRole('button', { name: 'Next' }).click();
+  await dialog.getByRole('button', { name: 'Next', exact: true }).click();
 
   await expect(dialog.getByTestId('xml-editor').locator('.view-lines')).toContainText(`<name>${name}</name>`, { timeout: 30_000 });
   await expect(dialog.getByTestId('new-vm-steps')).toContainText(`create the volume ${POOL}/${name}.qcow2 (qcow2, 1.0 GiB)`);
   // Sizing as the advisor counts it: the lab's running guests already use more than 0.8 × its 2 threads.
   await expect(dialog.getByTestId('new-vm-sizing').first()).toContainText('vCPU');
-  await expect(dialog.getByRole('button', { name: 'Create' })).toBeEnabled({ timeout: 30_000 });
+  await expect(dialog.getByRole('button', { name: 'Create', exact: true })).toBeEnabled({ timeout: 30_000 });
 }
 
 test('add the lab host for the new-VM tests', async ({ page }) => {
@@ -104,7 +104,7 @@ test('New VM from a bootable ISO: the VM page opens on its serial console and th
   test.setTimeout(240_000);
   const errors = await openApp(page);
   await wizardToXml(page, VM);
-  await wizard(page).getByRole('button', { name: 'Create' }).click();
+  await wizard(page).getByRole('button', { name: 'Create', exact: true }).click();
 
   // The VM page on its serial console.
   await expect(page.getByRole('heading', { name: VM })).toBeVisible({ timeout: 60_000 });
@@ -144,12 +144,15 @@ test('a failed Create (the name in the XML is taken) says which step failed and 
   await dialog.getByTestId('xml-editor').locator('.view-lines').click();
   await page.keyboard.press('Control+Home');
   await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('End');
-  await page.keyboard.press('Shift+Home');
-  await page.keyboard.insertText('<name>vd-off-1</name>');
+  await page.keyboard.press('Home');
+  // Select the text between <name> and </name> (typing a '<' would meet the editor's auto-closing).
+  for (let i = 0; i < '<name>'.length; i++) await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Shift+End');
+  for (let i = 0; i < '</name>'.length; i++) await page.keyboard.press('Shift+ArrowLeft');
+  await page.keyboard.insertText('vd-off-1');
   await expect(dialog.getByTestId('xml-editor').locator('.view-lines')).toContainText('<name>vd-off-1</name>');
-  await expect(dialog.getByRole('button', { name: 'Create' })).toBeEnabled({ timeout: 30_000 });
-  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(dialog.getByRole('button', { name: 'Create', exact: true })).toBeEnabled({ timeout: 30_000 });
+  await dialog.getByRole('button', { name: 'Create', exact: true }).click();
 
   const failure = dialog.getByTestId('new-vm-failure');
   await expect(failure).toContainText('Failed: define the domain (libvirt validates it)', { timeout: 60_000 });
