@@ -25,6 +25,7 @@ import type { ApiError, ApiResult } from './contract/errors';
 import { FLEET_CALLS, FLEET_EVENTS, type FleetCalls, type FleetEvents } from './contract/fleet';
 import { HOST_CONFIG_CALLS, type HostConfigCalls } from './contract/host-config';
 import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './contract/hosts';
+import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from './contract/new-vm';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
 
 export * from './contract/app';
@@ -36,6 +37,7 @@ export * from './contract/errors';
 export * from './contract/fleet';
 export * from './contract/host-config';
 export * from './contract/hosts';
+export * from './contract/new-vm';
 export * from './contract/settings';
 
 // ---------------------------------------------------------------------------------------------------
@@ -50,9 +52,10 @@ export interface ApiCalls
     ConsolesCalls,
     DomainXmlCalls,
     DomainTuningCalls,
-    HostConfigCalls {}
+    HostConfigCalls,
+    NewVmCalls {}
 
-export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents {}
+export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents, NewVmEvents {}
 
 export type ApiStreams = ConsolesStreams;
 
@@ -66,8 +69,9 @@ export const API_CALL_NAMES = [
   ...DOMAIN_XML_CALLS,
   ...DOMAIN_TUNING_CALLS,
   ...HOST_CONFIG_CALLS,
+  ...NEW_VM_CALLS,
 ] as const;
-export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS] as const;
+export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS, ...NEW_VM_EVENTS] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS] as const;
 
 export type ApiCallName = keyof ApiCalls;

@@ -13,6 +13,7 @@ import { createDomainsCalls } from './domains-calls';
 import { createFleetCalls } from './fleet-calls';
 import { createHostConfigCalls } from './host-config-calls';
 import { createHostsCalls } from './hosts-calls';
+import { createNewVmCalls } from './new-vm-calls';
 import { createSettingsCalls } from './settings-calls';
 
 export type { CallHandlerDeps } from './api-deps';
@@ -28,6 +29,7 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createDomainXmlCalls(deps),
     ...createDomainTuningCalls(deps),
     ...createHostConfigCalls(deps),
+    ...createNewVmCalls(deps),
   };
 }
 

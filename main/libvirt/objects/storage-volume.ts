@@ -37,6 +37,11 @@ export class StorageVolumeApi {
     return this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_INFO, { vol: await this.refs.volume(ref) });
   }
 
+  /** The volume's path on the host (virStorageVolGetPath). */
+  async getPath(ref: StorageVolRef): Promise<string> {
+    return (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_PATH, { vol: await this.refs.volume(ref) })).name;
+  }
+
   async getXml(ref: StorageVolRef, flags = 0): Promise<string> {
     return (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_XML_DESC, { vol: await this.refs.volume(ref), flags })).xml;
   }

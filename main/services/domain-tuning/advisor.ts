@@ -52,50 +52,94 @@ export function guestOs(xml: string): { linux: boolean; osinfo: string | null } 
 
 const EMULATED_NICS = ['e1000', 'e1000e', 'rtl8139', 'ne2k_pci', 'pcnet', 'igb'];
 
+export interface SizingInput {
+  /** The guest's vCPUs (live count when running, else what its definition starts with). */
+  vcpus: number;
+  /** The guest's maximum memory (what its balloon may grow to). */
+  maxMemoryKiB: number;
+  /** Sum of the current vCPUs of the other running or paused guests on the host. */
+  otherRunningVcpus: number;
+  /** Sum of the current memory (KiB) of the other running or paused guests on the host. */
+  otherRunningMemoryKiB: number;
+  hostThreads: number;
+  hostMemoryKiB: number;
+  thresholds: AdvisorThresholds;
+}
+
+export interface SizingCheck {
+  /** vCPU overcommit: the reason's values, and how many vCPUs this guest could have within the limit. */
+  vcpu: { values: Record<string, number>; fitting: number } | null;
+  /** Memory overcommit: the reason's values, and the memory left for this guest within the limit. */
+  memory: { values: Record<string, number>; roomKiB: number } | null;
+}
+
+/**
+ * The two sizing rules (the advisor's and the new-VM wizard's): running guests' vCPUs plus this one's
+ * against vcpuPerThread × host threads, running guests' memory plus this one's maximum against
+ * memoryShare × host RAM. Each is null when the guest fits.
+ */
+export function checkSizing(input: SizingInput): SizingCheck {
+  const total = input.otherRunningVcpus + input.vcpus;
+  const limit = input.thresholds.vcpuPerThread * input.hostThreads;
+  const vcpu =
+    input.hostThreads > 0 && total > limit
+      ? {
+          values: {
+            total,
+            others: input.otherRunningVcpus,
+            mine: input.vcpus,
+            threads: input.hostThreads,
+            ratio: input.thresholds.vcpuPerThread,
+            limit: Number(limit.toFixed(1)),
+          },
+          fitting: Math.floor(limit) - input.otherRunningVcpus,
+        }
+      : null;
+  const memLimit = Math.floor(input.thresholds.memoryShare * input.hostMemoryKiB);
+  const memTotal = input.otherRunningMemoryKiB + input.maxMemoryKiB;
+  const mib = (kib: number) => Math.round(kib / 1024);
+  const memory =
+    input.hostMemoryKiB > 0 && memTotal > memLimit
+      ? {
+          values: {
+            totalMiB: mib(memTotal),
+            othersMiB: mib(input.otherRunningMemoryKiB),
+            mineMiB: mib(input.maxMemoryKiB),
+            hostMiB: mib(input.hostMemoryKiB),
+            ratio: input.thresholds.memoryShare,
+            limitMiB: mib(memLimit),
+          },
+          roomKiB: Math.floor((memLimit - input.otherRunningMemoryKiB) / 1024) * 1024,
+        }
+      : null;
+  return { vcpu, memory };
+}
+
 export function advise(input: AdvisorInput): AdvisorFinding[] {
   const { state, host } = input;
   const findings: AdvisorFinding[] = [];
   const os = guestOs(input.inactiveXml);
 
-  // vCPU overcommit
-  const thisVcpus = input.liveVcpus ?? state.cpu.vcpus;
-  const total = input.otherRunningVcpus + thisVcpus;
-  const limit = input.thresholds.vcpuPerThread * host.threads;
-  if (host.threads > 0 && total > limit) {
-    const fitting = Math.floor(limit) - input.otherRunningVcpus;
+  const sizing = checkSizing({
+    vcpus: input.liveVcpus ?? state.cpu.vcpus,
+    maxMemoryKiB: state.memory.maxKiB,
+    otherRunningVcpus: input.otherRunningVcpus,
+    otherRunningMemoryKiB: input.otherRunningMemoryKiB,
+    hostThreads: host.threads,
+    hostMemoryKiB: host.memoryKiB,
+    thresholds: input.thresholds,
+  });
+  if (sizing.vcpu) {
+    const { fitting } = sizing.vcpu;
     const fix: TuningChange | null = fitting >= 1 && fitting < state.cpu.vcpus ? { ...state.cpu, vcpus: fitting } : null;
-    findings.push({
-      rule: 'vcpu-overcommit',
-      severity: 'warning',
-      values: {
-        total,
-        others: input.otherRunningVcpus,
-        mine: thisVcpus,
-        threads: host.threads,
-        ratio: input.thresholds.vcpuPerThread,
-        limit: Number(limit.toFixed(1)),
-      },
-      fix,
-    });
+    findings.push({ rule: 'vcpu-overcommit', severity: 'warning', values: sizing.vcpu.values, fix });
   }
-
-  // Memory: other running guests + this one's maximum, beyond memoryShare × host RAM
-  const memLimit = Math.floor(input.thresholds.memoryShare * host.memoryKiB);
-  const memTotal = input.otherRunningMemoryKiB + state.memory.maxKiB;
-  if (host.memoryKiB > 0 && memTotal > memLimit) {
-    const room = Math.floor((memLimit - input.otherRunningMemoryKiB) / 1024) * 1024;
-    const mib = (kib: number) => Math.round(kib / 1024);
+  if (sizing.memory) {
+    const { roomKiB: room } = sizing.memory;
     findings.push({
       rule: 'memory-overcommit',
       severity: 'warning',
-      values: {
-        totalMiB: mib(memTotal),
-        othersMiB: mib(input.otherRunningMemoryKiB),
-        mineMiB: mib(state.memory.maxKiB),
-        hostMiB: mib(host.memoryKiB),
-        ratio: input.thresholds.memoryShare,
-        limitMiB: mib(memLimit),
-      },
+      values: sizing.memory.values,
       fix:
         room >= MIN_FIX_MEMORY_KIB && room < state.memory.maxKiB
           ? { ...state.memory, maxKiB: room, currentKiB: Math.min(state.memory.currentKiB, room) }

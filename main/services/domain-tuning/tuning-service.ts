@@ -193,18 +193,27 @@ async function readPersistentChecked(libvirt: LibvirtClient, uuid: string, based
   return current;
 }
 
+/** The current vCPUs and memory of the running (or paused) guests on a host, except `exceptUuid`. */
+export async function runningGuestTotals(libvirt: LibvirtClient, exceptUuid?: string): Promise<{ vcpus: number; memoryKiB: number }> {
+  const inventory = await libvirt.domain.inventory();
+  const others = inventory.filter(
+    (d) => d.domain.uuid.toLowerCase() !== exceptUuid?.toLowerCase() && (d.state === 1 || d.state === 2 || d.state === 3),
+  );
+  return {
+    vcpus: others.reduce((sum, d) => sum + (d.vcpus?.current ?? 0), 0),
+    memoryKiB: others.reduce((sum, d) => sum + (d.memory?.currentKiB ?? 0), 0),
+  };
+}
+
 /** The advisor's findings for one guest, counting the host's other running (or paused) guests. */
 export async function tuningAdvice(libvirt: LibvirtClient, uuid: string, thresholds: AdvisorThresholds): Promise<AdvisorFinding[]> {
-  const [context, inventory] = await Promise.all([tuningContext(libvirt, uuid), libvirt.domain.inventory()]);
-  const others = inventory.filter(
-    (d) => d.domain.uuid.toLowerCase() !== uuid.toLowerCase() && (d.state === 1 || d.state === 2 || d.state === 3),
-  );
+  const [context, others] = await Promise.all([tuningContext(libvirt, uuid), runningGuestTotals(libvirt, uuid)]);
   return advise({
     inactiveXml: context.inactiveXml,
     state: context.state,
     host: context.host,
-    otherRunningVcpus: others.reduce((sum, d) => sum + (d.vcpus?.current ?? 0), 0),
-    otherRunningMemoryKiB: others.reduce((sum, d) => sum + (d.memory?.currentKiB ?? 0), 0),
+    otherRunningVcpus: others.vcpus,
+    otherRunningMemoryKiB: others.memoryKiB,
     liveVcpus: context.live?.vcpus ?? null,
     thresholds,
   });

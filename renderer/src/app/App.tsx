@@ -18,7 +18,7 @@ type Page =
   | { kind: 'fleet' }
   | { kind: 'hosts' }
   | { kind: 'host'; hostId: string }
-  | { kind: 'domain'; hostId: string; uuid: string };
+  | { kind: 'domain'; hostId: string; uuid: string; tab?: 'serial' | 'graphics' };
 
 const CONNECTION_COLORS = { connected: 'teal', connecting: 'yellow', disconnected: 'red' } as const;
 
@@ -40,7 +40,8 @@ export function App() {
   }, [chosenPage, hostsState]);
   const page: Page = chosenPage ?? { kind: hosts.length > 0 ? 'fleet' : 'hosts' };
   const openHost = (hostId: string) => setPage({ kind: 'host', hostId });
-  const openDomain = (domain: FleetDomain) => setPage({ kind: 'domain', hostId: domain.hostId, uuid: domain.uuid });
+  const openDomain = (domain: FleetDomain, tab?: 'serial' | 'graphics') =>
+    setPage({ kind: 'domain', hostId: domain.hostId, uuid: domain.uuid, ...(tab ? { tab } : {}) });
   const pageHost = page.kind === 'host' || page.kind === 'domain' ? hostMap.get(page.hostId) : undefined;
   const fleet = useFleet();
   const pageDomain =
@@ -113,7 +114,9 @@ export function App() {
         {page.kind === 'host' && pageHost && (
           <HostPage host={pageHost} status={statuses.get(pageHost.id)} onOpenDomain={openDomain} />
         )}
-        {page.kind === 'domain' && pageHost && pageDomain && <DomainPage host={pageHost} domain={pageDomain} />}
+        {page.kind === 'domain' && pageHost && pageDomain && (
+          <DomainPage key={`${page.hostId}/${page.uuid}/${page.tab ?? ''}`} host={pageHost} domain={pageDomain} initialTab={page.tab} />
+        )}
         {page.kind === 'domain' && fleet.loaded && !pageDomain && <Text>{t('domain.gone')}</Text>}
       </AppShell.Main>
       <HostPromptDialog hosts={hostMap} />

@@ -38,7 +38,7 @@ const HISTORY_POLL_MS = 2_000;
  * One guest: its state and quick actions, live charts and the devices from its domain XML. The page is
  * organised in tabs; consoles and the XML editor join the overview as they are built.
  */
-export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDomain }) {
+export function DomainPage({ host, domain, initialTab }: { host: HostEntry; domain: FleetDomain; initialTab?: 'serial' | 'graphics' }) {
   const { t } = useTranslation();
   const api = useApi();
   const actions = useDomainActions();
@@ -152,7 +152,7 @@ export function DomainPage({ host, domain }: { host: HostEntry; domain: FleetDom
         onCancel={actions.cancel}
         onConfirm={actions.confirm}
       />
-      <Tabs defaultValue="overview" keepMounted={false}>
+      <Tabs defaultValue={initialTab ?? 'overview'} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="overview">{t('domain.tabs.overview')}</Tabs.Tab>
           <Tabs.Tab value="serial">{t('domain.tabs.serial')}</Tabs.Tab>

@@ -3,7 +3,7 @@ import { Button, Group, Menu, MultiSelect, Paper, Stack, Switch, Text, TextInput
 import { useHotkeys } from '@mantine/hooks';
 import { IconDots, IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh, IconSearch } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import type { DomainState, FleetDomain, HostEntry } from '../../../preload/api-contract';
+import type { DomainState, HostEntry } from '../../../preload/api-contract';
 import { ConfirmActionDialog } from './ConfirmActionDialog';
 import { ACTION_MENU } from './domain-actions';
 import { DomainActionMenuItems } from './DomainActionMenu';
@@ -11,11 +11,12 @@ import { EMPTY_FILTER, domainKey, fleetItems, type FleetFilter, type FleetSort }
 import { useDomainActions } from './use-domain-actions';
 import { FleetTable } from './FleetTable';
 import { useFleet } from './use-fleet';
+import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
 
 const STATES: DomainState[] = ['running', 'paused', 'shutoff', 'crashed', 'pmsuspended', 'shutdown', 'blocked', 'nostate'];
 
 /** The inventory across all hosts, with search, filters, sorting, grouping and multi-selection. */
-export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenDomain(domain: FleetDomain): void }) {
+export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenDomain: OpenDomain }) {
   const { t } = useTranslation();
   const fleet = useFleet();
   const [filter, setFilter] = useState<FleetFilter>(EMPTY_FILTER);
@@ -51,7 +52,10 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
   return (
     <Stack h="calc(100vh - 56px - 2 * var(--mantine-spacing-lg))" gap="sm">
       <Group justify="space-between" align="flex-end">
-        <Title order={2}>{t('fleet.title')}</Title>
+        <Group gap="sm">
+          <Title order={2}>{t('fleet.title')}</Title>
+          <NewVmButton hosts={hosts} onOpenDomain={onOpenDomain} />
+        </Group>
         <Text size="sm" c="dimmed" aria-live="polite" data-testid="fleet-count">
           {t('fleet.count', { shown, total: fleet.domains.length, selected: selection.size })}
         </Text>

@@ -17,7 +17,7 @@ import {
 } from '@mantine/core';
 import { IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import type { FleetDomain, HostCheck, HostEntry, HostHistory, HostOverview, HostStatus } from '../../../preload/api-contract';
+import type { HostCheck, HostEntry, HostHistory, HostOverview, HostStatus } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
 import { usePolled } from '../api/use-polled';
@@ -28,6 +28,7 @@ import { formatBytes, formatMemory } from '../format';
 import { useFleet } from '../fleet/use-fleet';
 import { HostStatusBadge } from './HostStatusBadge';
 import { HostConfigSection } from '../host-config/HostConfigSection';
+import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
 const HISTORY_POLL_MS = 2_000;
@@ -59,7 +60,7 @@ export function HostPage({
 }: {
   host: HostEntry;
   status: HostStatus | undefined;
-  onOpenDomain(domain: FleetDomain): void;
+  onOpenDomain: OpenDomain;
 }) {
   const { t } = useTranslation();
   const api = useApi();
@@ -89,6 +90,7 @@ export function HostPage({
         <Group gap="sm">
           <Title order={2}>{host.displayName}</Title>
           <HostStatusBadge status={status} />
+          {connected && <NewVmButton hosts={[host]} hostId={host.id} onOpenDomain={onOpenDomain} />}
         </Group>
         {overview.data && (
           <Text size="sm" c="dimmed" data-testid="host-versions">

@@ -7,6 +7,7 @@ REQUIRED_PACKAGES=(
   openssh-server openssh-client
   busybox-static cpio gzip sudo procps
   iproute2 iptables
+  osinfo-db
 )
 
 # Is systemd the init system? (Not in CI sandboxes; a developer laptop maybe.)
