@@ -24,7 +24,9 @@ import { DOMAINS_CALLS, DOMAINS_EVENTS, type DomainsCalls, type DomainsEvents } 
 import type { ApiError, ApiResult } from './contract/errors';
 import { FLEET_CALLS, FLEET_EVENTS, type FleetCalls, type FleetEvents } from './contract/fleet';
 import { HOST_CONFIG_CALLS, type HostConfigCalls } from './contract/host-config';
+import { HOST_DEVICES_CALLS, type HostDevicesCalls } from './contract/host-devices';
 import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './contract/hosts';
+import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
 
 export * from './contract/app';
@@ -35,7 +37,9 @@ export * from './contract/domains';
 export * from './contract/errors';
 export * from './contract/fleet';
 export * from './contract/host-config';
+export * from './contract/host-devices';
 export * from './contract/hosts';
+export * from './contract/networks';
 export * from './contract/settings';
 
 // ---------------------------------------------------------------------------------------------------
@@ -50,9 +54,11 @@ export interface ApiCalls
     ConsolesCalls,
     DomainXmlCalls,
     DomainTuningCalls,
-    HostConfigCalls {}
+    HostConfigCalls,
+    NetworksCalls,
+    HostDevicesCalls {}
 
-export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents {}
+export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents, NetworksEvents {}
 
 export type ApiStreams = ConsolesStreams;
 
@@ -66,8 +72,10 @@ export const API_CALL_NAMES = [
   ...DOMAIN_XML_CALLS,
   ...DOMAIN_TUNING_CALLS,
   ...HOST_CONFIG_CALLS,
+  ...NETWORKS_CALLS,
+  ...HOST_DEVICES_CALLS,
 ] as const;
-export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS] as const;
+export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS, ...NETWORKS_EVENTS] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS] as const;
 
 export type ApiCallName = keyof ApiCalls;

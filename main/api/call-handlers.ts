@@ -12,7 +12,9 @@ import { createDomainXmlCalls } from './domain-xml-calls';
 import { createDomainsCalls } from './domains-calls';
 import { createFleetCalls } from './fleet-calls';
 import { createHostConfigCalls } from './host-config-calls';
+import { createHostDevicesCalls } from './host-devices-calls';
 import { createHostsCalls } from './hosts-calls';
+import { createNetworksCalls } from './networks-calls';
 import { createSettingsCalls } from './settings-calls';
 
 export type { CallHandlerDeps } from './api-deps';
@@ -28,6 +30,8 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createDomainXmlCalls(deps),
     ...createDomainTuningCalls(deps),
     ...createHostConfigCalls(deps),
+    ...createNetworksCalls(deps),
+    ...createHostDevicesCalls(deps),
   };
 }
 
