@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { NetworksCalls } from '../../preload/api-contract';
 import type { LibvirtHostLink } from '../services/connections/libvirt-host-link';
+import { guestIndexFor } from '../services/networks/guest-index';
 import { hostShellOf } from '../services/networks/host-shell';
+import { applyNicNetworkEditOnHost, planNicNetworkEdit } from '../services/networks/nic-edit';
 import {
   applyNetworkChange,
   createNetwork,
@@ -18,7 +20,7 @@ import {
 } from '../services/networks/networks-service';
 import { requireLink, type CallHandlerDeps } from './api-deps';
 import type { AreaCallHandlers } from './api-router';
-import { hostId } from './request-schemas';
+import { domainUuid, hostId } from './request-schemas';
 
 const short = z.string().max(256);
 const networkName = z.string().min(1).max(128);
@@ -80,6 +82,7 @@ export const networkChangeSchema = z.discriminatedUnion('kind', [
 ]);
 
 const byName = z.object({ hostId, name: networkName });
+const nicEdit = z.object({ hostId, uuid: domainUuid, mac: short, portgroup: short.nullable(), vlan });
 const guarded = byName.extend({ confirmGuests: z.array(short).max(10_000).optional() });
 
 /** Virtual networks and host interfaces of a connected host. */
@@ -140,6 +143,19 @@ export function createNetworksCalls(deps: CallHandlerDeps): AreaCallHandlers<Net
     'networks.applyChange': {
       request: byName.extend({ change: networkChangeSchema }),
       handle: ({ hostId: id, name, change }) => applyNetworkChange(libvirt(id), name, change),
+    },
+    'networks.nicEditPreview': {
+      request: nicEdit,
+      handle: ({ hostId: id, uuid, mac, portgroup, vlan: v }) => planNicNetworkEdit(libvirt(id), uuid, { mac, portgroup, vlan: v }),
+    },
+    'networks.nicEditApply': {
+      request: nicEdit.extend({ version: z.string().regex(/^[0-9a-f]{64}$/) }),
+      handle: async ({ hostId: id, uuid, mac, portgroup, vlan: v, version }) => {
+        const client = libvirt(id);
+        await applyNicNetworkEditOnHost(client, uuid, { mac, portgroup, vlan: v }, version);
+        await guestIndexFor(client).refresh(uuid);
+        return null;
+      },
     },
     'networks.hostInterfaces': {
       request: z.object({ hostId }),

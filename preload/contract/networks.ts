@@ -262,6 +262,20 @@ export interface NetworksCalls {
     response: NetworkDetails;
   };
   'networks.hostInterfaces': { request: { hostId: string }; response: HostInterfacesReport };
+  /** A guest NIC's port group and VLAN: the change of its persistent definition as a diff (next boot). */
+  'networks.nicEditPreview': { request: NicNetworkEditRequest; response: { version: string; diff: string } };
+  /** Applies it to the definition the diff was made from (`version`; a changed definition is a conflict). */
+  'networks.nicEditApply': { request: NicNetworkEditRequest & { version: string }; response: null };
+}
+
+export interface NicNetworkEditRequest {
+  hostId: string;
+  /** The guest's UUID. */
+  uuid: string;
+  /** The NIC's MAC address. */
+  mac: string;
+  portgroup: string | null;
+  vlan: NetworkVlan | null;
 }
 
 export const NETWORKS_CALLS = [
@@ -276,6 +290,8 @@ export const NETWORKS_CALLS = [
   'networks.previewChange',
   'networks.applyChange',
   'networks.hostInterfaces',
+  'networks.nicEditPreview',
+  'networks.nicEditApply',
 ] as const satisfies readonly (keyof NetworksCalls)[];
 export type _NetworksCallsListed = AssertNever<Exclude<keyof NetworksCalls, (typeof NETWORKS_CALLS)[number]>>;
 
