@@ -99,7 +99,10 @@ export function createNetworksCalls(deps: CallHandlerDeps): AreaCallHandlers<Net
   };
   return {
     'networks.list': { request: z.object({ hostId }), handle: ({ hostId: id }) => listNetworks(libvirt(id)) },
-    'networks.details': { request: byName, handle: ({ hostId: id, name }) => networkDetails(libvirt(id), name) },
+    'networks.details': {
+      request: byName,
+      handle: ({ hostId: id, name }) => networkDetails(libvirt(id), name, hostShellOf(requireLink(deps, id).ssh)),
+    },
     'networks.preview': {
       request: z.object({ hostId, draft: networkDraftSchema }),
       handle: async ({ draft }) => previewNetwork(draft),
@@ -142,7 +145,7 @@ export function createNetworksCalls(deps: CallHandlerDeps): AreaCallHandlers<Net
     },
     'networks.applyChange': {
       request: byName.extend({ change: networkChangeSchema }),
-      handle: ({ hostId: id, name, change }) => applyNetworkChange(libvirt(id), name, change),
+      handle: ({ hostId: id, name, change }) => applyNetworkChange(libvirt(id), name, change, hostShellOf(requireLink(deps, id).ssh)),
     },
     'networks.nicEditPreview': {
       request: nicEdit,

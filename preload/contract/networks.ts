@@ -119,6 +119,12 @@ export interface NetworkDetails extends NetworkSummary {
   xml: string;
   leases: NetworkLease[];
   dns: { hosts: NetworkDnsHost[]; txts: NetworkDnsTxt[]; srvs: NetworkDnsSrv[] };
+  /**
+   * dnsmasq's host files that dnsmasq (which drops to nobody) cannot read — "0600 /var/lib/libvirt/
+   * dnsmasq/NAME.hostsfile" — so its static DHCP hosts and DNS entries are ignored. Happens when libvirtd
+   * runs with umask 077. Empty when fine or when this account cannot look.
+   */
+  unreadableHostFiles: string[];
 }
 
 /** What the "Create network" form fills in; main builds the XML from it. */

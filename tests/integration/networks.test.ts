@@ -5,7 +5,7 @@
  * on stop/delete, the guest index following domain events, a guest NIC's port group/VLAN edit, and the
  * host interfaces read over SSH. Everything created is named vd-test-net-* and removed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LibvirtClient } from '../../main/libvirt/client';
@@ -131,6 +131,12 @@ describe.skipIf(SKIP)(`virtual networks against the lab${SKIP_REASON}`, () => {
     expect(details.dns.hosts).toEqual([{ ip: '10.251.30.6', hostnames: ['nas', 'nas.int.test'] }]);
     expect(details.ips[0]?.dhcpHosts.map((h) => h.name)).toEqual(['two']);
     expect(dnsmasqPid(NAT)).toBe(pid);
+    // What the app says about dnsmasq's host files matches their modes (0600 under a umask-077 libvirtd).
+    const unreadable = ['hostsfile', 'addnhosts']
+      .map((ext) => `/var/lib/libvirt/dnsmasq/${NAT}.${ext}`)
+      .filter((file) => (statSync(file).mode & 0o004) === 0)
+      .map((file) => `0${(statSync(file).mode & 0o777).toString(8)} ${file}`);
+    expect((await networkDetails(client, NAT, hostShellOf(appSsh))).unreadableHostFiles).toEqual(unreadable);
 
     // libvirt's own refusal comes back as libvirt's error.
     await expect(applyNetworkChange(client, NAT, { kind: 'dhcpHost', op: 'add', ipIndex: 0, host: { mac: '52:54:00:30:00:02', id: null, name: 'dup', ip: '10.251.30.13' } })).rejects.toMatchObject({

@@ -15,6 +15,7 @@ import type {
   NetworkVlan,
 } from '../../../preload/api-contract';
 import type { LibvirtClient, Subscription } from '../../libvirt/client';
+import { shellQuote } from '../../ssh';
 import {
   virConnectListAllNetworksFlags as ListFlags,
   virNetworkDefineFlags,
@@ -113,7 +114,22 @@ async function lookup(libvirt: LibvirtClient, name: string) {
   }
 }
 
-export async function networkDetails(libvirt: LibvirtClient, name: string): Promise<NetworkDetails> {
+/**
+ * dnsmasq's host files of an active network that dnsmasq cannot read (not readable by others: it runs
+ * as nobody). A libvirtd started with umask 077 writes them 0600 and dnsmasq silently ignores them.
+ */
+export async function unreadableHostFiles(shell: HostShell, name: string): Promise<string[]> {
+  const script = `d=/var/lib/libvirt/dnsmasq; for f in "$d"/${shellQuote(name)}.hostsfile "$d"/${shellQuote(name)}.addnhosts; do [ -e "$f" ] && stat -c '%a %n' "$f"; done; true`;
+  const output = await shell.run(script, 20_000).catch(() => '');
+  return output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^[0-7]{3,4} \//.test(line))
+    .filter((line) => (parseInt(line.split(' ')[0] ?? '0', 8) & 0o004) === 0)
+    .map((line) => `0${line.split(' ')[0]?.slice(-3)} ${line.slice(line.indexOf(' ') + 1)}`);
+}
+
+export async function networkDetails(libvirt: LibvirtClient, name: string, shell: HostShell | null = null): Promise<NetworkDetails> {
   const network = await lookup(libvirt, name);
   const [active, persistent, autostart, xml, guests] = await Promise.all([
     libvirt.network.isActive(network),
@@ -124,7 +140,9 @@ export async function networkDetails(libvirt: LibvirtClient, name: string): Prom
   ]);
   const leases = active ? await libvirt.network.dhcpLeases(network).catch(() => []) : [];
   const parsed = parseNetworkXml(xml);
+  const hasHostEntries = parsed.ips.some((ip) => ip.dhcpHosts.length > 0) || parsed.dns.hosts.length > 0;
   return {
+    unreadableHostFiles: shell && active && hasHostEntries ? await unreadableHostFiles(shell, name) : [],
     ...summary(parsed, network, { active, persistent, autostart }, leases.length, guests),
     xml,
     dns: parsed.dns,
@@ -229,13 +247,13 @@ export async function previewNetworkChange(libvirt: LibvirtClient, name: string,
 }
 
 /** Applies a change to the running network and its definition at once (virNetworkUpdate LIVE|CONFIG). */
-export async function applyNetworkChange(libvirt: LibvirtClient, name: string, change: NetworkLiveChange): Promise<NetworkDetails> {
+export async function applyNetworkChange(libvirt: LibvirtClient, name: string, change: NetworkLiveChange, shell: HostShell | null = null): Promise<NetworkDetails> {
   const { network, plan, active, persistent } = await planChange(libvirt, name, change);
   const flags =
     (active ? virNetworkUpdateFlags.VIR_NETWORK_UPDATE_AFFECT_LIVE : 0) |
     (persistent ? virNetworkUpdateFlags.VIR_NETWORK_UPDATE_AFFECT_CONFIG : 0);
   await libvirt.network.update(network, plan, flags);
-  return networkDetails(libvirt, name);
+  return networkDetails(libvirt, name, shell);
 }
 
 export async function hostInterfaces(shell: HostShell): Promise<HostInterfacesReport> {

@@ -37,6 +37,14 @@ export function NetworkDetailsPanel({ hostId, name, generation }: { hostId: stri
 
   return (
     <Stack gap="md" data-testid={`network-details-${net.name}`}>
+      {net.unreadableHostFiles.length > 0 && (
+        <Alert color="red" title={t('networks.hostFiles.title')} data-testid="network-host-files-unreadable">
+          <Text size="sm">{t('networks.hostFiles.body')}</Text>
+          <Text size="xs" ff="monospace">
+            {net.unreadableHostFiles.join('\n')}
+          </Text>
+        </Alert>
+      )}
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <Card withBorder>
           <Title order={4} size="h6" mb="xs">
