@@ -40,7 +40,7 @@ export function NetworkDetailsPanel({ hostId, name, generation }: { hostId: stri
       {net.unreadableHostFiles.length > 0 && (
         <Alert color="red" title={t('networks.hostFiles.title')} data-testid="network-host-files-unreadable">
           <Text size="sm">{t('networks.hostFiles.body')}</Text>
-          <Text size="xs" ff="monospace">
+          <Text size="xs" ff="monospace" style={{ whiteSpace: 'pre-line' }}>
             {net.unreadableHostFiles.join('\n')}
           </Text>
         </Alert>

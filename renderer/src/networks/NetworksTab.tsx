@@ -123,8 +123,8 @@ export function NetworksTab({ hostId }: { hostId: string }) {
                       </Text>
                     )}
                   </Table.Td>
-                  <Table.Td>
-                    <Badge color={network.active ? 'teal' : 'gray'} variant="light" data-testid="network-state">
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                    <Badge color={network.active ? 'teal' : 'gray'} variant="light" data-testid="network-state" style={{ overflow: 'visible' }}>
                       {t(network.active ? 'networks.active' : 'networks.inactive')}
                     </Badge>
                   </Table.Td>
