@@ -5,7 +5,7 @@
  * on stop/delete, the guest index following domain events, a guest NIC's port group/VLAN edit, and the
  * host interfaces read over SSH. Everything created is named vd-test-net-* and removed.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LibvirtClient } from '../../main/libvirt/client';
@@ -79,6 +79,7 @@ describe.skipIf(SKIP)(`virtual networks against the lab${SKIP_REASON}`, () => {
   afterAll(async () => {
     if (!client) return;
     await cleanup();
+    rmSync(`/tmp/${GUEST}.serial.log`, { force: true });
     for (const name of [NAT, OVS, CLASH]) expect(await client.network.lookup(name).catch(() => null)).toBeNull();
     await client.close();
     ssh?.end();
