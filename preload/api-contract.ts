@@ -24,8 +24,10 @@ import { DOMAINS_CALLS, DOMAINS_EVENTS, type DomainsCalls, type DomainsEvents } 
 import type { ApiError, ApiResult } from './contract/errors';
 import { FLEET_CALLS, FLEET_EVENTS, type FleetCalls, type FleetEvents } from './contract/fleet';
 import { HOST_CONFIG_CALLS, type HostConfigCalls } from './contract/host-config';
+import { HOST_DEVICES_CALLS, type HostDevicesCalls } from './contract/host-devices';
 import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './contract/hosts';
 import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from './contract/new-vm';
+import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
 
 export * from './contract/app';
@@ -36,8 +38,10 @@ export * from './contract/domains';
 export * from './contract/errors';
 export * from './contract/fleet';
 export * from './contract/host-config';
+export * from './contract/host-devices';
 export * from './contract/hosts';
 export * from './contract/new-vm';
+export * from './contract/networks';
 export * from './contract/settings';
 
 // ---------------------------------------------------------------------------------------------------
@@ -53,9 +57,16 @@ export interface ApiCalls
     DomainXmlCalls,
     DomainTuningCalls,
     HostConfigCalls,
-    NewVmCalls {}
+    NewVmCalls,
+    NetworksCalls,
+    HostDevicesCalls {}
 
-export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents, NewVmEvents {}
+export interface ApiEvents
+  extends HostsEvents,
+    DomainsEvents,
+    FleetEvents,
+    NewVmEvents,
+    NetworksEvents {}
 
 export type ApiStreams = ConsolesStreams;
 
@@ -70,8 +81,16 @@ export const API_CALL_NAMES = [
   ...DOMAIN_TUNING_CALLS,
   ...HOST_CONFIG_CALLS,
   ...NEW_VM_CALLS,
+  ...NETWORKS_CALLS,
+  ...HOST_DEVICES_CALLS,
 ] as const;
-export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS, ...NEW_VM_EVENTS] as const;
+export const API_EVENT_NAMES = [
+  ...HOSTS_EVENTS,
+  ...DOMAINS_EVENTS,
+  ...FLEET_EVENTS,
+  ...NEW_VM_EVENTS,
+  ...NETWORKS_EVENTS,
+] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS] as const;
 
 export type ApiCallName = keyof ApiCalls;

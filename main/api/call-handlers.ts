@@ -12,8 +12,10 @@ import { createDomainXmlCalls } from './domain-xml-calls';
 import { createDomainsCalls } from './domains-calls';
 import { createFleetCalls } from './fleet-calls';
 import { createHostConfigCalls } from './host-config-calls';
+import { createHostDevicesCalls } from './host-devices-calls';
 import { createHostsCalls } from './hosts-calls';
 import { createNewVmCalls } from './new-vm-calls';
+import { createNetworksCalls } from './networks-calls';
 import { createSettingsCalls } from './settings-calls';
 
 export type { CallHandlerDeps } from './api-deps';
@@ -30,6 +32,8 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createDomainTuningCalls(deps),
     ...createHostConfigCalls(deps),
     ...createNewVmCalls(deps),
+    ...createNetworksCalls(deps),
+    ...createHostDevicesCalls(deps),
   };
 }
 

@@ -29,7 +29,8 @@
 # CHANGES OUTSIDE THE STATE DIR (all idempotent; see also tests/lab/README.md):
 #   * packages: apt-get installs missing libvirt-daemon-system libvirt-daemon-driver-qemu
 #     libvirt-clients qemu-system-x86 qemu-utils openssh-server openssh-client busybox-static
-#     cpio gzip sudo procps iproute2 iptables (+ qemu-system-modules-spice where SPICE is split out).
+#     cpio gzip sudo procps iproute2 iptables dnsmasq-base pci.ids osinfo-db (+ qemu-system-modules-spice
+#     where SPICE is split out).
 #   * /etc/libvirt/qemu.conf:     user = "root", group = "root"
 #   * /etc/libvirt/libvirtd.conf: unix_sock_group = "libvirt", unix_sock_rw_perms = "0770",
 #                                 auth_unix_rw = "none", auth_unix_ro = "none"
@@ -41,6 +42,7 @@
 #     login) because sshd with UsePAM=no refuses key logins to locked accounts.
 #   * daemons: virtlogd and libvirtd (started directly, or via systemctl when systemd runs),
 #     the lab sshd on 127.0.0.1:$VIRTDECK_LAB_SSH_PORT, /run/sshd (sshd privilege separation dir).
+#   * /var/lib/libvirt/dnsmasq: mode 0755 if it is not (dnsmasq reads its host files as nobody).
 #   * libvirt domains named vd-* (persistent, no autostart); libvirt keeps their definitions in
 #     /etc/libvirt/qemu/vd-*.xml and QEMU logs in /var/log/libvirt/qemu/vd-*.log.
 #   * host A's libvirtd: storage pool vd-shared (dir $VIRTDECK_LAB_DIR/shared, autostart).
@@ -96,6 +98,7 @@ cmd_up() {
   ensure_sshd
   verify_ssh
   bash "$LAB_SRC/guest/build-initramfs.sh"
+  bash "$LAB_SRC/guest/build-net-initramfs.sh"
   if [[ -f "$STATE/guest/.fresh-build" ]]; then
     if [[ "${VIRTDECK_LAB_SKIP_SELFTEST:-0}" != 1 ]]; then
       acpi_selftest

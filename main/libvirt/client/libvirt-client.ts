@@ -163,6 +163,12 @@ interface SubRecord {
   active: boolean;
 }
 
+/** Which daemon registration a subscription needs: its event and its object filter. */
+function subscriptionKey(rec: SubRecord): string {
+  const filter = rec.filter ? `${rec.filter.name}/${Array.from(rec.filter.uuid, (b) => b.toString(16).padStart(2, '0')).join('')}` : '*';
+  return `${rec.family.family}:${rec.eventId}:${filter}`;
+}
+
 interface Waiter {
   resolve(conn: RpcConnection): void;
   reject(err: Error): void;
@@ -224,6 +230,12 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
   private wakeSleep: (() => void) | null = null;
   private readonly waiters = new Set<Waiter>();
   private readonly subs = new Map<number, SubRecord>();
+  /**
+   * One daemon registration per event, object filter and connection, shared by every subscription to
+   * it: libvirtd refuses a second registration of the same event and filter from one connection ("event
+   * callback already tracked", object_event.c), so libvirt's own client fans one out locally, as we do.
+   */
+  private readonly registrations = new Map<string, { conn: RpcConnection; callbackId: Promise<number> }>();
   private nextSubId = 1;
   private pendingRegistrations = 0;
   private earlyEvents: Array<{ conn: RpcConnection; message: RpcMessage }> = [];
@@ -453,6 +465,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
         s.callbackId = null;
       }
     }
+    for (const [key, shared] of this.registrations) if (shared.conn === conn) this.registrations.delete(key);
     this.earlyEvents = this.earlyEvents.filter((e) => e.conn !== conn);
     if (this.closing) return;
     if (!this.reconnectOptions) {
@@ -710,7 +723,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
         const cb = rec.callbackId;
         rec.conn = null;
         rec.callbackId = null;
-        if (conn && cb !== null && !conn.isClosed) {
+        // Others on the same daemon registration keep it.
+        const shared = [...this.subs.values()].some((s) => s.active && s.conn === conn && s.callbackId === cb && s.family === family);
+        if (conn && cb !== null && !conn.isClosed && !shared) {
+          const key = subscriptionKey(rec);
+          if (this.registrations.get(key)?.conn === conn) this.registrations.delete(key);
           try {
             await this.deregister(conn, family, cb);
           } catch (e) {
@@ -727,36 +744,24 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
   private async register(conn: RpcConnection, rec: SubRecord, timeoutMs: number): Promise<void> {
     this.pendingRegistrations++;
     try {
-      let callbackID: number;
-      const opts = { timeoutMs };
-      switch (rec.family.family) {
-        case 'domain':
-          ({ callbackID } = await conn.call(
-            P.REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
-            { eventID: rec.eventId, dom: rec.filter as RemoteNonnullDomain | null },
-            opts,
-          ));
-          break;
-        case 'network':
-          ({ callbackID } = await conn.call(
-            P.REMOTE_PROC_CONNECT_NETWORK_EVENT_REGISTER_ANY,
-            { eventID: rec.eventId, net: rec.filter as RemoteNonnullNetwork | null },
-            opts,
-          ));
-          break;
-        case 'storagePool':
-          ({ callbackID } = await conn.call(
-            P.REMOTE_PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY,
-            { eventID: rec.eventId, pool: rec.filter as RemoteNonnullStoragePool | null },
-            opts,
-          ));
-          break;
-        default:
-          throw new Error(`event family ${rec.family.family} is not supported`);
+      const key = subscriptionKey(rec);
+      let shared = this.registrations.get(key);
+      if (!shared || shared.conn !== conn) {
+        const entry = { conn, callbackId: this.registerWithDaemon(conn, rec, timeoutMs) };
+        this.registrations.set(key, entry);
+        entry.callbackId.catch(() => {
+          if (this.registrations.get(key) === entry) this.registrations.delete(key);
+        });
+        shared = entry;
       }
+      const callbackID = await shared.callbackId;
       if (!rec.active) {
-        // Unsubscribed while registering.
-        void this.deregister(conn, rec.family, callbackID).catch(() => {});
+        // Unsubscribed while registering: let go of the registration when nobody else uses it.
+        const others = [...this.subs.values()].some((s) => s.active && s.conn === conn && s.callbackId === callbackID && s.family === rec.family);
+        if (!others && this.registrations.get(key) === shared) {
+          this.registrations.delete(key);
+          void this.deregister(conn, rec.family, callbackID).catch(() => {});
+        }
         return;
       }
       rec.conn = conn;
@@ -765,6 +770,37 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
       this.pendingRegistrations--;
       this.replayEarlyEvents();
     }
+  }
+
+  private async registerWithDaemon(conn: RpcConnection, rec: SubRecord, timeoutMs: number): Promise<number> {
+    let callbackID: number;
+    const opts = { timeoutMs };
+    switch (rec.family.family) {
+      case 'domain':
+        ({ callbackID } = await conn.call(
+          P.REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
+          { eventID: rec.eventId, dom: rec.filter as RemoteNonnullDomain | null },
+          opts,
+        ));
+        break;
+      case 'network':
+        ({ callbackID } = await conn.call(
+          P.REMOTE_PROC_CONNECT_NETWORK_EVENT_REGISTER_ANY,
+          { eventID: rec.eventId, net: rec.filter as RemoteNonnullNetwork | null },
+          opts,
+        ));
+        break;
+      case 'storagePool':
+        ({ callbackID } = await conn.call(
+          P.REMOTE_PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY,
+          { eventID: rec.eventId, pool: rec.filter as RemoteNonnullStoragePool | null },
+          opts,
+        ));
+        break;
+      default:
+        throw new Error(`event family ${rec.family.family} is not supported`);
+    }
+    return callbackID;
   }
 
   private async deregister(conn: RpcConnection, family: EventFamilyInfo, callbackID: number): Promise<void> {

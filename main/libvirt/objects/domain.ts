@@ -262,4 +262,17 @@ export class DomainApi {
       addrs: i.addrs.map((a) => ({ type: a.type === 1 ? 'ipv6' : 'ipv4', addr: a.addr, prefix: a.prefix })),
     }));
   }
+
+  /** Adds a device (virDomainAttachDeviceFlags; virDomainDeviceModifyFlags LIVE, CONFIG). */
+  async attachDevice(ref: DomainRef, xml: string, flags = 0): Promise<void> {
+    await this.core.call(P.REMOTE_PROC_DOMAIN_ATTACH_DEVICE_FLAGS, { dom: await this.refs.domain(ref), xml, flags });
+  }
+
+  /**
+   * Removes a device (virDomainDetachDeviceFlags; virDomainDeviceModifyFlags LIVE, CONFIG): `xml`
+   * names it as attach did. A live detach returns once QEMU was asked; the guest may take a moment.
+   */
+  async detachDevice(ref: DomainRef, xml: string, flags = 0): Promise<void> {
+    await this.core.call(P.REMOTE_PROC_DOMAIN_DETACH_DEVICE_FLAGS, { dom: await this.refs.domain(ref), xml, flags });
+  }
 }

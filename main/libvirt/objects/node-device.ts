@@ -24,4 +24,24 @@ export class NodeDeviceApi {
   async reattach(name: string): Promise<void> {
     await this.core.call(P.REMOTE_PROC_NODE_DEVICE_RE_ATTACH, { name });
   }
+
+  /**
+   * Creates a transient device (virNodeDeviceCreateXML), e.g. a mediated device:
+   * `<device><parent>pci_…</parent><capability type='mdev'><type id='…'/><uuid>…</uuid></capability></device>`.
+   * libvirt hands mediated devices to `mdevctl` on the host. Returns the new device's name.
+   * flags: virNodeDeviceCreateXMLFlags (VALIDATE).
+   */
+  async createXml(xml: string, flags = 0): Promise<string> {
+    return (await this.core.call(P.REMOTE_PROC_NODE_DEVICE_CREATE_XML, { xml_desc: xml, flags })).dev.name;
+  }
+
+  /** Removes a device created with createXml or started from a definition (virNodeDeviceDestroy). */
+  async destroy(name: string): Promise<void> {
+    await this.core.call(P.REMOTE_PROC_NODE_DEVICE_DESTROY, { name });
+  }
+
+  /** Removes a persistent (mdevctl-defined) device's definition (virNodeDeviceUndefine; flags 0). */
+  async undefine(name: string): Promise<void> {
+    await this.core.call(P.REMOTE_PROC_NODE_DEVICE_UNDEFINE, { name, flags: 0 });
+  }
 }

@@ -186,12 +186,14 @@ restart() {
         while kill -0 "$p" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
         if kill -0 "$p" 2>/dev/null; then step "$daemon did not stop within 30 s: SIGKILL"; kill -KILL "$p"; sleep 0.5; fi
       fi
-      cwd=$(cat "$state/cwd")
-      step "starting the same command line again in $cwd: $(tr '\000' ' ' < "$state/cmdline")"
+      # umask 022 as init systems start it, not this script's 077: libvirtd would write dnsmasq's host
+      # files 0600 and dnsmasq (running as nobody) would silently ignore static DHCP hosts and DNS entries.
+      cwd=$(cat "$state/cwd"); um=022
+      step "starting the same command line again in $cwd (umask $um): $(tr '\000' ' ' < "$state/cmdline")"
       if tr '\000' '\n' < "$state/cmdline" | grep -qx -e -d -e --daemon; then
-        (cd "$cwd" && { cat "$state/environ"; cat "$state/cmdline"; } | xargs -0 env -i) </dev/null >/dev/null 2>&1
+        (umask "$um" && cd "$cwd" && { cat "$state/environ"; cat "$state/cmdline"; } | xargs -0 env -i) </dev/null >/dev/null 2>&1
       else
-        (cd "$cwd" && { cat "$state/environ"; printf 'setsid\000'; cat "$state/cmdline"; } | xargs -0 env -i) </dev/null >/dev/null 2>&1 &
+        (umask "$um" && cd "$cwd" && { cat "$state/environ"; printf 'setsid\000'; cat "$state/cmdline"; } | xargs -0 env -i) </dev/null >/dev/null 2>&1 &
       fi ;;
   esac
 }

@@ -12,6 +12,7 @@ import {
   Spoiler,
   Stack,
   Table,
+  Tabs,
   Text,
   Title,
 } from '@mantine/core';
@@ -29,6 +30,8 @@ import { useFleet } from '../fleet/use-fleet';
 import { HostStatusBadge } from './HostStatusBadge';
 import { HostConfigSection } from '../host-config/HostConfigSection';
 import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
+import { DevicesTab } from '../host-devices/DevicesTab';
+import { NetworksTab } from '../networks/NetworksTab';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
 const HISTORY_POLL_MS = 2_000;
@@ -109,6 +112,21 @@ export function HostPage({
         </Alert>
       )}
       {connected && !overview.data && !overview.error && <Loader aria-label={t('app.connection.connecting')} />}
+      {/* Overview (the page as it was), Networks and Devices (their own folders). */}
+      <Tabs defaultValue="overview" keepMounted={false}>
+        <Tabs.List mb="md">
+          <Tabs.Tab value="overview">{t('host.tabs.overview')}</Tabs.Tab>
+          <Tabs.Tab value="networks" disabled={!connected}>
+            {t('host.tabs.networks')}
+          </Tabs.Tab>
+          <Tabs.Tab value="devices" disabled={!connected}>
+            {t('host.tabs.devices')}
+          </Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="networks">{connected && <NetworksTab hostId={host.id} />}</Tabs.Panel>
+        <Tabs.Panel value="devices">{connected && <DevicesTab hostId={host.id} />}</Tabs.Panel>
+        <Tabs.Panel value="overview">
+      <Stack gap="md">
       {node && overview.data && (
         <SimpleGrid cols={{ base: 1, md: 3 }}>
           <Card withBorder data-testid="host-node-info">
@@ -244,6 +262,9 @@ export function HostPage({
           onContextMenu={() => undefined}
         />
       </div>
+      </Stack>
+        </Tabs.Panel>
+      </Tabs>
     </Stack>
   );
 }

@@ -6,8 +6,12 @@ REQUIRED_PACKAGES=(
   qemu-system-x86 qemu-utils
   openssh-server openssh-client
   busybox-static cpio gzip sudo procps
-  iproute2 iptables
+  iproute2
   osinfo-db
+  # Virtual networks: dnsmasq serves DHCP/DNS, iptables (nft backend on Debian 12) does NAT for libvirt 9.0.
+  dnsmasq-base iptables
+  # Vendor and device names for the host-device list (/usr/share/misc/pci.ids).
+  pci.ids
 )
 
 # Is systemd the init system? (Not in CI sandboxes; a developer laptop maybe.)
@@ -119,7 +123,9 @@ start_libvirtd() {
   log "libvirtd: starting"
   # Daemon log goes to the state dir (warnings and errors). stdio must not stay attached to
   # the caller (e.g. a Vitest globalSetup waiting for EOF).
-  (close_inherited_fds && LIBVIRT_LOG_OUTPUTS="3:file:$STATE/logs/libvirtd.log" exec libvirtd -d) \
+  # umask 022: the directories libvirtd creates (e.g. /var/lib/libvirt/dnsmasq) must be readable by
+  # dnsmasq after it drops to 'nobody', whatever umask the caller runs with.
+  (close_inherited_fds && umask 022 && LIBVIRT_LOG_OUTPUTS="3:file:$STATE/logs/libvirtd.log" exec libvirtd -d) \
     </dev/null >>"$STATE/logs/libvirtd.out" 2>&1 ||
     die "libvirtd -d failed (see $STATE/logs/libvirtd.out and $STATE/logs/libvirtd.log)"
   local i
@@ -154,7 +160,22 @@ ensure_libvirt() {
     start_virtlogd
     start_libvirtd "$changed"
   fi
+  ensure_dnsmasq_state_dir
   log "libvirt: $(virsh -c "$LIBVIRT_URI" version 2>/dev/null | grep -i 'running hypervisor' | sed 's/^ *//')"
+}
+
+# libvirt keeps each network's dnsmasq config, static DHCP hosts and DNS hosts in
+# /var/lib/libvirt/dnsmasq (made 0777 & ~umask). dnsmasq reads the host files after dropping to
+# 'nobody': in a 0700 directory (a libvirtd once started under umask 077) static DHCP hosts and DNS
+# entries are silently ignored. Make it what a normal install has.
+ensure_dnsmasq_state_dir() {
+  local dir=/var/lib/libvirt/dnsmasq mode
+  [[ -d "$dir" ]] || return 0
+  mode="$(stat -c %a "$dir")"
+  if [[ "$mode" != 755 ]]; then
+    log "libvirt: $dir was mode $mode; setting 0755 so dnsmasq (as nobody) reads its host files"
+    chmod 0755 "$dir"
+  fi
 }
 
 # Stop virtlogd/libvirtd, but only the instances this lab started.

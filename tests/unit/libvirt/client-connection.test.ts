@@ -460,3 +460,60 @@ describe('LibvirtClient: events', () => {
     await expect(client.call(P_HOST, undefined)).resolves.toBeDefined();
   });
 });
+
+describe('LibvirtClient: two subscribers of one event', () => {
+  it('share one daemon registration (libvirtd refuses a second: "event callback already tracked"), also after a reconnect', async () => {
+    const host = new FakeHost();
+    // Like libvirtd (object_event.c): one registration per event and filter per connection.
+    host.setup = (peer) => {
+      const tracked = new Map<string, number>();
+      let next = 200;
+      peer.handle('REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY', (c) => {
+        const args = c.args as { eventID: number; dom: RemoteNonnullDomain | null };
+        const key = `${args.eventID}:${args.dom?.name ?? '*'}`;
+        if (tracked.has(key)) return { error: { code: 8, message: 'invalid argument: event callback already tracked' } };
+        tracked.set(key, next);
+        return { ret: { callbackID: next++ } };
+      });
+      peer.handle('REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY', (c) => {
+        const id = (c.args as { callbackID: number }).callbackID;
+        for (const [key, value] of tracked) if (value === id) tracked.delete(key);
+        return { ret: undefined };
+      });
+    };
+    const { client } = makeClient(host);
+    await client.connect();
+    const a: number[] = [];
+    const b: number[] = [];
+    const [subA, subB] = await Promise.all([
+      client.onDomainEvent('lifecycle', (e) => a.push(e.data.event)),
+      client.onDomainEvent('lifecycle', (e) => b.push(e.data.event)),
+    ]);
+    const registrations = () => host.last.calls.filter((c) => c.info?.name === 'REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY').length;
+    expect(registrations()).toBe(1);
+    host.last.sendEvent('REMOTE_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE', { callbackID: 200, msg: { dom, event: 2, detail: 0 } });
+    await until(() => a.length === 1 && b.length === 1);
+
+    host.last.transport.destroy();
+    await until(() => client.state === 'connected' && host.peers.length === 2);
+    await until(() => registrations() === 1);
+    await tick(20);
+    expect(registrations()).toBe(1);
+    host.last.sendEvent('REMOTE_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE', { callbackID: 200, msg: { dom, event: 3, detail: 0 } });
+    await until(() => a.length === 2 && b.length === 2);
+
+    // The registration stays while one subscriber is left; it goes with the last one.
+    await subA.unsubscribe();
+    const deregs = () => host.last.calls.filter((c) => c.info?.name === 'REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY').length;
+    await tick(10);
+    expect(deregs()).toBe(0);
+    host.last.sendEvent('REMOTE_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE', { callbackID: 200, msg: { dom, event: 4, detail: 0 } });
+    await until(() => b.length === 3);
+    expect(a).toEqual([2, 3]);
+    await subB.unsubscribe();
+    await until(() => deregs() === 1);
+    // A new subscriber registers again (and gets events).
+    await client.onDomainEvent('lifecycle', (e) => a.push(e.data.event));
+    expect(registrations()).toBe(2);
+  });
+});

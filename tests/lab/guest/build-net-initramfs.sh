@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Build $VIRTDECK_LAB_DIR/guest/initramfs-net.gz: the lab guest's initramfs (initramfs.gz, unchanged)
+# followed by a small second cpio archive that adds networking — the virtio-net driver (and the modules
+# it depends on, from the same kernel), busybox udhcpc's event script and an rcS that asks for a DHCP
+# lease when the guest has a NIC. The kernel unpacks concatenated archives in order, later files win.
+# Tests give it to throwaway guests that get a NIC; the lab's own guests keep initramfs.gz (so this
+# never changes what they boot). Rebuilt only when initramfs.gz or an input here changes.
+#
+# Usage: build-net-initramfs.sh   (after build-initramfs.sh)
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+GUEST_DIR="$STATE/guest"
+NET_SRC="$LAB_SRC/guest/net"
+OUT="$GUEST_DIR/initramfs-net.gz"
+NET_MODULES=(virtio_net)
+WORK=
+trap 'rm -rf "$WORK" "$OUT.new"' EXIT
+
+inputs_hash() {
+  {
+    sha256sum "${BASH_SOURCE[0]}" "$GUEST_DIR/initramfs.gz" "$LAB_SRC/guest/rootfs/etc/init.d/rcS"
+    (cd "$NET_SRC" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+  } | sha256sum | cut -d' ' -f1
+}
+
+main() {
+  [[ -s "$GUEST_DIR/initramfs.gz" && -s "$GUEST_DIR/kernel.version" ]] || die "build the guest first (guest/build-initramfs.sh)"
+  if [[ -s "$OUT" && -f "$GUEST_DIR/net.stamp" && "$(cat "$GUEST_DIR/net.stamp")" == "$(inputs_hash)" ]]; then
+    log "guest network initramfs up to date"
+    return 0
+  fi
+  local kver moddir depfile root rel line dep m
+  kver="$(cat "$GUEST_DIR/kernel.version")"
+  moddir="$GUEST_DIR/kernel-tree/lib/modules/$kver"
+  depfile="$moddir/modules.dep"
+  [[ -s "$depfile" ]] || die "no $depfile (guest/build-initramfs.sh makes it)"
+  WORK="$(mktemp -d "$GUEST_DIR/net-root.XXXXXX")"
+  root="$WORK/root"
+  mkdir -p "$root/etc/init.d"
+  # The modules the base image loads, in its order; the network modules' dependencies follow.
+  (cd "$WORK" && gzip -dc "$GUEST_DIR/initramfs.gz" | cpio -i --quiet --to-stdout etc/vd-modules.list >"$root/etc/vd-modules.list")
+  local -A have=()
+  while read -r line; do [[ -n "$line" ]] && have[$line]=1; done <"$root/etc/vd-modules.list"
+  add_module() {
+    local rel=$1 plain
+    plain=${rel%.xz}
+    plain=${plain%.gz}
+    plain=${plain%.zst}
+    [[ -n "${have[$plain]:-}" ]] && return 0
+    line="$(grep -m1 -E "^${rel//./\\.}:" "$depfile" || true)"
+    for dep in ${line#*:}; do add_module "$dep"; done
+    mkdir -p "$root/lib/modules/$(dirname "$plain")"
+    case "$rel" in
+    *.ko) cp "$moddir/$rel" "$root/lib/modules/$plain" ;;
+    *.ko.xz) xz -dc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
+    *.ko.gz) gzip -dc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
+    *.ko.zst) zstd -qdc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
+    esac
+    printf '%s\n' "$plain" >>"$root/etc/vd-modules.list"
+    have[$plain]=1
+  }
+  for m in "${NET_MODULES[@]}"; do
+    if grep -qE "/${m}\.ko(\.[a-z]+)?$" "$moddir/modules.builtin" 2>/dev/null; then continue; fi
+    rel="$(grep -m1 -oE "^[^:]*/${m}\.ko(\.(xz|zst|gz))?:" "$depfile" | tr -d :)" || die "module $m not found in $depfile"
+    add_module "$rel"
+  done
+  cat "$LAB_SRC/guest/rootfs/etc/init.d/rcS" "$NET_SRC/rcS.net" >"$root/etc/init.d/rcS"
+  cp "$NET_SRC/udhcpc.script" "$root/etc/udhcpc.script"
+  chmod 0755 "$root/etc/init.d/rcS" "$root/etc/udhcpc.script"
+  {
+    cat "$GUEST_DIR/initramfs.gz"
+    (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6)
+  } >"$OUT.new"
+  mv -f "$OUT.new" "$OUT"
+  inputs_hash >"$GUEST_DIR/net.stamp"
+  log "guest network initramfs built: $(tr '\n' ' ' <"$root/etc/vd-modules.list" | sed 's#kernel/[^ ]*/##g')"
+}
+
+main "$@"
