@@ -26,6 +26,7 @@ import { FLEET_CALLS, FLEET_EVENTS, type FleetCalls, type FleetEvents } from './
 import { HOST_CONFIG_CALLS, type HostConfigCalls } from './contract/host-config';
 import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './contract/hosts';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
+import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type StorageEvents, type StorageStreams } from './contract/storage';
 
 export * from './contract/app';
 export * from './contract/consoles';
@@ -37,6 +38,7 @@ export * from './contract/fleet';
 export * from './contract/host-config';
 export * from './contract/hosts';
 export * from './contract/settings';
+export * from './contract/storage';
 
 // ---------------------------------------------------------------------------------------------------
 // The whole API: every area's calls, events and streams (a name used twice is a type error).
@@ -50,11 +52,12 @@ export interface ApiCalls
     ConsolesCalls,
     DomainXmlCalls,
     DomainTuningCalls,
-    HostConfigCalls {}
+    HostConfigCalls,
+    StorageCalls {}
 
-export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents {}
+export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents, StorageEvents {}
 
-export type ApiStreams = ConsolesStreams;
+export type ApiStreams = ConsolesStreams & StorageStreams;
 
 export const API_CALL_NAMES = [
   ...APP_CALLS,
@@ -66,9 +69,10 @@ export const API_CALL_NAMES = [
   ...DOMAIN_XML_CALLS,
   ...DOMAIN_TUNING_CALLS,
   ...HOST_CONFIG_CALLS,
+  ...STORAGE_CALLS,
 ] as const;
-export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS] as const;
-export const API_STREAM_KINDS = [...CONSOLES_STREAMS] as const;
+export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS, ...STORAGE_EVENTS] as const;
+export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;
 
 export type ApiCallName = keyof ApiCalls;
 export type ApiRequest<K extends ApiCallName> = ApiCalls[K]['request'];

@@ -14,6 +14,7 @@ import { createFleetCalls } from './fleet-calls';
 import { createHostConfigCalls } from './host-config-calls';
 import { createHostsCalls } from './hosts-calls';
 import { createSettingsCalls } from './settings-calls';
+import { createStorageCalls, createStorageStreams } from './storage-calls';
 
 export type { CallHandlerDeps } from './api-deps';
 
@@ -28,9 +29,10 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createDomainXmlCalls(deps),
     ...createDomainTuningCalls(deps),
     ...createHostConfigCalls(deps),
+    ...createStorageCalls(deps),
   };
 }
 
 export function createStreamHandlers(deps: CallHandlerDeps): StreamHandlers {
-  return { ...createConsolesStreams(deps.connections) };
+  return { ...createConsolesStreams(deps.connections), ...createStorageStreams(deps) };
 }

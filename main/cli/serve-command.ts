@@ -59,6 +59,7 @@ export async function runServe(argv: string[]): Promise<void> {
   const services = createAppServices({ transport: 'serve' });
   const server = await startServeServer({
     router: services.router,
+    downloads: services.deps.storage.transfers,
     rendererDir: RENDERER_OUT_DIR,
     host: values.host,
     port,
