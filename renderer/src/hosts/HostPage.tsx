@@ -7,7 +7,6 @@ import {
   Code,
   Group,
   Loader,
-  Progress,
   SimpleGrid,
   Spoiler,
   Stack,
@@ -24,10 +23,11 @@ import { usePolled } from '../api/use-polled';
 import { TimeSeriesChart } from '../charts/TimeSeriesChart';
 import { EMPTY_FILTER, fleetItems, type FleetSort } from '../fleet/fleet-query';
 import { FleetTable } from '../fleet/FleetTable';
-import { formatBytes, formatMemory } from '../format';
+import { formatMemory } from '../format';
 import { useFleet } from '../fleet/use-fleet';
 import { HostStatusBadge } from './HostStatusBadge';
 import { HostConfigSection } from '../host-config/HostConfigSection';
+import { StorageSection } from '../storage';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
 const HISTORY_POLL_MS = 2_000;
@@ -168,31 +168,7 @@ export function HostPage({
           </Card>
         </SimpleGrid>
       )}
-      {overview.data && overview.data.storagePools.length > 0 && (
-        <Card withBorder>
-          <Title order={3} size="h5" mb="xs">
-            {t('host.storage.title')}
-          </Title>
-          <Stack gap="xs">
-            {overview.data.storagePools.map((pool) => (
-              <div key={pool.name}>
-                <Group justify="space-between">
-                  <Text size="sm" fw={500}>
-                    {pool.name} {!pool.active && <Badge color="gray">{t('host.storage.inactive')}</Badge>}
-                  </Text>
-                  <Text size="sm" c="dimmed">
-                    {t('host.storage.free', { free: formatBytes(pool.availableBytes), total: formatBytes(pool.capacityBytes) })}
-                  </Text>
-                </Group>
-                <Progress
-                  value={pool.capacityBytes > 0 ? (100 * pool.allocationBytes) / pool.capacityBytes : 0}
-                  aria-label={t('host.storage.used', { name: pool.name })}
-                />
-              </div>
-            ))}
-          </Stack>
-        </Card>
-      )}
+      <StorageSection hostId={host.id} connected={connected} />
       <HostConfigSection host={host} />
       {connected && (
         <Card withBorder data-testid="host-checks">
