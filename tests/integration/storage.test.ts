@@ -14,9 +14,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { HostEntry, StreamCloseInfo, TransferStatus, ApiError } from '../../preload/api-contract';
-import { UPLOAD_ACK_BYTES, UPLOAD_WINDOW_BYTES } from '../../preload/api-contract';
-import type { ByteStreamPeer } from '../../main/services/byte-stream-peer';
+import type { HostEntry, TransferStatus } from '../../preload/api-contract';
+import { TestUploadPeer } from '../support/upload-peer';
 import type { LibvirtHostLink } from '../../main/services/connections/libvirt-host-link';
 import { createSshLibvirtConnector } from '../../main/services/connections/ssh-libvirt-connector';
 import { SshConnectionPool } from '../../main/services/connections/ssh-pool';
@@ -58,60 +57,6 @@ async function countingProxy(targetPort: number): Promise<{ port: number; bytes(
         server.close(() => resolve());
       }),
   };
-}
-
-/** The renderer's side of an upload stream, in memory: sends chunks within the window, reads acks. */
-class TestUploadPeer implements ByteStreamPeer {
-  private dataListeners: Array<(d: Uint8Array) => void> = [];
-  private closeListeners: Array<(i: StreamCloseInfo) => void> = [];
-  acked = 0;
-  private ackWaiters: Array<() => void> = [];
-  closed: Promise<ApiError | null>;
-  private resolveClosed!: (e: ApiError | null) => void;
-  private isClosed = false;
-
-  constructor() {
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-  }
-  send(data: Uint8Array): boolean {
-    if (data.length === UPLOAD_ACK_BYTES) this.acked = Number(Buffer.from(data).readBigUInt64BE(0));
-    for (const w of this.ackWaiters.splice(0)) w();
-    return true;
-  }
-  close(error?: ApiError): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    for (const l of this.closeListeners) l(error ? { byPeer: false, error } : { byPeer: false });
-    for (const w of this.ackWaiters.splice(0)) w();
-    this.resolveClosed(error ?? null);
-  }
-  onData(l: (d: Uint8Array) => void): void {
-    this.dataListeners.push(l);
-  }
-  onClose(l: (i: StreamCloseInfo) => void): void {
-    this.closeListeners.push(l);
-  }
-  onDrain(): void {}
-  /** The renderer closes the stream (cancel). */
-  cancel(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    for (const l of this.closeListeners) l({ byPeer: true });
-    this.resolveClosed(null);
-  }
-  async sendAll(chunks: Iterable<Buffer>, stopAfter = Infinity): Promise<number> {
-    let sent = 0;
-    for (const chunk of chunks) {
-      if (this.isClosed || sent >= stopAfter) break;
-      while (sent + chunk.length - this.acked > UPLOAD_WINDOW_BYTES && !this.isClosed) {
-        await new Promise<void>((resolve) => this.ackWaiters.push(resolve));
-      }
-      if (this.isClosed) break;
-      for (const l of this.dataListeners) l(chunk);
-      sent += chunk.length;
-    }
-    return sent;
-  }
 }
 
 /** 2 GiB: 10 MiB of data at 0, 10 MiB at 1 GiB, zeros elsewhere — yielded in 1 MiB chunks. */

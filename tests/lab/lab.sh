@@ -35,6 +35,8 @@
 #     the lab sshd on 127.0.0.1:$VIRTDECK_LAB_SSH_PORT, /run/sshd (sshd privilege separation dir).
 #   * libvirt domains named vd-* (persistent, no autostart); libvirt keeps their definitions in
 #     /etc/libvirt/qemu/vd-*.xml and QEMU logs in /var/log/libvirt/qemu/vd-*.log.
+#   * libvirt storage pool vd-lab-pool (dir, autostart) in $VIRTDECK_LAB_DIR/pool; its definition is
+#     /etc/libvirt/storage/vd-lab-pool.xml.
 #   Nothing else is touched; domains without the vd- prefix are never touched.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -50,6 +52,8 @@ source "$LAB_DIR_SRC/lib/ssh.sh"
 source "$LAB_DIR_SRC/lib/guests.sh"
 # shellcheck source=lib/report.sh
 source "$LAB_DIR_SRC/lib/report.sh"
+# shellcheck source=lib/storage.sh
+source "$LAB_DIR_SRC/lib/storage.sh"
 
 usage() {
   sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -87,6 +91,7 @@ cmd_up() {
     rm -f "$STATE/guest/.fresh-build"
   fi
   ensure_guests
+  ensure_storage_pool
   write_lab_json
   print_summary
   log "lab is up ($(since "$t0")s)"
@@ -108,7 +113,7 @@ cmd_down() {
   take_lock
   if libvirt_answers; then
     destroy_lab_guests
-    ((purge)) && undefine_lab_guests
+    ((purge)) && undefine_lab_guests && remove_storage_pool
   elif ((purge)); then
     # libvirtd is not running: its vd-* definitions can be removed from disk directly.
     local f

@@ -15,6 +15,8 @@ export interface LabInfo {
   /** The guests' shell prompt, as they print it on the serial console. */
   guestPrompt?: string;
   guests: Array<{ name: string; running: boolean; graphics: 'vnc' | 'spice'; uuid?: string; serialLog?: string }>;
+  /** A running dir pool (vd-lab-pool) in the state dir. */
+  storagePool?: { name: string; path: string };
 }
 
 export type LabAvailability = { available: true; lab: LabInfo } | { available: false; reason: string };

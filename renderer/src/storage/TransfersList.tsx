@@ -23,7 +23,7 @@ export function TransfersList({ transfers }: { transfers: TransferStatus[] }) {
       {transfers.map((transfer) => {
         const percent = transfer.totalBytes > 0 ? (100 * transfer.doneBytes) / transfer.totalBytes : 0;
         return (
-          <div key={transfer.id} data-testid="transfer" data-state={transfer.state} aria-label={t(`storage.transfers.${transfer.kind}`, { name: transfer.volume })}>
+          <div key={transfer.id} role="group" data-testid="transfer" data-state={transfer.state} aria-label={t(`storage.transfers.${transfer.kind}`, { name: transfer.volume })}>
             <Group justify="space-between" wrap="nowrap">
               <Text size="sm" fw={500} truncate>
                 {t(`storage.transfers.${transfer.kind}`, { name: transfer.volume })}
