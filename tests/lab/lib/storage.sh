@@ -12,7 +12,10 @@ ensure_storage_pool() {
     log "defining storage pool $LAB_POOL_NAME ($LAB_POOL_DIR)"
     virsh_ pool-define-as "$LAB_POOL_NAME" dir --target "$LAB_POOL_DIR" >/dev/null || die "virsh pool-define-as $LAB_POOL_NAME failed"
   fi
-  if ! virsh_ pool-info "$LAB_POOL_NAME" | grep -Eq '^State:[[:space:]]+running'; then
+  local info
+  info="$(virsh_ pool-info "$LAB_POOL_NAME")" || die "virsh pool-info $LAB_POOL_NAME failed"
+  # (not piped into grep -q: with pipefail, virsh killed by SIGPIPE would read as "not running")
+  if ! grep -Eq '^State:[[:space:]]+running' <<<"$info"; then
     virsh_ pool-start "$LAB_POOL_NAME" >/dev/null || die "virsh pool-start $LAB_POOL_NAME failed"
   fi
   virsh_ pool-autostart "$LAB_POOL_NAME" >/dev/null || warn "virsh pool-autostart $LAB_POOL_NAME failed"
