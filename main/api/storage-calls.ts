@@ -8,6 +8,10 @@ import { TRANSFER_DOWNLOAD_PATH } from '../../preload/api-contract';
 import type { CallHandlerDeps } from './api-deps';
 import type { AreaCallHandlers, AreaStreamHandlers } from './api-router';
 import { hostId, noRequest } from './request-schemas';
+import { ApiFailure } from '../services/api-failure';
+import type { ByteStreamPeer } from '../services/byte-stream-peer';
+
+export type UploadRoute = (query: URLSearchParams, peer: ByteStreamPeer) => Promise<void>;
 
 const name = z.string().min(1).max(255);
 const path = z.string().min(1).max(4096);
@@ -125,18 +129,36 @@ export function createStorageCalls(deps: CallHandlerDeps): AreaCallHandlers<Stor
   };
 }
 
+const uploadParams = z.object({
+  transferId: z.string().uuid(),
+  hostId,
+  pool,
+  name,
+  fileName: z.string().max(1024),
+  sizeBytes: bytes,
+});
+
 export function createStorageStreams(deps: CallHandlerDeps): AreaStreamHandlers<StorageStreams> {
   return {
     'storage.upload': {
-      params: z.object({
-        transferId: z.string().uuid(),
-        hostId,
-        pool,
-        name,
-        fileName: z.string().max(1024),
-        sizeBytes: bytes,
-      }),
+      params: uploadParams,
       open: (params, peer) => deps.storage.transfers.upload(params, peer),
     },
+  };
+}
+
+/**
+ * Serve mode's HTTP upload (POST TRANSFER_UPLOAD_PATH?…): the same parameters as the stream, from the
+ * query string (sizeBytes as a number), validated the same way; the request body is the file.
+ */
+export function createStorageUploadRoute(deps: CallHandlerDeps): UploadRoute {
+  return async (query, peer) => {
+    const raw = Object.fromEntries(query.entries());
+    const parsed = uploadParams.safeParse({ ...raw, sizeBytes: Number(raw.sizeBytes) });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ApiFailure('invalid-request', `Invalid upload (${issue?.path.join('.') ?? ''}): ${issue?.message ?? ''}`);
+    }
+    await deps.storage.transfers.upload(parsed.data, peer);
   };
 }

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
-import { SERVE_TOKEN_PARAM, SERVE_WEBSOCKET_PATH, TRANSFER_DOWNLOAD_PATH } from '../../preload/api-contract';
+import { SERVE_TOKEN_PARAM, SERVE_WEBSOCKET_PATH, TRANSFER_DOWNLOAD_PATH, TRANSFER_UPLOAD_PATH } from '../../preload/api-contract';
+import type { UploadRoute } from '../api/storage-calls';
+import { toApiError } from '../services/api-failure';
+import { RequestUploadPeer } from '../services/storage/request-upload-peer';
 import type { DownloadProvider } from '../services/storage/transfers';
 import type { ApiRouter } from '../api/api-router';
 import { CONTENT_SECURITY_POLICY } from '../content-security-policy';
@@ -22,6 +25,8 @@ export interface ServeServerOptions {
   token?: string;
   /** Volume downloads (GET /transfers/download/<id>, same session cookie as everything else). */
   downloads?: DownloadProvider;
+  /** Volume uploads (POST /transfers/upload?…, the file as the body). */
+  uploads?: UploadRoute;
 }
 
 export interface ServeServer {
@@ -103,6 +108,14 @@ export async function startServeServer(options: ServeServerOptions): Promise<Ser
         ...SECURITY_HEADERS,
       });
       response.end();
+      return;
+    }
+    if (options.uploads && request.method === 'POST' && url.pathname === TRANSFER_UPLOAD_PATH) {
+      // A POST from a page must come from this server's own origin (the cookie is SameSite=Strict too).
+      const origin = auth.checkOrigin(request);
+      if (origin && !origin.ok) return refuse(response, origin);
+      const peer = new RequestUploadPeer(request, response);
+      options.uploads(url.searchParams, peer).catch((error: unknown) => peer.close(toApiError(error)));
       return;
     }
     if (options.downloads && request.method === 'GET' && url.pathname.startsWith(TRANSFER_DOWNLOAD_PATH)) {

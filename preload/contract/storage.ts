@@ -226,3 +226,11 @@ export interface StorageStreams {
 
 export const STORAGE_STREAMS = ['storage.upload'] as const satisfies readonly (keyof StorageStreams)[];
 export type _StorageStreamsListed = AssertNever<Exclude<keyof StorageStreams, (typeof STORAGE_STREAMS)[number]>>;
+
+/**
+ * Serve mode uploads: POST the file as the request body to this path with the `storage.upload` stream's
+ * parameters in the query (same session cookie). The browser streams the file from disk and TCP carries
+ * the backpressure; the answer comes when the volume is complete (200) or failed/cancelled (4xx/5xx,
+ * JSON ApiError). A browser's WebSocket is far slower for bulk bytes than its HTTP stack.
+ */
+export const TRANSFER_UPLOAD_PATH = '/transfers/upload';

@@ -1,5 +1,7 @@
 import {
+  TRANSFER_UPLOAD_PATH,
   UPLOAD_ACK_BYTES,
+  type ApiError,
   UPLOAD_CHUNK_BYTES,
   UPLOAD_WINDOW_BYTES,
   type StreamCloseInfo,
@@ -25,14 +27,16 @@ export async function startUpload(
   file: Blob & { name?: string },
 ): Promise<RunningUpload> {
   const transferId = crypto.randomUUID();
-  const channel = await api.openStream('storage.upload', {
+  const params = {
     transferId,
     hostId: target.hostId,
     pool: target.pool,
     name: target.name,
     fileName: file.name ?? target.name,
     sizeBytes: file.size,
-  });
+  };
+  if (api.transport === 'serve') return startHttpUpload(api, params, file);
+  const channel = await api.openStream('storage.upload', params);
   let acked = 0;
   let closedWith: StreamCloseInfo | null = null;
   let wake: (() => void) | null = null;
@@ -78,5 +82,34 @@ export async function startUpload(
     cancel: () => {
       void api.call('storage.transferCancel', { transferId }).catch(() => channel.close());
     },
+  };
+}
+
+/**
+ * Serve mode: the file as the body of one POST (the browser streams it from disk; TCP carries the
+ * backpressure). A browser's WebSocket moves bulk bytes an order of magnitude slower than its HTTP stack.
+ */
+async function startHttpUpload(
+  api: ApiClient,
+  params: { transferId: string; hostId: string; pool: string; name: string; fileName: string; sizeBytes: number },
+  file: Blob,
+): Promise<RunningUpload> {
+  const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
+  const done = (async () => {
+    let response: Response;
+    try {
+      response = await fetch(`${TRANSFER_UPLOAD_PATH}?${query.toString()}`, { method: 'POST', body: file, credentials: 'same-origin' });
+    } catch {
+      // The connection went before an answer (e.g. cancelled): the transfer's own status says why.
+      const status = (await api.call('storage.transfers', null).catch(() => [])).find((t) => t.id === params.transferId);
+      throw new ApiCallError({ code: 'io', message: status?.state === 'cancelled' ? 'The upload was cancelled; the volume was deleted.' : (status?.error ?? 'The upload failed') });
+    }
+    const answer = (await response.json().catch(() => null)) as { ok: boolean; error?: ApiError } | null;
+    if (!response.ok || !answer?.ok) throw new ApiCallError(answer?.error ?? { code: 'io', message: `Upload failed (HTTP ${response.status})` });
+  })();
+  return {
+    transferId: params.transferId,
+    done,
+    cancel: () => void api.call('storage.transferCancel', { transferId: params.transferId }).catch(() => undefined),
   };
 }
