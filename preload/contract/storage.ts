@@ -230,7 +230,7 @@ export type _StorageStreamsListed = AssertNever<Exclude<keyof StorageStreams, (t
 /**
  * Serve mode uploads: POST the file as the request body to this path with the `storage.upload` stream's
  * parameters in the query (same session cookie). The browser streams the file from disk and TCP carries
- * the backpressure; the answer comes when the volume is complete (200) or failed/cancelled (4xx/5xx,
- * JSON ApiError). A browser's WebSocket is far slower for bulk bytes than its HTTP stack.
+ * the backpressure; the answer (HTTP 200, an ApiResult in JSON) comes when the volume is complete
+ * or the upload failed or was cancelled. A browser's WebSocket is far slower for bulk bytes than its HTTP stack.
  */
 export const TRANSFER_UPLOAD_PATH = '/transfers/upload';

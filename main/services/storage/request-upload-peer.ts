@@ -43,8 +43,9 @@ export class RequestUploadPeer implements ByteStreamPeer {
   close(error?: ApiError): void {
     if (this.closed) return;
     this.closed = true;
-    const status = !error ? 200 : error.code === 'invalid-request' ? 400 : error.code === 'conflict' ? 409 : error.code === 'not-found' ? 404 : 500;
-    this.response.writeHead(status, {
+    // Like every call's answer, an ApiResult: HTTP 200 whether the upload succeeded or not (non-200
+    // statuses stay for the transport's own refusals: no session, foreign origin).
+    this.response.writeHead(200, {
       'Content-Type': 'application/json; charset=utf-8',
       'Cache-Control': 'no-store',
       ...(error ? { Connection: 'close' } : {}),
