@@ -184,7 +184,8 @@ test('dir pool and qcow2 volume; ISO upload with progress; cancelled upload leav
   await expect(confirmPool).toBeHidden({ timeout: 30_000 });
   await expect(section.getByRole('row', { name: POOL })).toHaveCount(0);
   expect(existsSync(POOL_DIR)).toBe(false);
-  expect(errors).toEqual([]);
+  // Cancelling aborts the browser's own upload request (Chromium logs that as a failed resource).
+  expect(errors.filter((e) => !/net::ERR_ABORTED/.test(e))).toEqual([]);
 });
 
 test('a pool of 5,000 volumes stays responsive', async ({ page }) => {

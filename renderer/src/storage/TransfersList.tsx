@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { TransferStatus } from '../../../preload/api-contract';
 import { useApi } from '../api/api-context';
 import { formatBytes, formatRate } from '../format';
+import { cancelTransfer } from './upload';
 
 const STATE_COLORS = { running: 'blue', done: 'teal', failed: 'red', cancelled: 'gray' } as const;
 
@@ -46,7 +47,7 @@ export function TransfersList({ transfers }: { transfers: TransferStatus[] }) {
                       variant="subtle"
                       color="red"
                       aria-label={t('storage.transfers.cancelNamed', { name: transfer.volume })}
-                      onClick={() => void api.call('storage.transferCancel', { transferId: transfer.id }).catch(() => undefined)}
+                      onClick={() => cancelTransfer(api, transfer.id)}
                     >
                       <IconX size={16} />
                     </ActionIcon>

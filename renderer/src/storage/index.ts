@@ -2,5 +2,5 @@
 export { StorageSection } from './StorageSection';
 export { VolumePicker, type VolumePickerProps } from './VolumePicker';
 export { TransfersList } from './TransfersList';
-export { startUpload, type RunningUpload } from './upload';
+export { cancelTransfer, startUpload, type RunningUpload } from './upload';
 export { useTransfers } from './use-transfers';

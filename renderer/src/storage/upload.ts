@@ -8,6 +8,15 @@ import {
 } from '../../../preload/api-contract';
 import { ApiCallError, type ApiClient } from '../api';
 
+/** Uploads this window runs, so a cancel (from any button) also ends the browser's own request. */
+const localUploads = new Map<string, () => void>();
+
+/** Cancels a transfer: a local upload stops sending at once; main deletes the volume either way. */
+export function cancelTransfer(api: ApiClient, transferId: string): void {
+  localUploads.get(transferId)?.();
+  void api.call('storage.transferCancel', { transferId }).catch(() => undefined);
+}
+
 export interface RunningUpload {
   transferId: string;
   /** Resolves when the volume is complete; rejects with the reason it failed or was cancelled. */
@@ -79,9 +88,7 @@ export async function startUpload(
   return {
     transferId,
     done,
-    cancel: () => {
-      void api.call('storage.transferCancel', { transferId }).catch(() => channel.close());
-    },
+    cancel: () => cancelTransfer(api, transferId),
   };
 }
 
@@ -95,21 +102,25 @@ async function startHttpUpload(
   file: Blob,
 ): Promise<RunningUpload> {
   const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
+  const abort = new AbortController();
+  localUploads.set(params.transferId, () => abort.abort());
   const done = (async () => {
     let response: Response;
     try {
-      response = await fetch(`${TRANSFER_UPLOAD_PATH}?${query.toString()}`, { method: 'POST', body: file, credentials: 'same-origin' });
+      response = await fetch(`${TRANSFER_UPLOAD_PATH}?${query.toString()}`, {
+        method: 'POST',
+        body: file,
+        credentials: 'same-origin',
+        signal: abort.signal,
+      });
     } catch {
+      if (abort.signal.aborted) throw new ApiCallError({ code: 'io', message: 'The upload was cancelled; the volume was deleted.' });
       // The connection went before an answer (e.g. cancelled): the transfer's own status says why.
       const status = (await api.call('storage.transfers', null).catch(() => [])).find((t) => t.id === params.transferId);
       throw new ApiCallError({ code: 'io', message: status?.state === 'cancelled' ? 'The upload was cancelled; the volume was deleted.' : (status?.error ?? 'The upload failed') });
     }
     const answer = (await response.json().catch(() => null)) as { ok: boolean; error?: ApiError } | null;
     if (!response.ok || !answer?.ok) throw new ApiCallError(answer?.error ?? { code: 'io', message: `Upload failed (HTTP ${response.status})` });
-  })();
-  return {
-    transferId: params.transferId,
-    done,
-    cancel: () => void api.call('storage.transferCancel', { transferId: params.transferId }).catch(() => undefined),
-  };
+  })().finally(() => localUploads.delete(params.transferId));
+  return { transferId: params.transferId, done, cancel: () => cancelTransfer(api, params.transferId) };
 }
