@@ -243,11 +243,15 @@ export class TransferManager implements DownloadProvider {
     let processed = 0;
     let chain: Promise<void> = Promise.resolve();
 
+    let failing = false;
     const fail = (state: 'failed' | 'cancelled', why: string) => {
-      if (!transfer.running) return;
-      transfer.end(state, state === 'failed' ? why : undefined);
-      void cleanUp();
-      peer.close(state === 'cancelled' ? { code: 'io', message: 'The upload was cancelled; the volume was deleted.' } : { code: 'io', message: `${why} (the volume was deleted)` });
+      if (!transfer.running || failing) return;
+      failing = true;
+      // The end is reported once the volume is gone, so whoever lists the pool then no longer sees it.
+      void cleanUp().finally(() => {
+        transfer.end(state, state === 'failed' ? why : undefined);
+        peer.close(state === 'cancelled' ? { code: 'io', message: 'The upload was cancelled; the volume was deleted.' } : { code: 'io', message: `${why} (the volume was deleted)` });
+      });
     };
     transfer.cancelHandler = () => fail('cancelled', 'cancelled');
 
@@ -268,14 +272,14 @@ export class TransferManager implements DownloadProvider {
     };
 
     peer.onData((chunk) => {
-      if (!transfer.running) return;
+      if (!transfer.running || failing) return;
       received += chunk.byteLength;
       if (received > params.sizeBytes) return fail('failed', 'More bytes arrived than the file has');
       if (received - processed > 2 * UPLOAD_WINDOW_BYTES) return fail('failed', 'The sender ignored the upload window');
       const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       chain = chain
         .then(async () => {
-          if (!transfer.running) return;
+          if (!transfer.running || failing) return;
           await write(splitter.push(bytes));
           processed += bytes.length;
           if (processed === params.sizeBytes) {

@@ -113,6 +113,16 @@ export function StorageSection({ hostId, connected }: { hostId: string; connecte
     if (needAll && volumes.list) want(volumes.list.volumes.map((v) => v.name));
   }, [needAll, volumes.list, want]);
 
+  // A transfer that ends (done, failed, cancelled: its volume created or deleted) changes the pool.
+  const ended = transfers.filter((t) => t.state !== 'running').length;
+  const { reload: reloadVolumes } = volumes;
+  useEffect(() => {
+    if (ended > 0) {
+      reloadVolumes();
+      reloadPools();
+    }
+  }, [ended, reloadVolumes, reloadPools]);
+
   const act = (promise: Promise<unknown>, after: () => void) => {
     setActionError(null);
     promise.then(after, (e: unknown) => setActionError(errorText(e)));
