@@ -13,6 +13,7 @@ import { createHostConfigService } from './services/host-config/host-config-wiri
 import { SshConnectionPool, type SshPoolOptions } from './services/connections/ssh-pool';
 import { FleetService } from './services/fleet/fleet-service';
 import { SettingsStore } from './services/settings/settings-store';
+import { StorageService } from './services/storage/storage-service';
 import { userConfigDir } from './platform/user-dirs';
 import { APP_NAME, APP_VERSION } from './app-version';
 
@@ -97,10 +98,15 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   events.subscribe('hosts.changed', ({ hosts: list }) => sync(list));
   hosts.list().then(sync, (error: unknown) => console.warn(`[hosts] ${error instanceof Error ? error.message : String(error)}`));
 
+  const storage = new StorageService({
+    link: (hostId) => connections.link(hostId),
+    hostUri: async (hostId) => (await hosts.list()).find((host) => host.id === hostId)?.libvirtUri ?? 'qemu:///system',
+    publishTransfer: (status) => events.publish('storage.transfer', status),
+  });
   const settings = new SettingsStore(configDir);
   settings.get().then((value) => fleet.setTickMs(value.statsIntervalMs), () => undefined);
   const sshConfigFile = sshOptionsFromEnv().sshConfigFile;
-  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool };
+  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool, storage };
 }
 
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
@@ -113,6 +119,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     dispose: async () => {
       deps.fleet.dispose();
       await deps.remoteViewers.dispose();
+      await deps.storage.dispose();
       await deps.hostConfig.dispose();
       await deps.sshPool.dispose();
       await deps.connections.dispose();

@@ -29,6 +29,7 @@ import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './
 import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from './contract/new-vm';
 import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
+import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type StorageEvents, type StorageStreams } from './contract/storage';
 
 export * from './contract/app';
 export * from './contract/consoles';
@@ -43,6 +44,7 @@ export * from './contract/hosts';
 export * from './contract/new-vm';
 export * from './contract/networks';
 export * from './contract/settings';
+export * from './contract/storage';
 
 // ---------------------------------------------------------------------------------------------------
 // The whole API: every area's calls, events and streams (a name used twice is a type error).
@@ -59,16 +61,18 @@ export interface ApiCalls
     HostConfigCalls,
     NewVmCalls,
     NetworksCalls,
-    HostDevicesCalls {}
+    HostDevicesCalls,
+    StorageCalls {}
 
 export interface ApiEvents
   extends HostsEvents,
     DomainsEvents,
     FleetEvents,
     NewVmEvents,
-    NetworksEvents {}
+    NetworksEvents,
+    StorageEvents {}
 
-export type ApiStreams = ConsolesStreams;
+export type ApiStreams = ConsolesStreams & StorageStreams;
 
 export const API_CALL_NAMES = [
   ...APP_CALLS,
@@ -83,6 +87,7 @@ export const API_CALL_NAMES = [
   ...NEW_VM_CALLS,
   ...NETWORKS_CALLS,
   ...HOST_DEVICES_CALLS,
+  ...STORAGE_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
   ...HOSTS_EVENTS,
@@ -90,8 +95,9 @@ export const API_EVENT_NAMES = [
   ...FLEET_EVENTS,
   ...NEW_VM_EVENTS,
   ...NETWORKS_EVENTS,
+  ...STORAGE_EVENTS,
 ] as const;
-export const API_STREAM_KINDS = [...CONSOLES_STREAMS] as const;
+export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;
 
 export type ApiCallName = keyof ApiCalls;
 export type ApiRequest<K extends ApiCallName> = ApiCalls[K]['request'];

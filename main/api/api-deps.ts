@@ -9,6 +9,7 @@ import type { FleetService } from '../services/fleet/fleet-service';
 import type { HostConfigService } from '../services/host-config/host-config-service';
 import type { HostStore } from '../services/hosts/host-store';
 import type { SettingsStore } from '../services/settings/settings-store';
+import type { StorageService } from '../services/storage/storage-service';
 import { ApiFailure } from '../services/api-failure';
 import type { ApiEventBus } from './event-bus';
 
@@ -30,6 +31,8 @@ export interface CallHandlerDeps {
   hostConfig: HostConfigService;
   /** The hosts' SSH connections (one each), closed at shutdown. */
   sshPool: SshConnectionPool;
+  /** Pools, volumes and transfers. */
+  storage: StorageService;
 }
 
 /** The live link to a connected host, or a `not-found` failure the caller sees. */

@@ -17,6 +17,7 @@ import { createHostsCalls } from './hosts-calls';
 import { createNewVmCalls } from './new-vm-calls';
 import { createNetworksCalls } from './networks-calls';
 import { createSettingsCalls } from './settings-calls';
+import { createStorageCalls, createStorageStreams } from './storage-calls';
 
 export type { CallHandlerDeps } from './api-deps';
 
@@ -34,9 +35,10 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createNewVmCalls(deps),
     ...createNetworksCalls(deps),
     ...createHostDevicesCalls(deps),
+    ...createStorageCalls(deps),
   };
 }
 
 export function createStreamHandlers(deps: CallHandlerDeps): StreamHandlers {
-  return { ...createConsolesStreams(deps.connections) };
+  return { ...createConsolesStreams(deps.connections), ...createStorageStreams(deps) };
 }

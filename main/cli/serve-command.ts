@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
+import { createStorageUploadRoute } from '../api/storage-calls';
 import { createAppServices } from '../app-services';
 import { isLoopbackAddress } from '../serve/serve-auth';
 import { startServeServer } from '../serve/serve-server';
@@ -59,6 +60,8 @@ export async function runServe(argv: string[]): Promise<void> {
   const services = createAppServices({ transport: 'serve' });
   const server = await startServeServer({
     router: services.router,
+    downloads: services.deps.storage.transfers,
+    uploads: createStorageUploadRoute(services.deps),
     rendererDir: RENDERER_OUT_DIR,
     host: values.host,
     port,

@@ -1,9 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
-import { SERVE_TOKEN_PARAM, SERVE_WEBSOCKET_PATH } from '../../preload/api-contract';
+import { SERVE_TOKEN_PARAM, SERVE_WEBSOCKET_PATH, TRANSFER_DOWNLOAD_PATH, TRANSFER_UPLOAD_PATH } from '../../preload/api-contract';
+import type { UploadRoute } from '../api/storage-calls';
+import { toApiError } from '../services/api-failure';
+import { RequestUploadPeer } from '../services/storage/request-upload-peer';
+import type { DownloadProvider } from '../services/storage/transfers';
 import type { ApiRouter } from '../api/api-router';
 import { CONTENT_SECURITY_POLICY } from '../content-security-policy';
 import { ServeAuth, type AuthVerdict } from './serve-auth';
@@ -19,6 +23,10 @@ export interface ServeServerOptions {
   port: number;
   /** Fixed token (tests); a random one otherwise. */
   token?: string;
+  /** Volume downloads (GET /transfers/download/<id>, same session cookie as everything else). */
+  downloads?: DownloadProvider;
+  /** Volume uploads (POST /transfers/upload?…, the file as the body). */
+  uploads?: UploadRoute;
 }
 
 export interface ServeServer {
@@ -45,6 +53,24 @@ const SECURITY_HEADERS: Record<string, string> = {
 function refuse(response: ServerResponse, verdict: Extract<AuthVerdict, { ok: false }>): void {
   response.writeHead(verdict.status, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
   response.end(`${verdict.reason}\n`);
+}
+
+/** Streams a prepared volume download to the browser's download manager (backpressure: the response's). */
+async function serveDownload(provider: DownloadProvider, id: string, response: ServerResponse): Promise<void> {
+  const download = /^[0-9a-f-]{36}$/i.test(id) ? await provider.openDownload(id).catch(() => null) : null;
+  if (!download) {
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+    response.end('No such download (each link works once)\n');
+    return;
+  }
+  response.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': String(download.sizeBytes),
+    'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(download.fileName)}`,
+    'Cache-Control': 'no-store',
+  });
+  pipeline(download.body, response, () => undefined);
 }
 
 function refuseUpgrade(socket: Duplex, verdict: Extract<AuthVerdict, { ok: false }>): void {
@@ -82,6 +108,18 @@ export async function startServeServer(options: ServeServerOptions): Promise<Ser
         ...SECURITY_HEADERS,
       });
       response.end();
+      return;
+    }
+    if (options.uploads && request.method === 'POST' && url.pathname === TRANSFER_UPLOAD_PATH) {
+      // A POST from a page must come from this server's own origin (the cookie is SameSite=Strict too).
+      const origin = auth.checkOrigin(request);
+      if (origin && !origin.ok) return refuse(response, origin);
+      const peer = new RequestUploadPeer(request, response);
+      options.uploads(url.searchParams, peer).catch((error: unknown) => peer.close(toApiError(error)));
+      return;
+    }
+    if (options.downloads && request.method === 'GET' && url.pathname.startsWith(TRANSFER_DOWNLOAD_PATH)) {
+      void serveDownload(options.downloads, url.pathname.slice(TRANSFER_DOWNLOAD_PATH.length), response);
       return;
     }
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);

@@ -74,7 +74,7 @@ app.on('web-contents-created', (_event, contents) => {
 });
 
 void app.whenReady().then(() => {
-  serveRendererFiles(join(import.meta.dirname, '../renderer'));
+  serveRendererFiles(join(import.meta.dirname, '../renderer'), () => services?.deps.storage.transfers ?? null);
   services = createAppServices({ transport: 'electron' });
   installIpcBridge(services.router, senders);
   installAppMenu();

@@ -11,6 +11,8 @@
  *                 RFB handshake and first frame times (console-bench.ts)
  *   spice         the lab's SPICE guest opened N times the same way: main channel open, SPICE link
  *                 handshake, display channel linked, first drawing (spice-bench.ts)
+ *   storage-transfer  volume upload/download of 1 GiB (random and sparse) behind the delay proxy, side by
+ *                 side with scp of the same files over the same link (storage-transfer-bench.ts)
  */
 import { consoleBenchMain } from './console-bench';
 import { delayProxyMain } from './delay-proxy';
@@ -18,6 +20,7 @@ import { runFleetBench } from './fleet-bench';
 import { inventoryMain } from './inventory-bench';
 import { labCompareMain } from './lab-compare';
 import { spiceBenchMain } from './spice-bench';
+import { storageTransferBenchMain } from './storage-transfer-bench';
 
 const benches: Record<string, (argv: readonly string[]) => Promise<number>> = {
   inventory: inventoryMain,
@@ -25,6 +28,7 @@ const benches: Record<string, (argv: readonly string[]) => Promise<number>> = {
   'lab-compare': labCompareMain,
   console: consoleBenchMain,
   spice: spiceBenchMain,
+  'storage-transfer': storageTransferBenchMain,
   fleet: async (argv) => {
     await runFleetBench([...argv]);
     return 0;

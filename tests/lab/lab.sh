@@ -51,6 +51,8 @@
 #     (10.250.72.1/30 here, host B's end 10.250.72.2 inside); cgroup directories
 #     /sys/fs/cgroup/[*/]virtdeck-lab-b; iptables rules only inside host B's network namespace.
 #     Its files all live in $VIRTDECK_LAB_DIR/hostb.
+#   * libvirt storage pool vd-lab-pool (dir, autostart) in $VIRTDECK_LAB_DIR/pool; its definition is
+#     /etc/libvirt/storage/vd-lab-pool.xml.
 #   Nothing else is touched; domains without the vd- prefix are never touched.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -68,6 +70,8 @@ source "$LAB_DIR_SRC/lib/guests.sh"
 source "$LAB_DIR_SRC/lib/report.sh"
 # shellcheck source=lib/hostb.sh
 source "$LAB_DIR_SRC/lib/hostb.sh"
+# shellcheck source=lib/storage.sh
+source "$LAB_DIR_SRC/lib/storage.sh"
 
 usage() {
   sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -107,6 +111,7 @@ cmd_up() {
   fi
   ensure_guests
   hostb_up
+  ensure_storage_pool
   write_lab_json
   print_summary
   log "lab is up ($(since "$t0")s)"
@@ -135,6 +140,7 @@ cmd_down() {
       undefine_lab_guests
       virsh_ pool-destroy "$SHARED_POOL" >/dev/null 2>&1 || true
       virsh_ pool-undefine "$SHARED_POOL" >/dev/null 2>&1 || true
+      remove_storage_pool
     fi
   elif ((purge)); then
     # libvirtd is not running: its vd-* definitions can be removed from disk directly.

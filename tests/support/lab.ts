@@ -81,6 +81,8 @@ export interface LabInfo {
   sharedPool?: { name: string; path: string };
   /** Absent when the lab runs without host B (VIRTDECK_LAB_HOST_B=0) or lab.json came from an older lab.sh. */
   hostB?: LabHostB;
+  /** A running dir pool (vd-lab-pool) in the state dir. */
+  storagePool?: { name: string; path: string };
 }
 
 export type LabAvailability = { available: true; lab: LabInfo } | { available: false; reason: string };

@@ -37,12 +37,41 @@ export class StorageVolumeApi {
     return this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_INFO, { vol: await this.refs.volume(ref) });
   }
 
-  /** The volume's path on the host (virStorageVolGetPath). */
-  async getPath(ref: StorageVolRef): Promise<string> {
-    return (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_PATH, { vol: await this.refs.volume(ref) })).name;
+  /** Like getInfo; flags: virStorageVolInfoFlags (GET_PHYSICAL: the file's size in `allocation`). */
+  async getInfoFlags(
+    ref: StorageVolRef,
+    flags: number,
+  ): Promise<{ type: number; capacity: bigint; allocation: bigint }> {
+    return this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_INFO_FLAGS, { vol: await this.refs.volume(ref), flags });
   }
 
   async getXml(ref: StorageVolRef, flags = 0): Promise<string> {
     return (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_XML_DESC, { vol: await this.refs.volume(ref), flags })).xml;
+  }
+
+  /** Creates a volume whose content is copied from `source` (same or another pool); flags: virStorageVolCreateFlags. */
+  async createFrom(pool: StoragePoolRef, xml: string, source: StorageVolRef, flags = 0): Promise<StorageVol> {
+    const p = toRemoteStoragePool(await this.refs.pool(pool));
+    const clonevol = await this.refs.volume(source);
+    return fromRemoteStorageVol(
+      (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_CREATE_XML_FROM, { pool: p, xml, clonevol, flags }, { timeoutMs: 3_600_000 })).vol,
+    );
+  }
+
+  /** Sets the capacity; flags: virStorageVolResizeFlags (ALLOCATE, DELTA, SHRINK). */
+  async resize(ref: StorageVolRef, capacity: bigint, flags = 0): Promise<void> {
+    await this.core.call(P.REMOTE_PROC_STORAGE_VOL_RESIZE, { vol: await this.refs.volume(ref), capacity, flags }, { timeoutMs: 600_000 });
+  }
+
+  /** Overwrites the volume's data (zeros unless another virStorageVolWipeAlgorithm is given). */
+  async wipe(ref: StorageVolRef, algorithm = 0): Promise<void> {
+    const vol = await this.refs.volume(ref);
+    if (algorithm === 0) await this.core.call(P.REMOTE_PROC_STORAGE_VOL_WIPE, { vol, flags: 0 }, { timeoutMs: 3_600_000 });
+    else await this.core.call(P.REMOTE_PROC_STORAGE_VOL_WIPE_PATTERN, { vol, algorithm, flags: 0 }, { timeoutMs: 3_600_000 });
+  }
+
+  /** The volume's path on the host (virStorageVolGetPath). */
+  async getPath(ref: StorageVolRef): Promise<string> {
+    return (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_PATH, { vol: await this.refs.volume(ref) })).name;
   }
 }

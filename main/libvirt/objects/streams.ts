@@ -12,6 +12,8 @@ export interface StreamOpenOptions {
   readonly timeoutMs?: number;
   /** Read-side buffer bound before the stream is aborted (see rpc/stream.ts). */
   readonly maxBufferedBytes?: number;
+  /** Write side: packets handed to the transport and not yet flushed (see rpc/stream.ts; default 2). */
+  readonly maxPacketsInFlight?: number;
 }
 
 export class StreamsApi {
@@ -31,6 +33,7 @@ export class StreamsApi {
       {
         mode: 'write',
         sparse: (flags & virStorageVolUploadFlags.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) !== 0,
+        ...(options.maxPacketsInFlight === undefined ? {} : { maxPacketsInFlight: options.maxPacketsInFlight }),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       },
     );

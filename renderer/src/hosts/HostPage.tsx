@@ -7,7 +7,6 @@ import {
   Code,
   Group,
   Loader,
-  Progress,
   SimpleGrid,
   Spoiler,
   Stack,
@@ -25,13 +24,14 @@ import { usePolled } from '../api/use-polled';
 import { TimeSeriesChart } from '../charts/TimeSeriesChart';
 import { EMPTY_FILTER, fleetItems, type FleetSort } from '../fleet/fleet-query';
 import { FleetTable } from '../fleet/FleetTable';
-import { formatBytes, formatMemory } from '../format';
+import { formatMemory } from '../format';
 import { useFleet } from '../fleet/use-fleet';
 import { HostStatusBadge } from './HostStatusBadge';
 import { HostConfigSection } from '../host-config/HostConfigSection';
 import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
 import { DevicesTab } from '../host-devices/DevicesTab';
 import { NetworksTab } from '../networks/NetworksTab';
+import { StorageSection } from '../storage';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
 const HISTORY_POLL_MS = 2_000;
@@ -116,6 +116,9 @@ export function HostPage({
       <Tabs defaultValue="overview" keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="overview">{t('host.tabs.overview')}</Tabs.Tab>
+          <Tabs.Tab value="storage" disabled={!connected}>
+            {t('host.tabs.storage')}
+          </Tabs.Tab>
           <Tabs.Tab value="networks" disabled={!connected}>
             {t('host.tabs.networks')}
           </Tabs.Tab>
@@ -123,6 +126,9 @@ export function HostPage({
             {t('host.tabs.devices')}
           </Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="storage">
+          <StorageSection hostId={host.id} connected={connected} />
+        </Tabs.Panel>
         <Tabs.Panel value="networks">{connected && <NetworksTab hostId={host.id} />}</Tabs.Panel>
         <Tabs.Panel value="devices">{connected && <DevicesTab hostId={host.id} />}</Tabs.Panel>
         <Tabs.Panel value="overview">
@@ -187,31 +193,6 @@ export function HostPage({
             />
           </Card>
         </SimpleGrid>
-      )}
-      {overview.data && overview.data.storagePools.length > 0 && (
-        <Card withBorder>
-          <Title order={3} size="h5" mb="xs">
-            {t('host.storage.title')}
-          </Title>
-          <Stack gap="xs">
-            {overview.data.storagePools.map((pool) => (
-              <div key={pool.name}>
-                <Group justify="space-between">
-                  <Text size="sm" fw={500}>
-                    {pool.name} {!pool.active && <Badge color="gray">{t('host.storage.inactive')}</Badge>}
-                  </Text>
-                  <Text size="sm" c="dimmed">
-                    {t('host.storage.free', { free: formatBytes(pool.availableBytes), total: formatBytes(pool.capacityBytes) })}
-                  </Text>
-                </Group>
-                <Progress
-                  value={pool.capacityBytes > 0 ? (100 * pool.allocationBytes) / pool.capacityBytes : 0}
-                  aria-label={t('host.storage.used', { name: pool.name })}
-                />
-              </div>
-            ))}
-          </Stack>
-        </Card>
       )}
       <HostConfigSection host={host} />
       {connected && (

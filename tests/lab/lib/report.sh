@@ -40,6 +40,7 @@ write_lab_json() {
     printf '  },\n'
     printf '  "libvirtUri": %s,\n' "$(json_str "$LIBVIRT_URI")"
     printf '  "guestPrompt": %s,\n' "$(json_str "$GUEST_PROMPT")"
+    printf '  "storagePool": { "name": %s, "path": %s },\n' "$(json_str "$LAB_POOL_NAME")" "$(json_str "$LAB_POOL_DIR")"
     printf '  "guestKernel": %s,\n' "$(json_str "$(cat "$STATE/guest/kernel.version" 2>/dev/null || echo unknown)")"
     printf '  "guests": [\n'
     while read -r name graphics run; do

@@ -1,0 +1,151 @@
+/**
+ * Volume upload/download throughput through the lab behind the delay proxy, side by side in one run
+ * with `scp` of the same files over the same proxied link:
+ *
+ *   npm run bench -- storage-transfer [--size-mib 1024] [--sparse-data-mib 64] [--delay-ms 15] [--runs 1]
+ *
+ * VirtDeck's path is the app's: SSH pool + connector (one SSH connection through the proxy), the
+ * storage service, an upload fed through the upload stream's window protocol (what the renderer does,
+ * minus the browser), and a sparse download to a local file. The files: 1 GiB of random data, and a
+ * sparse 1 GiB file with `--sparse-data-mib` of random data in it (scp sends all of its zeros). Volumes go
+ * into the lab's pool (vd-lab-pool) as vd-test-bench-*, and are removed afterwards. Prints a table and
+ * one JSON line per measurement. Needs the lab (lab.json) and runs as root on the lab machine.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { HostEntry } from '../../preload/api-contract';
+import { createSshLibvirtConnector } from '../../main/services/connections/ssh-libvirt-connector';
+import { SshConnectionPool } from '../../main/services/connections/ssh-pool';
+import { StorageService } from '../../main/services/storage/storage-service';
+import type { LabInfo } from '../support/lab';
+import { TestUploadPeer } from '../support/upload-peer';
+import { startDelayProxy } from './delay-proxy';
+
+const MiB = 1024 * 1024;
+
+function run(command: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${command} exited with ${code}`))));
+  });
+}
+
+function writeFile(path: string, sizeBytes: number, dataBytes: number | null): void {
+  const fd = openSync(path, 'w');
+  if (dataBytes === null) {
+    for (let done = 0; done < sizeBytes; done += 8 * MiB) writeSync(fd, randomBytes(Math.min(8 * MiB, sizeBytes - done)));
+  } else {
+    // Data in 4 MiB pieces spread over the file, holes between them.
+    const pieces = Math.max(1, Math.floor(dataBytes / (4 * MiB)));
+    const stride = Math.floor(sizeBytes / pieces / MiB) * MiB;
+    for (let i = 0; i < pieces; i++) writeSync(fd, randomBytes(4 * MiB), 0, 4 * MiB, i * stride);
+    ftruncateSync(fd, sizeBytes);
+  }
+  closeSync(fd);
+}
+
+async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: MiB })) yield chunk as Buffer;
+}
+
+export async function storageTransferBenchMain(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      'size-mib': { type: 'string', default: '1024' },
+      'sparse-data-mib': { type: 'string', default: '64' },
+      'delay-ms': { type: 'string', default: '15' },
+      runs: { type: 'string', default: '1' },
+      lab: { type: 'string', default: '/var/lib/virtdeck-lab/lab.json' },
+    },
+  });
+  const size = Number(values['size-mib']) * MiB;
+  const sparseData = Number(values['sparse-data-mib']) * MiB;
+  const delayMs = Number(values['delay-ms']);
+  const runs = Number(values.runs);
+  const lab = JSON.parse(readFileSync(values.lab, 'utf8')) as LabInfo;
+  const pool = lab.storagePool ?? { name: 'vd-lab-pool', path: join(lab.stateDir, 'pool') };
+  const key = lab.accounts.root.identityFile;
+
+  const local = mkdtempSync(join(tmpdir(), 'vd-test-bench-'));
+  const files = { random: join(local, 'random.img'), sparse: join(local, 'sparse.img') };
+  writeFile(files.random, size, null);
+  writeFile(files.sparse, size, sparseData);
+
+  const proxy = await startDelayProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: lab.ssh.host, targetPort: lab.ssh.port, delayMs });
+  const sshPool = new SshConnectionPool({ knownHostsFiles: [lab.ssh.knownHostsFile], sshConfigFile: null });
+  const host: HostEntry = {
+    id: 'bench',
+    displayName: 'bench',
+    ssh: { user: 'root', host: '127.0.0.1', port: proxy.port, identityFile: key },
+    libvirtUri: lab.libvirtUri,
+    transport: 'auto',
+    tags: [],
+  };
+  const link = await createSshLibvirtConnector({}, sshPool).connect(
+    host,
+    { confirmHostKey: async () => 'accept-once', askSecret: async () => null } as never,
+    new AbortController().signal,
+    () => undefined,
+  );
+  const storage = new StorageService({ link: () => link, hostUri: async () => lab.libvirtUri, publishTransfer: () => undefined });
+  // scp over the same proxied link; the lab's host key is known for its real port only.
+  const knownHosts = join(local, 'known_hosts');
+  execFileSync('sh', ['-c', `sed 's/^\\[127.0.0.1\\]:${lab.ssh.port} /[127.0.0.1]:${proxy.port} /' ${lab.ssh.knownHostsFile} > ${knownHosts}`]);
+  const scpArgs = ['-q', '-P', String(proxy.port), '-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
+
+  const rows: Array<{ what: string; file: string; ms: number; mibps: number }> = [];
+  const record = (what: string, file: 'random' | 'sparse', ms: number) => {
+    const row = { what, file, ms: Math.round(ms), mibps: Number((size / MiB / (ms / 1000)).toFixed(1)) };
+    rows.push(row);
+    console.log(JSON.stringify({ bench: 'storage-transfer', delayMs, sizeMiB: size / MiB, ...row }));
+  };
+  try {
+    for (let r = 0; r < runs; r++) {
+      for (const file of ['random', 'sparse'] as const) {
+        const volume = `vd-test-bench-${file}-${randomBytes(3).toString('hex')}.img`;
+        // VirtDeck upload
+        const peer = new TestUploadPeer();
+        let t0 = performance.now();
+        await storage.transfers.upload({ transferId: randomUUID(), hostId: 'bench', pool: pool.name, name: volume, fileName: volume, sizeBytes: size }, peer);
+        await peer.sendAll(readChunks(files[file]));
+        const failed = await peer.closed;
+        if (failed) throw new Error(`upload failed: ${failed.message}`);
+        record('virtdeck upload', file, performance.now() - t0);
+        // VirtDeck download (sparse, to a local file)
+        const back = join(local, `back-${file}.img`);
+        t0 = performance.now();
+        await storage.transfers.downloadToFile('bench', pool.name, volume, back);
+        record('virtdeck download', file, performance.now() - t0);
+        rmSync(back, { force: true });
+        await storage.deleteVolume('bench', pool.name, volume, volume);
+        // scp, same file, same link
+        const remote = `root@127.0.0.1:${pool.path}/vd-test-bench-scp-${file}.img`;
+        record('scp upload', file, await run('scp', [...scpArgs, files[file], remote]));
+        record('scp download', file, await run('scp', [...scpArgs, remote, back]));
+        rmSync(back, { force: true });
+        execFileSync('ssh', ['-p', String(proxy.port), '-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes', 'root@127.0.0.1', `rm -f ${pool.path}/vd-test-bench-scp-${file}.img`]);
+      }
+    }
+  } finally {
+    await storage.dispose();
+    await link.close();
+    await sshPool.dispose();
+    await proxy.close();
+    rmSync(local, { recursive: true, force: true });
+  }
+  console.log(`\nstorage-transfer: ${size / MiB} MiB, +${delayMs} ms each way (sparse file: ${sparseData / MiB} MiB of data)`);
+  console.log('what               file     ms      MiB/s   vs scp');
+  for (const row of rows) {
+    const scp = rows.find((o) => o.file === row.file && o.what === row.what.replace('virtdeck', 'scp'));
+    const ratio = row.what.startsWith('virtdeck') && scp ? `${(row.mibps / scp.mibps).toFixed(2)}×` : '';
+    console.log(`${row.what.padEnd(19)}${row.file.padEnd(9)}${String(row.ms).padStart(6)}  ${String(row.mibps).padStart(7)}   ${ratio}`);
+  }
+  return 0;
+}
