@@ -18,6 +18,8 @@
  */
 import { APP_CALLS, type AppCalls } from './contract/app';
 import { CONSOLES_CALLS, CONSOLES_STREAMS, type ConsolesCalls, type ConsolesStreams } from './contract/consoles';
+import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
+import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
 import { DOMAIN_TUNING_CALLS, type DomainTuningCalls } from './contract/domain-tuning';
 import { DOMAIN_XML_CALLS, type DomainXmlCalls } from './contract/domain-xml';
 import { DOMAINS_CALLS, DOMAINS_EVENTS, type DomainsCalls, type DomainsEvents } from './contract/domains';
@@ -29,6 +31,8 @@ import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
 
 export * from './contract/app';
 export * from './contract/consoles';
+export * from './contract/domain-clone';
+export * from './contract/domain-media';
 export * from './contract/domain-tuning';
 export * from './contract/domain-xml';
 export * from './contract/domains';
@@ -50,9 +54,11 @@ export interface ApiCalls
     ConsolesCalls,
     DomainXmlCalls,
     DomainTuningCalls,
+    DomainCloneCalls,
+    DomainMediaCalls,
     HostConfigCalls {}
 
-export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents {}
+export interface ApiEvents extends HostsEvents, DomainsEvents, FleetEvents, DomainCloneEvents {}
 
 export type ApiStreams = ConsolesStreams;
 
@@ -65,9 +71,11 @@ export const API_CALL_NAMES = [
   ...CONSOLES_CALLS,
   ...DOMAIN_XML_CALLS,
   ...DOMAIN_TUNING_CALLS,
+  ...DOMAIN_CLONE_CALLS,
+  ...DOMAIN_MEDIA_CALLS,
   ...HOST_CONFIG_CALLS,
 ] as const;
-export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS] as const;
+export const API_EVENT_NAMES = [...HOSTS_EVENTS, ...DOMAINS_EVENTS, ...FLEET_EVENTS, ...DOMAIN_CLONE_EVENTS] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS] as const;
 
 export type ApiCallName = keyof ApiCalls;

@@ -7,6 +7,7 @@ import {
   type StoragePool,
   type StoragePoolRef,
   type StorageVol,
+  type StorageVolRef,
 } from '../client/types';
 import type { LibvirtRpcCore } from './rpc-core';
 import type { ObjectRefs } from './object-refs';
@@ -53,5 +54,26 @@ export class StoragePoolApi {
 
   async destroy(ref: StoragePoolRef): Promise<void> {
     await this.core.call(P.REMOTE_PROC_STORAGE_POOL_DESTROY, { pool: toRemoteStoragePool(await this.refs.pool(ref)) });
+  }
+
+  async lookup(name: string): Promise<StoragePool> {
+    return fromRemoteStoragePool((await this.core.call(P.REMOTE_PROC_STORAGE_POOL_LOOKUP_BY_NAME, { name })).pool);
+  }
+
+  /** The pool a volume belongs to (virStoragePoolLookupByVolume). */
+  async lookupByVolume(vol: StorageVolRef): Promise<StoragePool> {
+    return fromRemoteStoragePool(
+      (await this.core.call(P.REMOTE_PROC_STORAGE_POOL_LOOKUP_BY_VOLUME, { vol: await this.refs.volume(vol) })).pool,
+    );
+  }
+
+  /** The pool whose target is the directory (or device) `path` (virStoragePoolLookupByTargetPath, libvirt ≥ 4.1). */
+  async lookupByTargetPath(path: string): Promise<StoragePool> {
+    return fromRemoteStoragePool((await this.core.call(P.REMOTE_PROC_STORAGE_POOL_LOOKUP_BY_TARGET_PATH, { path })).pool);
+  }
+
+  /** Re-reads the pool's volumes from its storage (virStoragePoolRefresh; refused while a volume is being built). */
+  async refresh(ref: StoragePoolRef): Promise<void> {
+    await this.core.call(P.REMOTE_PROC_STORAGE_POOL_REFRESH, { pool: toRemoteStoragePool(await this.refs.pool(ref)), flags: 0 });
   }
 }
