@@ -13,6 +13,7 @@ import type { CloneJob, CloneRequest } from '../../preload/api-contract';
 import type { LibvirtClient } from '../../main/libvirt/client';
 import { virDomainXMLFlags } from '../../main/libvirt/protocol';
 import type { SshConnection } from '../../main/ssh';
+import { ApiFailure } from '../../main/services/api-failure';
 import { DomainCloneService } from '../../main/services/domain-clone/clone-service';
 import { readPersistent } from '../../main/services/domain-xml/domain-xml-store';
 import {
@@ -212,6 +213,43 @@ describe.skipIf(SKIP)(`domain clone and rename against the lab${SKIP_REASON}`, (
     expect(uuidOf(name)).toBe(otherUuid);
     expect(temporaryPools()).toEqual([]);
     virsh('undefine', name);
+  });
+
+  it('the connection drops during a copy: the clone fails, and once the host is back the copy is removed', async () => {
+    const name = 'vd-test-clone-drop';
+    let current: LibvirtClient | null = libvirt;
+    const dropping = new DomainCloneService(
+      {
+        libvirt: () => {
+          if (!current) throw new ApiFailure('not-found', 'The host is not connected');
+          return current;
+        },
+        ssh: () => ssh,
+      },
+      (job) => events.push(job),
+      { pollMs: 200 },
+    );
+    const req = await request(bigUuid, name, [{ target: 'vda', mode: 'copy', volumeName: `${name}.qcow2` }]);
+    events.length = 0;
+    const jobId = 'test-drop-1';
+    await dropping.start({ ...req, jobId });
+    while (!events.some((e) => e.jobId === jobId && e.bytesDone > 0)) await new Promise((r) => setTimeout(r, 50));
+    // The app's link goes away (as when SSH or libvirtd drops); libvirtd goes on copying.
+    const lost = libvirt;
+    const lostSsh = ssh;
+    current = null;
+    await lost.close();
+    void lostSsh.close();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(events.filter((e) => e.jobId === jobId).at(-1)?.state).toBe('cleaning');
+    ({ ssh, libvirt } = await connectLabAsApp(availability.available ? availability.lab : (undefined as never)));
+    current = libvirt;
+    const job = await dropping.settled(jobId);
+    expect(job.state).toBe('failed');
+    expect(job.leftovers).toEqual([]);
+    expect(existsSync(`${TEST_DIR}/${name}.qcow2`)).toBe(false);
+    expect(virshOk('dominfo', name)).toBe(false);
+    expect(temporaryPools()).toEqual([]);
   });
 
   it('copies the NVRAM file to one named after the clone', async () => {
