@@ -25,7 +25,7 @@ export async function connectLabAsApp(lab: LabInfo): Promise<{ ssh: SshConnectio
 }
 
 export function virsh(...args: string[]): string {
-  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8' });
+  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function virshOk(...args: string[]): boolean {
