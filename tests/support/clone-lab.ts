@@ -13,10 +13,13 @@ import type { LabInfo } from './lab';
 export const TEST_PREFIX = 'vd-test-clone-';
 export const TEST_DIR = '/var/lib/virtdeck-lab/vd-test-clone';
 
-export async function connectLabAsApp(lab: LabInfo): Promise<{ ssh: SshConnection; libvirt: LibvirtClient }> {
+export async function connectLabAsApp(
+  lab: LabInfo,
+  via: { port: number; knownHostsFile: string } = { port: lab.ssh.port, knownHostsFile: lab.ssh.knownHostsFile },
+): Promise<{ ssh: SshConnection; libvirt: LibvirtClient }> {
   const ssh = await connectSsh(
-    { host: lab.ssh.host, user: lab.accounts.root.user, port: lab.ssh.port, identityFile: lab.accounts.root.identityFile },
-    { knownHostsFiles: [lab.ssh.knownHostsFile], sshConfigFile: null, agent: null },
+    { host: lab.ssh.host, user: lab.accounts.root.user, port: via.port, identityFile: lab.accounts.root.identityFile },
+    { knownHostsFiles: [via.knownHostsFile], sshConfigFile: null, agent: null },
   );
   const dialer = createLibvirtDialer(ssh, { uri: lab.libvirtUri, transport: 'auto' });
   const libvirt = new LibvirtClient({ dial: () => dialer(), uri: lab.libvirtUri, reconnect: false });
