@@ -18,6 +18,8 @@
  */
 import { APP_CALLS, type AppCalls } from './contract/app';
 import { CONSOLES_CALLS, CONSOLES_STREAMS, type ConsolesCalls, type ConsolesStreams } from './contract/consoles';
+import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
+import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
 import { DOMAIN_TUNING_CALLS, type DomainTuningCalls } from './contract/domain-tuning';
 import { DOMAIN_XML_CALLS, type DomainXmlCalls } from './contract/domain-xml';
 import { DOMAINS_CALLS, DOMAINS_EVENTS, type DomainsCalls, type DomainsEvents } from './contract/domains';
@@ -33,6 +35,8 @@ import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type
 
 export * from './contract/app';
 export * from './contract/consoles';
+export * from './contract/domain-clone';
+export * from './contract/domain-media';
 export * from './contract/domain-tuning';
 export * from './contract/domain-xml';
 export * from './contract/domains';
@@ -59,6 +63,8 @@ export interface ApiCalls
     DomainXmlCalls,
     DomainTuningCalls,
     HostConfigCalls,
+    DomainCloneCalls,
+    DomainMediaCalls,
     NewVmCalls,
     NetworksCalls,
     HostDevicesCalls,
@@ -70,7 +76,8 @@ export interface ApiEvents
     FleetEvents,
     NewVmEvents,
     NetworksEvents,
-    StorageEvents {}
+    StorageEvents,
+    DomainCloneEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
 
@@ -83,6 +90,8 @@ export const API_CALL_NAMES = [
   ...CONSOLES_CALLS,
   ...DOMAIN_XML_CALLS,
   ...DOMAIN_TUNING_CALLS,
+  ...DOMAIN_CLONE_CALLS,
+  ...DOMAIN_MEDIA_CALLS,
   ...HOST_CONFIG_CALLS,
   ...NEW_VM_CALLS,
   ...NETWORKS_CALLS,
@@ -96,6 +105,7 @@ export const API_EVENT_NAMES = [
   ...NEW_VM_EVENTS,
   ...NETWORKS_EVENTS,
   ...STORAGE_EVENTS,
+  ...DOMAIN_CLONE_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;
 

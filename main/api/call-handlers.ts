@@ -7,6 +7,8 @@ import { createAppCalls } from './app-calls';
 import type { CallHandlerDeps } from './api-deps';
 import type { CallHandlers, StreamHandlers } from './api-router';
 import { createConsolesCalls, createConsolesStreams } from './consoles-calls';
+import { createDomainCloneCalls } from './domain-clone-calls';
+import { createDomainMediaCalls } from './domain-media-calls';
 import { createDomainTuningCalls } from './domain-tuning-calls';
 import { createDomainXmlCalls } from './domain-xml-calls';
 import { createDomainsCalls } from './domains-calls';
@@ -31,6 +33,8 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createConsolesCalls(deps),
     ...createDomainXmlCalls(deps),
     ...createDomainTuningCalls(deps),
+    ...createDomainCloneCalls(deps),
+    ...createDomainMediaCalls(deps),
     ...createHostConfigCalls(deps),
     ...createNewVmCalls(deps),
     ...createNetworksCalls(deps),

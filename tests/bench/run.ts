@@ -9,11 +9,14 @@
  *                 are connected and inventoried, and memory (fleet-bench.ts)
  *   console       a lab guest's VNC console opened N times through the main services: channel,
  *                 RFB handshake and first frame times (console-bench.ts)
+ *   clone         a clone of a throwaway guest with an N MiB disk: copy rate, progress, and the latency of
+ *                 other calls on the same connection while libvirt copies (clone-bench.ts)
  *   spice         the lab's SPICE guest opened N times the same way: main channel open, SPICE link
  *                 handshake, display channel linked, first drawing (spice-bench.ts)
  *   storage-transfer  volume upload/download of 1 GiB (random and sparse) behind the delay proxy, side by
  *                 side with scp of the same files over the same link (storage-transfer-bench.ts)
  */
+import { cloneBenchMain } from './clone-bench';
 import { consoleBenchMain } from './console-bench';
 import { delayProxyMain } from './delay-proxy';
 import { runFleetBench } from './fleet-bench';
@@ -29,6 +32,7 @@ const benches: Record<string, (argv: readonly string[]) => Promise<number>> = {
   console: consoleBenchMain,
   spice: spiceBenchMain,
   'storage-transfer': storageTransferBenchMain,
+  clone: cloneBenchMain,
   fleet: async (argv) => {
     await runFleetBench([...argv]);
     return 0;

@@ -263,6 +263,32 @@ export class DomainApi {
     }));
   }
 
+  /** Whether the domain has a persistent definition (virDomainIsPersistent). */
+  async isPersistent(ref: DomainRef): Promise<boolean> {
+    return (await this.core.call(P.REMOTE_PROC_DOMAIN_IS_PERSISTENT, { dom: await this.refs.domain(ref) })).persistent === 1;
+  }
+
+  /**
+   * Renames a domain (virDomainRename; flags must be 0). libvirt's QEMU driver renames only a persistent
+   * domain that is shut off and has no managed save image, to a name no other domain uses.
+   */
+  async rename(ref: DomainRef, newName: string): Promise<Domain> {
+    const dom = await this.refs.domain(ref);
+    await this.core.call(P.REMOTE_PROC_DOMAIN_RENAME, { dom, new_name: newName, flags: 0 });
+    const uuid = uuidToString(dom.uuid);
+    this.refs.remember(uuid, newName);
+    return { name: newName, uuid, id: dom.id };
+  }
+
+  /**
+   * Changes a device in place (virDomainUpdateDeviceFlags): for a disk, `xml` is its whole <disk>
+   * element as it should be. Flags virDomainDeviceModifyFlags: LIVE, CONFIG, FORCE (e.g. eject a
+   * CD-ROM whose tray the guest keeps locked).
+   */
+  async updateDevice(ref: DomainRef, xml: string, flags = 0): Promise<void> {
+    await this.core.call(P.REMOTE_PROC_DOMAIN_UPDATE_DEVICE_FLAGS, { dom: await this.refs.domain(ref), xml, flags });
+  }
+
   /** Adds a device (virDomainAttachDeviceFlags; virDomainDeviceModifyFlags LIVE, CONFIG). */
   async attachDevice(ref: DomainRef, xml: string, flags = 0): Promise<void> {
     await this.core.call(P.REMOTE_PROC_DOMAIN_ATTACH_DEVICE_FLAGS, { dom: await this.refs.domain(ref), xml, flags });

@@ -7,6 +7,7 @@ import {
   type StoragePool,
   type StoragePoolRef,
   type StorageVol,
+  type StorageVolRef,
 } from '../client/types';
 import type { LibvirtRpcCore } from './rpc-core';
 import type { ObjectRefs } from './object-refs';
@@ -57,6 +58,18 @@ export class StoragePoolApi {
 
   async lookup(ref: StoragePoolRef): Promise<StoragePool> {
     return this.refs.pool(ref);
+  }
+
+  /** The pool a volume belongs to (virStoragePoolLookupByVolume). */
+  async lookupByVolume(vol: StorageVolRef): Promise<StoragePool> {
+    return fromRemoteStoragePool(
+      (await this.core.call(P.REMOTE_PROC_STORAGE_POOL_LOOKUP_BY_VOLUME, { vol: await this.refs.volume(vol) })).pool,
+    );
+  }
+
+  /** The pool whose target is the directory (or device) `path` (virStoragePoolLookupByTargetPath, libvirt ≥ 4.1). */
+  async lookupByTargetPath(path: string): Promise<StoragePool> {
+    return fromRemoteStoragePool((await this.core.call(P.REMOTE_PROC_STORAGE_POOL_LOOKUP_BY_TARGET_PATH, { path })).pool);
   }
 
   /** Defines a persistent (inactive) pool; flags: virStoragePoolDefineFlags (VALIDATE). */

@@ -1,5 +1,6 @@
 /** Storage volumes (virStorageVol*); their upload and download streams are in streams.ts. */
 import { remoteProcedures as P } from '../protocol';
+import type { CallOptions } from '../rpc';
 import {
   fromRemoteStorageVol,
   toRemoteStoragePool,
@@ -49,12 +50,23 @@ export class StorageVolumeApi {
     return (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_GET_XML_DESC, { vol: await this.refs.volume(ref), flags })).xml;
   }
 
-  /** Creates a volume whose content is copied from `source` (same or another pool); flags: virStorageVolCreateFlags. */
-  async createFrom(pool: StoragePoolRef, xml: string, source: StorageVolRef, flags = 0): Promise<StorageVol> {
+  /**
+   * A new volume in `pool` whose content is copied from `source` (virStorageVolCreateXMLFrom; flags
+   * virStorageVolCreateFlags: PREALLOC_METADATA, REFLINK, VALIDATE). libvirt returns only when the copy
+   * is done, so callers pass a `timeoutMs` that fits the copy (0 = none; default one hour). Until then the new volume
+   * exists in the pool and is being built: its info (allocation) can be polled, it cannot be deleted.
+   */
+  async createFrom(
+    pool: StoragePoolRef,
+    xml: string,
+    source: StorageVolRef,
+    flags = 0,
+    options: CallOptions = { timeoutMs: 3_600_000 },
+  ): Promise<StorageVol> {
     const p = toRemoteStoragePool(await this.refs.pool(pool));
     const clonevol = await this.refs.volume(source);
     return fromRemoteStorageVol(
-      (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_CREATE_XML_FROM, { pool: p, xml, clonevol, flags }, { timeoutMs: 3_600_000 })).vol,
+      (await this.core.call(P.REMOTE_PROC_STORAGE_VOL_CREATE_XML_FROM, { pool: p, xml, clonevol, flags }, options)).vol,
     );
   }
 

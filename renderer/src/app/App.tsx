@@ -4,6 +4,7 @@ import { IconLayoutList, IconServer2 } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { useApi, useConnectionState } from '../api/api-context';
 import type { FleetDomain } from '../../../preload/api-contract';
+import { DomainCloneDialogs } from '../domain-clone/DomainCloneDialogs';
 import { DomainPage } from '../domains/DomainPage';
 import { FleetPage } from '../fleet/FleetPage';
 import { useFleet } from '../fleet/use-fleet';
@@ -120,6 +121,7 @@ export function App() {
         {page.kind === 'domain' && fleet.loaded && !pageDomain && <Text>{t('domain.gone')}</Text>}
       </AppShell.Main>
       <HostPromptDialog hosts={hostMap} />
+      <DomainCloneDialogs />
     </AppShell>
   );
 }

@@ -31,6 +31,8 @@ import { SpiceConsole } from '../consoles/spice/SpiceConsole';
 import { SerialConsole, serialDeviceOptions } from '../consoles/SerialConsole';
 import { AdvisorPanel } from '../domain-tuning/AdvisorPanel';
 import { TuningPanel } from '../domain-tuning/TuningPanel';
+import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
+import { DomainMediaCard } from '../domain-media/DomainMediaCard';
 
 const HISTORY_POLL_MS = 2_000;
 
@@ -145,6 +147,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
               {t(`actions.names.${action}`)}
             </Button>
           ))}
+          <DomainCloneButtons domain={domain} />
         </Group>
       </Group>
       <ConfirmActionDialog
@@ -230,6 +233,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
             {detailsError && <Alert color="red">{detailsError}</Alert>}
             {!details && !detailsError && <Loader size="sm" />}
             {details && <DomainDevices details={details} />}
+            <DomainMediaCard key={`${host.id}/${domain.uuid}/${domain.state}`} hostId={host.id} uuid={domain.uuid} />
           </Stack>
         </Tabs.Panel>
       </Tabs>

@@ -3,6 +3,7 @@ import { Menu } from '@mantine/core';
 import { useOs } from '@mantine/hooks';
 import { useTranslation } from 'react-i18next';
 import type { DomainAction, FleetDomain } from '../../../preload/api-contract';
+import { DomainCloneMenuItems } from '../domain-clone/DomainCloneEntries';
 import { ACTION_MENU, actionApplies, shortcutLabel } from './domain-actions';
 
 /** The actions as menu items, enabled when they apply to at least one selected guest. */
@@ -15,7 +16,7 @@ export function DomainActionMenuItems({
 }) {
   const { t } = useTranslation();
   const mac = useOs() === 'macos';
-  return ACTION_MENU.map(({ action, shortcut, danger, divider }) => {
+  const items = ACTION_MENU.map(({ action, shortcut, danger, divider }) => {
     const applicable = domains.filter((domain) => actionApplies(action, domain)).length;
     return (
       <Fragment key={action}>
@@ -33,4 +34,5 @@ export function DomainActionMenuItems({
       </Fragment>
     );
   });
+  return <>{items}<DomainCloneMenuItems domains={domains} /></>;
 }
