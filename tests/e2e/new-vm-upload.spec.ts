@@ -101,7 +101,6 @@ async function continueToXml(page: Page, name: string): Promise<void> {
   await page.getByRole('option', { name: new RegExp(`^${POOL} `) }).click();
   await dialog.getByRole('button', { name: 'Next', exact: true }).click();
   await expect(dialog.getByTestId('xml-editor').locator('.view-lines')).toContainText(`<name>${name}</name>`, { timeout: 30_000 });
-  await expect(dialog.getByTestId('xml-editor').locator('.view-lines')).toContainText(`${DIR}/`);
   await expect(dialog.getByRole('button', { name: 'Create', exact: true })).toBeEnabled({ timeout: 30_000 });
 }
 
@@ -124,7 +123,6 @@ test('New VM from an ISO uploaded in the wizard: progress, label detected, the g
   await expect(dialog.getByRole('combobox', { name: 'ISO in a storage pool' })).toHaveValue(new RegExp(`^${POOL}/boot\\.iso `));
   expect(poolVolumes()).toEqual(['boot.iso']);
   await continueToXml(page, VM);
-  await expect(dialog.getByTestId('xml-editor').locator('.view-lines')).toContainText(`${DIR}/boot.iso`);
   await dialog.getByRole('button', { name: 'Create', exact: true }).click();
 
   await expect(page.getByRole('heading', { name: VM })).toBeVisible({ timeout: 60_000 });
@@ -149,6 +147,7 @@ test('New VM from an ISO uploaded in the wizard: progress, label detected, the g
   await page.keyboard.press('Enter');
   await expect.poll(async () => (await lines()).map((l) => l.trim()), { timeout: 15_000 }).toEqual(expect.arrayContaining([TEST_ISO_GUEST, '42']));
   expect(virsh('domstate', VM).trim()).toBe('running');
+  expect(virsh('dumpxml', VM)).toContain(`<source file='${DIR}/boot.iso'`);
   // The wizard closed with a guest made from the ISO: it stays.
   expect(poolVolumes()).toEqual(['boot.iso', `${VM}.qcow2`]);
   expect(errors).toEqual([]);
