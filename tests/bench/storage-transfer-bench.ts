@@ -13,6 +13,7 @@
  * one JSON line per measurement. Needs the lab (lab.json) and runs as root on the lab machine.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,45 @@ import { SshConnectionPool } from '../../main/services/connections/ssh-pool';
 import { StorageService } from '../../main/services/storage/storage-service';
 import type { LabInfo } from '../support/lab';
 import { TestUploadPeer } from '../support/upload-peer';
-import { startDelayProxy } from './delay-proxy';
+
+/**
+ * The delay proxy in a process of its own, as a real link would be: in this process it would share the
+ * event loop with the VirtDeck side it measures (and any synchronous wait here would stall the link —
+ * how the sparse pass once hung after the random pass: an execFileSync'd ssh through the in-process
+ * proxy could never finish).
+ */
+async function startProxyProcess(target: { host: string; port: number }, delayMs: number): Promise<{ port: number; close(): Promise<void> }> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, join(process.cwd(), 'tests/bench/run.ts'), 'delay-proxy', '--listen', `127.0.0.1:${port}`, '--target', `${target.host}:${target.port}`, '--delay-ms', String(delayMs)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let text = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('delay-proxy:')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the delay proxy exited (${code}): ${text}`)));
+  });
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
 
 const MiB = 1024 * 1024;
 
@@ -83,7 +122,7 @@ export async function storageTransferBenchMain(argv: readonly string[]): Promise
   if (which.includes('random')) writeFile(files.random, sizes.random, null);
   if (which.includes('sparse')) writeFile(files.sparse, sizes.sparse, sparseData);
 
-  const proxy = await startDelayProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: lab.ssh.host, targetPort: lab.ssh.port, delayMs });
+  const proxy = await startProxyProcess({ host: lab.ssh.host, port: lab.ssh.port }, delayMs);
   const sshPool = new SshConnectionPool({ knownHostsFiles: [lab.ssh.knownHostsFile], sshConfigFile: null });
   const host: HostEntry = {
     id: 'bench',
@@ -147,7 +186,7 @@ export async function storageTransferBenchMain(argv: readonly string[]): Promise
         step(`scp download ${file}`);
         record('scp download', file, await run('scp', [...scpArgs, remote, back]));
         rmSync(back, { force: true });
-        execFileSync('ssh', ['-p', String(proxy.port), '-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes', 'root@127.0.0.1', `rm -f ${pool.path}/vd-test-bench-scp-${file}.img`]);
+        await run('ssh', ['-p', String(proxy.port), '-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes', 'root@127.0.0.1', `rm -f ${pool.path}/vd-test-bench-scp-${file}.img`]);
       }
     }
   } finally {
