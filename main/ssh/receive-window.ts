@@ -54,12 +54,19 @@ export function widenReceiveWindow(
   }
   const adjust = protocol.channelWindowAdjust as (id: number, amount: number) => void;
   let paused = false;
+  let broken = false;
   const refill = (minimum: number) => {
-    if (paused || outgoing.state !== 'open' || typeof incoming.window !== 'number') return;
+    if (broken || paused || outgoing.state !== 'open' || typeof incoming.window !== 'number') return;
     const amount = windowBytes - incoming.window;
     if (amount < minimum || amount <= 0) return;
+    try {
+      adjust.call(protocol, outgoing.id as number, amount);
+    } catch {
+      // A changed ssh2 whose adjust works differently: leave the window to ssh2 from now on.
+      broken = true;
+      return;
+    }
     incoming.window += amount;
-    adjust.call(protocol, outgoing.id as number, amount);
   };
   // 'data' is emitted inside ssh2's push(), before its own window check: that check then sees a full window.
   channel.on('data', () => refill(step));
