@@ -7,7 +7,7 @@
  *
  * The channel is wrapped in a MeteredDuplex: it counts the bytes that cross the link both ways, and a
  * download can pause reading it (SSH then stops the sender) when its consumer is behind. Its SSH receive
- * window is 16 MiB and refilled as data arrives (ssh/receive-window.ts): with ssh2's own 2 MiB window,
+ * window is 4 MiB and refilled as data arrives (ssh/receive-window.ts): with ssh2's own 2 MiB window,
  * refilled only at half, a download got ~1 MiB per round trip (0.54× scp at +15 ms each way).
  */
 import { Duplex } from 'node:stream';
