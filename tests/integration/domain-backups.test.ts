@@ -96,7 +96,7 @@ describe.skipIf(SKIP)(`backups against the lab${SKIP_REASON}`, () => {
     expect(full.bytesDone).toBe(full.bytesTotal);
 
     const shell = await SerialShell.open(libvirt, SRC);
-    let sum = '';
+    let sum: string;
     try {
       expect(await shell.run('ls /dev/vda')).toContain('/dev/vda');
       await shell.run('dd if=/dev/urandom of=/dev/vda bs=1M count=8 seek=100 conv=fsync 2>/dev/null; sync', 120_000);
