@@ -15,7 +15,7 @@ import type {
   RestorePreview,
   RestoreRequest,
 } from '../../../preload/api-contract';
-import { versionString, type LibvirtClient } from '../../libvirt/client';
+import type { LibvirtClient } from '../../libvirt/client';
 import {
   virConnectListAllStoragePoolsFlags,
   virDomainCreateFlags,
@@ -32,6 +32,7 @@ import {
   BACKUP_API_VERSION,
   backupDiskPlan,
   backupFeature,
+  backupSupport,
   backupFileName,
   capabilitiesQuery,
   checkDomainName,
@@ -102,22 +103,15 @@ export class DomainBackupsService {
     }
     const plan = backupDiskPlan(xml, (path) => compat.get(path) ?? null);
     const qemuImg = (await shell.run('command -v qemu-img', { timeoutMs: 15_000 }).catch(() => ({ code: 1 }))).code === 0;
-    let support: BackupSupport = { supported: true, reason: null, libvirtVersion: info.libVersion, qemuImg };
-    if (info.libVersionNumber < BACKUP_API_VERSION) {
-      support = { ...support, supported: false, reason: { key: 'libvirtTooOld', values: { version: info.libVersion, needed: versionString(BACKUP_API_VERSION) } } };
-    } else {
-      let feature: boolean | null;
+    let feature: boolean | null = null;
+    if (info.libVersionNumber >= BACKUP_API_VERSION) {
       try {
         feature = backupFeature(await libvirt.host.domainCapabilities(capabilitiesQuery(inactiveXml)));
       } catch {
         feature = null;
       }
-      if (feature !== true) {
-        support = { ...support, supported: false, reason: { key: feature === false ? 'qemuLacksBackup' : 'backupNotReported', values: { version: info.libVersion } } };
-      } else if (!plan.some((d) => d.included)) {
-        support = { ...support, supported: false, reason: { key: 'noDisks' } };
-      }
     }
+    const support = backupSupport(info.libVersionNumber, feature, plan, qemuImg);
     const pools: BackupOverview['pools'] = [];
     let defaultDirectory: string | null = null;
     for (const pool of await libvirt.storagePool.list(virConnectListAllStoragePoolsFlags.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)) {

@@ -4,7 +4,8 @@
  * checkpoint XML libvirt returns, the domain capabilities' <backup> feature, and the restored guest's
  * definition (the domain-clone area's rewrite: new name, no UUID, no MACs, disks on the new volumes).
  */
-import type { BackupDiskPlan, BackupMessage } from '../../../preload/api-contract';
+import type { BackupDiskPlan, BackupMessage, BackupSupport } from '../../../preload/api-contract';
+import { versionString } from '../../libvirt/client';
 import { ApiFailure } from '../api-failure';
 import { attribute, elements, first, parseXml, textOf } from '../domain-tuning/xml-edit';
 import { cloneDomainXml, renamePath } from '../domain-clone/clone-xml';
@@ -116,6 +117,21 @@ export function backupFeature(domainCapabilitiesXml: string): boolean | null {
   const feature = first(first(doc.root, 'features'), 'backup');
   if (!feature) return null;
   return attribute(feature, 'supported') === 'yes';
+}
+
+/**
+ * Whether backups are offered: libvirt ≥ 6.0 (virDomainBackupBegin) and the domain capabilities' <backup>
+ * feature (libvirt sets it from QEMU's incremental-backup capability; absent = not reported, nothing
+ * offered), and at least one disk to back up.
+ */
+export function backupSupport(libVersionNumber: number, feature: boolean | null, plan: readonly BackupDiskPlan[], qemuImg: boolean): BackupSupport {
+  const libvirtVersion = versionString(libVersionNumber);
+  const no = (reason: BackupMessage): BackupSupport => ({ supported: false, reason, libvirtVersion, qemuImg });
+  if (libVersionNumber < BACKUP_API_VERSION) return no({ key: 'libvirtTooOld', values: { version: libvirtVersion, needed: versionString(BACKUP_API_VERSION) } });
+  if (feature === false) return no({ key: 'qemuLacksBackup', values: { version: libvirtVersion } });
+  if (feature === null) return no({ key: 'backupNotReported', values: { version: libvirtVersion } });
+  if (!plan.some((d) => d.included)) return no({ key: 'noDisks' });
+  return { supported: true, reason: null, libvirtVersion, qemuImg };
 }
 
 /** What domain capabilities to ask for this guest: its emulator, arch, machine and type. */
