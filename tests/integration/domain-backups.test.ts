@@ -94,6 +94,11 @@ describe.skipIf(SKIP)(`backups against the lab${SKIP_REASON}`, () => {
     expect(progress.length).toBeGreaterThan(0);
     expect(full.bytesTotal).toBe(DISK_MIB * 1048576);
     expect(full.bytesDone).toBe(full.bytesTotal);
+    const rates = progress.map((e) => e.bytesPerSecond).filter((r): r is number => r !== null);
+    console.log(
+      `full backup of ${DISK_MIB} MiB (running guest): ${((full.finishedAt ?? 0) - full.startedAt) / 1000} s, ` +
+        `${progress.length} progress events, last rate ${((rates.at(-1) ?? 0) / 1048576).toFixed(0)} MiB/s`,
+    );
 
     const shell = await SerialShell.open(libvirt, SRC);
     let sum: string;
@@ -111,6 +116,7 @@ describe.skipIf(SKIP)(`backups against the lab${SKIP_REASON}`, () => {
     expect(o.incrementalParent).toBe(full.result?.directory);
     const incr = await runJob(service.start({ hostId, uuid, kind: 'incremental', directory: BASE, jobId: jobId() }));
     expect(incr).toMatchObject({ state: 'done', error: null, leftovers: [] });
+    console.log(`incremental backup after 8 MiB written: ${((incr.finishedAt ?? 0) - incr.startedAt) / 1000} s`);
 
     o = await service.overview(hostId, uuid, [BASE]);
     expect(o.backups.map((b) => b.kind)).toEqual(['full', 'incremental']);
@@ -134,6 +140,7 @@ describe.skipIf(SKIP)(`backups against the lab${SKIP_REASON}`, () => {
     expect(restored).toMatchObject({ state: 'done', error: null, leftovers: [] });
     expect(restored.result?.name).toBe(RESTORED);
     expect(restored.result?.uuid).not.toBe(uuid);
+    console.log(`restore of full + incremental (${DISK_MIB} MiB disk): ${((restored.finishedAt ?? 0) - restored.startedAt) / 1000} s`);
     expect(virsh('pool-list', '--all', '--name')).not.toContain('virtdeck-clone-');
 
     virsh('start', RESTORED);
@@ -174,6 +181,7 @@ describe.skipIf(SKIP)(`backups against the lab${SKIP_REASON}`, () => {
     expect(preview.startsPaused).toBe(true);
     const job = await runJob(service.start({ hostId, uuid, kind: 'incremental', directory: BASE, jobId: jobId() }));
     expect(job).toMatchObject({ state: 'done', startedPaused: true, leftovers: [] });
+    console.log(`incremental backup of the shut-off guest (started paused): ${((job.finishedAt ?? 0) - job.startedAt) / 1000} s`);
     expect(virsh('domstate', SRC).trim()).toBe('shut off');
     let o = await service.overview(hostId, uuid, [BASE]);
     expect(o.backups.map((b) => b.kind)).toEqual(['full', 'incremental', 'incremental']);
