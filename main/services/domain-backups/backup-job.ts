@@ -132,8 +132,9 @@ export class BackupJobRunner {
     const ref = { uuid: this.resolved.uuid };
     let aborted = false;
     for (;;) {
+      // A dropped connection does not end the backup on the host: keep watching once it is back.
+      const stats = await s.retrying(this.host, (libvirt) => libvirt.backup.jobStats(ref));
       const libvirt = this.host.libvirt();
-      const stats = await libvirt.backup.jobStats(ref);
       if (stats.type === JOB_NONE) break;
       const total = paramNumber(stats.params, 'disk_total');
       const processed = paramNumber(stats.params, 'disk_processed');
@@ -144,7 +145,7 @@ export class BackupJobRunner {
       }
       await s.sleep(s.pollMs);
     }
-    const completed = await this.host.libvirt().backup.jobStats(ref, virDomainGetJobStatsFlags.VIR_DOMAIN_JOB_STATS_COMPLETED);
+    const completed = await s.retrying(this.host, (libvirt) => libvirt.backup.jobStats(ref, virDomainGetJobStatsFlags.VIR_DOMAIN_JOB_STATS_COMPLETED));
     const success = getParam(completed.params, 'success');
     const total = paramNumber(completed.params, 'disk_total');
     const processed = paramNumber(completed.params, 'disk_processed');
