@@ -87,6 +87,21 @@ export function liveBlock(draft: HardwareDraft, liveXml: string): HardwareMessag
   }
 }
 
+/** The reasons in English, for errors (the renderer shows its own translation of the key). */
+const REASON_TEXT: Record<string, (values: Record<string, string | number>) => string> = {
+  busNextBoot: (v) => `libvirt cannot hot-plug a device on the ${v.bus} bus`,
+  kindNextBoot: (v) => `libvirt cannot add a ${v.kind} device to a running guest`,
+  controllerNextBoot: () => 'libvirt hot-plugs only SCSI controllers',
+  sharedMemoryNextBoot: () => 'virtiofs needs shared memory, which the running guest does not have',
+  notRunning: () => 'the guest is not running',
+  notHotUnpluggable: () => 'libvirt cannot remove this device from a running guest',
+  busNotHotUnpluggable: () => 'libvirt cannot unplug a device on this bus from a running guest',
+};
+const reasonText = (message: HardwareMessage | string) => {
+  const m = typeof message === 'string' ? { key: message } : message;
+  return REASON_TEXT[m.key]?.(m.values ?? {}) ?? m.key;
+};
+
 const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 
 interface Current {
@@ -234,7 +249,7 @@ export async function hardwarePreview(deps: HardwareDeps, request: HardwareAddRe
 export async function hardwareAdd(deps: HardwareDeps, request: HardwareAddRequest): Promise<{ state: HardwareState; volumeCreated: string | null }> {
   const plan = await planAdd(deps, request);
   if (request.live && plan.liveReason) {
-    throw new ApiFailure('invalid-request', `${plan.current.name} cannot take this device while it runs (${plan.liveReason.key}); add it for the next boot`, { field: 'live' });
+    throw new ApiFailure('invalid-request', `${plan.current.name} cannot take this device while it runs: ${reasonText(plan.liveReason)}; add it for the next boot`, { field: 'live' });
   }
   const problems = await schemaProblems(deps, plan.persistentAfter);
   if (problems.length > 0) throw new ApiFailure('invalid-request', `The definition would not match libvirt's schema: ${problems[0]}`);
@@ -279,7 +294,7 @@ export async function hardwareRemove(libvirt: LibvirtClient, hostId: string, req
   if (!configElement && !liveElement) throw new ApiFailure('not-found', `${current.name} has no such device (it may have been removed meanwhile)`);
   if (request.live && liveElement) {
     const device = listDevices(null, current.liveXml).find((d) => d.key === request.key);
-    if (device?.liveRemoval) throw new ApiFailure('invalid-request', `This device cannot be removed from the running guest (${device.liveRemoval}); remove it for the next boot`, { field: 'live' });
+    if (device?.liveRemoval) throw new ApiFailure('invalid-request', `This device cannot be removed from the running guest: ${reasonText(device.liveRemoval)}; remove it for the next boot`, { field: 'live' });
   }
   const ref = { uuid: request.uuid };
   let live: HardwareRemoveResult['live'] = 'not-asked';
