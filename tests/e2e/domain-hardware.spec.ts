@@ -119,7 +119,7 @@ test('a new 1 GiB qcow2 disk, hot-plugged through Add hardware, is seen by the g
   const errors = await openApp(page);
   await openVmPage(page);
   const dialog = await openAddHardware(page, 'Storage');
-  await dialog.getByRole('textbox', { name: 'Pool' }).click();
+  await dialog.getByRole('combobox', { name: 'Pool' }).click();
   await page.getByRole('option', { name: POOL, exact: true }).click();
   await dialog.getByLabel('Volume name').fill(VOLUME);
   await dialog.getByLabel('Size (GiB)').fill('1');
@@ -180,7 +180,7 @@ test('a NIC on an isolated network made in the app, with a static DHCP host: the
   // The NIC, hot-plugged through Add hardware with that MAC.
   await openVmPage(page);
   const dialog = await openAddHardware(page, 'Network interface');
-  await dialog.getByRole('textbox', { name: 'Network', exact: true }).click();
+  await dialog.getByRole('combobox', { name: 'Network', exact: true }).click();
   await page.getByRole('option', { name: new RegExp(`^${NET} `) }).click();
   await dialog.getByLabel('MAC address').fill(MAC);
   await dialog.getByRole('button', { name: 'Preview' }).click();
