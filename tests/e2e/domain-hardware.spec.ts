@@ -1,9 +1,10 @@
 /**
  * The VM page's Hardware tab end to end in Chromium against serve mode and the lab, on a running guest of
  * our own (vd-test-hw-e2e-…, the lab kernel with initramfs-net.gz: virtio-blk, virtio-net, udhcpc):
- *  - "Add hardware" → Storage: a new 1 GiB qcow2 volume as a virtio disk, hot-plugged (device XML and
- *    diff shown first); the guest sees it in /proc/partitions on the app's serial console; Remove (confirmed
- *    by name, says the guest must cooperate) waits for the guest to release it, and it is gone there too;
+ *  - "Add hardware" → Storage: a new 1 GiB qcow2 volume as a virtio disk (on the first free virtio target,
+ *    from the guest's disks), hot-plugged (device XML and diff shown first); the guest sees a new 1 GiB
+ *    block device in /proc/partitions on the app's serial console; Remove (confirmed by name, says the
+ *    guest must cooperate) waits for the guest to release it, and it is gone there too;
  *  - an isolated network made in the app with a static DHCP host; "Add hardware" → Network interface on it
  *    with that MAC, hot-plugged; the guest's DHCP client (started on the serial console) gets the lease.
  * Everything made is removed afterwards.
@@ -74,6 +75,14 @@ test.afterAll(async ({ browser }) => {
   await removeHostIfLeft(browser, HOST);
 });
 
+/** The first virtio target (vda, vdb, …) that none of the guest's disks has, running or next boot. */
+function firstFreeVirtioTarget(): string {
+  const xml = virsh('dumpxml', GUEST) + virsh('dumpxml', '--inactive', GUEST);
+  const used = new Set([...xml.matchAll(/<target dev='([a-z]+)' bus=/g)].map((m) => m[1]));
+  for (const c of 'abcdefghijklmnopqrstuvwxyz') if (!used.has(`vd${c}`)) return `vd${c}`;
+  throw new Error('the guest has 26 virtio disks');
+}
+
 const row = (page: Page, name: string) => page.getByRole('row', { name: new RegExp(`^${name} on `) });
 
 async function openVmPage(page: Page): Promise<void> {
@@ -101,6 +110,20 @@ async function runOnConsole(page: Page, command: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/** The guest kernel's block devices (name → 1 KiB blocks), read on the app's serial console. */
+async function guestPartitions(page: Page): Promise<Map<string, number>> {
+  const mark = `p${Date.now().toString(36)}`;
+  await runOnConsole(page, `echo ${mark}-A; cat /proc/partitions; echo ${mark}-B`);
+  await expect.poll(async () => (await terminalLines(page)).some((l) => l.trim() === `${mark}-B`), { timeout: 15_000 }).toBe(true);
+  const lines = (await terminalLines(page)).map((l) => l.trim());
+  const out = new Map<string, number>();
+  for (const line of lines.slice(lines.lastIndexOf(`${mark}-A`) + 1, lines.lastIndexOf(`${mark}-B`))) {
+    const m = /^\d+\s+\d+\s+(\d+)\s+(\S+)$/.exec(line);
+    if (m) out.set(m[2]!, Number(m[1]));
+  }
+  return out;
+}
+
 async function openAddHardware(page: Page, kind: string) {
   await page.getByRole('tab', { name: 'Hardware' }).click();
   await expect(page.getByTestId('hardware-panel')).toBeVisible();
@@ -118,6 +141,9 @@ test('add the lab host for the hardware tests', async ({ page }) => {
 test('a new 1 GiB qcow2 disk, hot-plugged through Add hardware, is seen by the guest and removed again', async ({ page }, testInfo) => {
   const errors = await openApp(page);
   await openVmPage(page);
+  // What the guest has before, and the target libvirt's next free virtio name must get.
+  const before = await guestPartitions(page);
+  const target = firstFreeVirtioTarget();
   const dialog = await openAddHardware(page, 'Storage');
   await dialog.getByRole('combobox', { name: 'Pool' }).click();
   await page.getByRole('option', { name: POOL, exact: true }).click();
@@ -128,34 +154,35 @@ test('a new 1 GiB qcow2 disk, hot-plugged through Add hardware, is seen by the g
   await dialog.getByRole('button', { name: 'Preview' }).click();
   const xml = dialog.getByTestId('hardware-device-xml');
   await expect(xml).toContainText(`<source pool='${POOL}' volume='${VOLUME}'/>`);
-  await expect(xml).toContainText("<target dev='vdb' bus='virtio'/>");
+  await expect(xml).toContainText(`<target dev='${target}' bus='virtio'/>`);
   await expect(dialog.getByTestId('hardware-volume-xml')).toContainText('1073741824');
   await expect(dialog.getByTestId('hardware-diff')).toContainText("+    <disk type='volume' device='disk'>");
   await page.screenshot({ path: testInfo.outputPath('add-disk.png'), fullPage: true });
   await dialog.getByRole('button', { name: 'Add', exact: true }).click();
   await expect(dialog).toBeHidden({ timeout: 30_000 });
-  await expect(page.getByTestId('hardware-item-disk-vdb')).toBeVisible();
+  await expect(page.getByTestId(`hardware-item-disk-${target}`)).toBeVisible();
   expect(virsh('vol-info', '--pool', POOL, VOLUME)).toMatch(/Capacity:\s+1\.00 GiB/);
 
-  // The guest sees it: 1 GiB = 1048576 blocks of 1 KiB.
-  await runOnConsole(page, 'cat /proc/partitions');
-  await expect.poll(async () => (await terminalLines(page)).some((l) => /\b1048576\s+vdb\b/.test(l)), { timeout: 30_000 }).toBe(true);
+  // The guest sees it: one new block device of 1 GiB = 1048576 blocks of 1 KiB (the guest kernel names
+  // it in probe order, not by libvirt's target).
+  const fresh = async () => [...(await guestPartitions(page))].filter(([name]) => !before.has(name));
+  await expect.poll(fresh, { timeout: 30_000, intervals: [1_000] }).toHaveLength(1);
+  const [guestDisk, blocks] = (await fresh())[0]!;
+  expect(guestDisk).toMatch(/^vd[a-z]+$/);
+  expect(blocks).toBe(1048576);
 
   // Removed again: confirmed by name, the guest must cooperate (a PCI device), the app waits for it.
   await page.getByRole('tab', { name: 'Hardware' }).click();
-  await page.getByTestId('hardware-item-disk-vdb').click();
+  await page.getByTestId(`hardware-item-disk-${target}`).click();
   await page.getByTestId('hardware-details').getByRole('button', { name: 'Remove…' }).click();
-  const confirm = page.getByRole('dialog', { name: 'Remove Disk vdb?' });
+  const confirm = page.getByRole('dialog', { name: `Remove Disk ${target}?` });
   await expect(confirm.getByTestId('hardware-remove-cooperation')).toContainText('the guest must cooperate');
-  await confirm.getByRole('button', { name: 'Remove Disk vdb' }).click();
+  await confirm.getByRole('button', { name: `Remove Disk ${target}` }).click();
   await expect(confirm).toBeHidden({ timeout: 40_000 });
-  await expect(page.getByTestId('hardware-item-disk-vdb')).toHaveCount(0);
-  expect(virsh('dumpxml', GUEST)).not.toContain("dev='vdb'");
-  expect(virsh('dumpxml', '--inactive', GUEST)).not.toContain("dev='vdb'");
-  await runOnConsole(page, 'echo parts; cat /proc/partitions; echo done');
-  await expect.poll(async () => (await terminalLines(page)).some((l) => l.trim() === 'done'), { timeout: 15_000 }).toBe(true);
-  const lines = await terminalLines(page);
-  expect(lines.slice(lines.map((l) => l.trim()).lastIndexOf('parts')).some((l) => /\bvdb\b/.test(l))).toBe(false);
+  await expect(page.getByTestId(`hardware-item-disk-${target}`)).toHaveCount(0);
+  expect(virsh('dumpxml', GUEST)).not.toContain(`dev='${target}'`);
+  expect(virsh('dumpxml', '--inactive', GUEST)).not.toContain(`dev='${target}'`);
+  expect([...(await guestPartitions(page)).keys()]).not.toContain(guestDisk);
   expect(errors).toEqual([]);
 });
 

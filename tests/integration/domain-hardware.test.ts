@@ -39,6 +39,26 @@ function cleanup(): void {
 
 const volumes = () => virsh('vol-list', '--pool', POOL).split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '');
 
+/** The target devs of the guest's disks, running and next boot, as virsh shows them. */
+const diskTargets = (): Set<string> =>
+  new Set([virsh('dumpxml', GUEST), virsh('dumpxml', '--inactive', GUEST)].flatMap((xml) => [...xml.matchAll(/<target dev='([a-z]+)' bus=/g)].map((m) => m[1]!)));
+/** The first virtio target (vda, vdb, …) that none of the guest's disks has. */
+const firstFreeVirtioTarget = (): string => {
+  const used = diskTargets();
+  for (const c of 'abcdefghijklmnopqrstuvwxyz') if (!used.has(`vd${c}`)) return `vd${c}`;
+  throw new Error('the guest has 26 virtio disks');
+};
+/** The guest kernel's block devices: name → size in 1 KiB blocks (its names follow probe order, not libvirt's target). */
+const partitions = (text: string): Map<string, number> =>
+  new Map([...text.matchAll(/^\s*\d+\s+\d+\s+(\d+)\s+(\S+)\s*$/gm)].map((m) => [m[2]!, Number(m[1])]));
+/** The live alias of the disk with that target (what DEVICE_REMOVED names). */
+const liveAlias = (target: string): string => {
+  const disk = [...virsh('dumpxml', GUEST).matchAll(/<disk [\s\S]*?<\/disk>/g)].map((m) => m[0]).find((d) => d.includes(`<target dev='${target}'`));
+  const alias = disk && /<alias name='([^']+)'\/>/.exec(disk)?.[1];
+  if (!alias) throw new Error(`no live disk ${target} with an alias`);
+  return alias;
+};
+
 /** The guest's shell on its serial console. */
 class GuestShell {
   text = '';
@@ -76,6 +96,9 @@ describe.skipIf(SKIP)(`hot-plug and hot-unplug against the lab${SKIP_REASON}`, (
   let deps: HardwareDeps;
   let shell: GuestShell;
   let uuid = '';
+  /** The target the new disk gets (the first free virtio name), and the name the guest kernel gives it. */
+  let target = '';
+  let guestDisk = '';
   const hostId = 'lab';
 
   const addRequest = async (draft: HardwareDraft, live: boolean, config: boolean): Promise<HardwareAddRequest> => ({
@@ -144,12 +167,28 @@ describe.skipIf(SKIP)(`hot-plug and hot-unplug against the lab${SKIP_REASON}`, (
     cleanup();
   });
 
+  /** Waits until the guest shows exactly one block device that `before` did not have, and returns it. */
+  const newGuestDisk = async (before: Map<string, number>, timeoutMs: number): Promise<{ name: string; blocks: number }> => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const fresh = [...partitions(await shell.run('cat /proc/partitions'))].filter(([name]) => !before.has(name));
+      if (fresh.length === 1) return { name: fresh[0]![0], blocks: fresh[0]![1] };
+      if (fresh.length > 1) throw new Error(`the guest shows several new block devices: ${JSON.stringify(fresh)}`);
+      if (Date.now() > end) throw new Error(`the guest shows no new block device within ${timeoutMs} ms`);
+      await tick(1_000);
+    }
+  };
+
   it('hot-plugs a new 1 GiB qcow2 virtio disk (live and next boot); the guest sees it in /proc/partitions', async () => {
-    expect(await shell.run('cat /proc/partitions')).not.toMatch(/\bvdb\b/);
+    // Without the virtio-blk driver in the guest image nothing below can be seen by the guest.
+    expect(await shell.run('test -d /sys/bus/virtio/drivers/virtio_blk && echo driver-present'), 'initramfs-net.gz has no virtio_blk: run bash tests/lab/lab.sh up').toContain('driver-present');
+    target = firstFreeVirtioTarget();
+    const before = partitions(await shell.run('cat /proc/partitions'));
     const request = await addRequest(newDisk(VOLUME), true, true);
     const preview = await hardwarePreview(deps, request);
     expect(preview).toMatchObject({ liveOk: true, liveReason: null, schemaProblems: [] });
-    expect(preview.draft).toMatchObject({ kind: 'disk', target: 'vdb' });
+    expect(preview.draft).toMatchObject({ kind: 'disk', target });
+    expect(preview.deviceXml).toContain(`<target dev='${target}' bus='virtio'/>`);
     expect(preview.deviceXml).toContain(`<source pool='${POOL}' volume='${VOLUME}'/>`);
     expect(preview.deviceXml).toContain("<driver name='qemu' type='qcow2' discard='unmap'/>");
     expect(preview.volumeXml).toContain("<capacity unit='bytes'>1073741824</capacity>");
@@ -161,50 +200,59 @@ describe.skipIf(SKIP)(`hot-plug and hot-unplug against the lab${SKIP_REASON}`, (
     const added = await hardwareAdd(deps, { ...request, draft: preview.draft });
     expect(added.volumeCreated).toBe(`${POOL}/${VOLUME}`);
     expect(virsh('vol-info', '--pool', POOL, VOLUME)).toMatch(/Capacity:\s+1\.00 GiB/);
-    const vdb = added.state.devices.find((d) => d.name === 'vdb');
-    expect(vdb).toMatchObject({ category: 'disk', inConfig: true, inLive: true, guestMustCooperate: true, liveRemoval: null });
+    const disk = added.state.devices.find((d) => d.category === 'disk' && d.name === target);
+    expect(disk).toMatchObject({ inConfig: true, inLive: true, guestMustCooperate: true, liveRemoval: null });
     expect(virsh('dumpxml', '--inactive', GUEST)).toContain(`volume='${VOLUME}'`);
+    expect(diskTargets()).toContain(target);
     // 1 GiB = 1048576 blocks of 1 KiB.
-    await expect.poll(async () => shell.run('cat /proc/partitions'), { timeout: 30_000, interval: 1_000 }).toMatch(/\s1048576\s+vdb\b/);
+    const seen = await newGuestDisk(before, 30_000);
+    expect(seen.name).toMatch(/^vd[a-z]+$/);
+    expect(seen.blocks).toBe(1048576);
+    guestDisk = seen.name;
   }, 120_000);
 
   it('unplugs it: the guest lets go (DEVICE_REMOVED), and it is gone from the next boot too', async () => {
+    expect(guestDisk).not.toBe('');
     const state = await hardwareState(libvirt, hostId, uuid);
-    const vdb = state.devices.find((d) => d.name === 'vdb');
-    expect(vdb).toBeDefined();
+    const disk = state.devices.find((d) => d.category === 'disk' && d.name === target);
+    expect(disk).toBeDefined();
+    const alias = liveAlias(target);
     const events: string[] = [];
     const sub = await libvirt.onDomainEvent('device-removed', (e) => events.push(e.data.devAlias), { domain: { uuid } });
     try {
-      const result = await hardwareRemove(libvirt, hostId, { hostId, uuid, key: vdb!.key, live: true, config: true, basedOn: state.basedOn, waitSeconds: 30 });
+      const result = await hardwareRemove(libvirt, hostId, { hostId, uuid, key: disk!.key, live: true, config: true, basedOn: state.basedOn, waitSeconds: 30 });
       expect(result).toMatchObject({ live: 'removed', config: true });
-      await expect.poll(() => events, { timeout: 10_000 }).toContain('virtio-disk1');
-      expect(result.state.devices.some((d) => d.name === 'vdb')).toBe(false);
-      console.log(`hot-unplug of vdb: released after ${result.waitedMs} ms`);
+      await expect.poll(() => events, { timeout: 10_000 }).toContain(alias);
+      expect(result.state.devices.some((d) => d.category === 'disk' && d.name === target)).toBe(false);
+      console.log(`hot-unplug of ${target} (${alias}): released after ${result.waitedMs} ms`);
     } finally {
       await sub.unsubscribe();
     }
-    expect(virsh('dumpxml', GUEST)).not.toContain("dev='vdb'");
-    expect(virsh('dumpxml', '--inactive', GUEST)).not.toContain("dev='vdb'");
-    await expect.poll(async () => shell.run('cat /proc/partitions'), { timeout: 20_000, interval: 1_000 }).not.toMatch(/\bvdb\b/);
+    expect(virsh('dumpxml', GUEST)).not.toContain(`dev='${target}'`);
+    expect(virsh('dumpxml', '--inactive', GUEST)).not.toContain(`dev='${target}'`);
+    await expect.poll(async () => [...partitions(await shell.run('cat /proc/partitions')).keys()], { timeout: 20_000, interval: 1_000 }).not.toContain(guestDisk);
   }, 90_000);
 
   it('a paused guest cannot let go: the removal is reported as pending, and completes when it runs again', async () => {
+    target = firstFreeVirtioTarget();
+    const before = partitions(await shell.run('cat /proc/partitions'));
     const draft = { ...newDisk(VOLUME), source: { type: 'volume', pool: POOL, volume: VOLUME } } as HardwareDraft;
     const preview = await hardwarePreview(deps, await addRequest(draft, true, false));
+    expect(preview.draft).toMatchObject({ target });
     await hardwareAdd(deps, { ...(await addRequest(preview.draft, true, false)) });
-    await expect.poll(async () => shell.run('cat /proc/partitions'), { timeout: 30_000, interval: 1_000 }).toMatch(/\bvdb\b/);
+    expect((await newGuestDisk(before, 30_000)).blocks).toBe(1048576);
     const state = await hardwareState(libvirt, hostId, uuid);
-    const vdb = state.devices.find((d) => d.name === 'vdb');
-    expect(vdb).toMatchObject({ inConfig: false, inLive: true });
+    const disk = state.devices.find((d) => d.category === 'disk' && d.name === target);
+    expect(disk).toMatchObject({ inConfig: false, inLive: true });
     virsh('suspend', GUEST);
     try {
-      const result = await hardwareRemove(libvirt, hostId, { hostId, uuid, key: vdb!.key, live: true, config: false, basedOn: state.basedOn, waitSeconds: 2 });
+      const result = await hardwareRemove(libvirt, hostId, { hostId, uuid, key: disk!.key, live: true, config: false, basedOn: state.basedOn, waitSeconds: 2 });
       expect(result.live).toBe('pending');
-      expect(result.state.devices.find((d) => d.name === 'vdb')).toBeDefined();
+      expect(result.state.devices.find((d) => d.category === 'disk' && d.name === target)).toBeDefined();
     } finally {
       virsh('resume', GUEST);
     }
-    await expect.poll(() => virsh('dumpxml', GUEST), { timeout: 60_000, interval: 1_000 }).not.toContain("dev='vdb'");
+    await expect.poll(() => virsh('dumpxml', GUEST), { timeout: 60_000, interval: 1_000 }).not.toContain(`dev='${target}'`);
   }, 120_000);
 
   it('a next-boot-only device on a running guest: live is refused and changes nothing; next boot works', async () => {
