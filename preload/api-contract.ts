@@ -21,6 +21,7 @@ import { CONSOLES_CALLS, CONSOLES_STREAMS, type ConsolesCalls, type ConsolesStre
 import { DOMAIN_BACKUPS_CALLS, DOMAIN_BACKUPS_EVENTS, type DomainBackupsCalls, type DomainBackupsEvents } from './contract/domain-backups';
 import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
 import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
+import { DOMAIN_HARDWARE_CALLS, type DomainHardwareCalls } from './contract/domain-hardware';
 import { DOMAIN_TUNING_CALLS, type DomainTuningCalls } from './contract/domain-tuning';
 import { DOMAIN_XML_CALLS, type DomainXmlCalls } from './contract/domain-xml';
 import { DOMAINS_CALLS, DOMAINS_EVENTS, type DomainsCalls, type DomainsEvents } from './contract/domains';
@@ -39,6 +40,7 @@ export * from './contract/consoles';
 export * from './contract/domain-backups';
 export * from './contract/domain-clone';
 export * from './contract/domain-media';
+export * from './contract/domain-hardware';
 export * from './contract/domain-tuning';
 export * from './contract/domain-xml';
 export * from './contract/domains';
@@ -67,6 +69,7 @@ export interface ApiCalls
     HostConfigCalls,
     DomainCloneCalls,
     DomainMediaCalls,
+    DomainHardwareCalls,
     NewVmCalls,
     NetworksCalls,
     HostDevicesCalls,
@@ -96,6 +99,7 @@ export const API_CALL_NAMES = [
   ...DOMAIN_TUNING_CALLS,
   ...DOMAIN_CLONE_CALLS,
   ...DOMAIN_MEDIA_CALLS,
+  ...DOMAIN_HARDWARE_CALLS,
   ...HOST_CONFIG_CALLS,
   ...NEW_VM_CALLS,
   ...NETWORKS_CALLS,

@@ -33,6 +33,7 @@ import { AdvisorPanel } from '../domain-tuning/AdvisorPanel';
 import { TuningPanel } from '../domain-tuning/TuningPanel';
 import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
 import { DomainMediaCard } from '../domain-media/DomainMediaCard';
+import { HardwarePanel } from '../domain-hardware/HardwarePanel';
 import { BackupsPanel } from '../domain-backups/BackupsPanel';
 
 const HISTORY_POLL_MS = 2_000;
@@ -164,6 +165,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
           <Tabs.Tab value="xml">{t('domainXml.tab')}</Tabs.Tab>
           <Tabs.Tab value="tuning">{t('domainTuning.tabs.tuning')}</Tabs.Tab>
           <Tabs.Tab value="advisor">{t('domainTuning.tabs.advisor')}</Tabs.Tab>
+          <Tabs.Tab value="hardware">{t('domainHardware.tab')}</Tabs.Tab>
           <Tabs.Tab value="backups">{t('domainBackups.tab')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="backups" pt="md">
@@ -171,6 +173,9 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
         </Tabs.Panel>
         <Tabs.Panel value="tuning" pt="md">
           <TuningPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
+        </Tabs.Panel>
+        <Tabs.Panel value="hardware" pt="md">
+          <HardwarePanel key={`${host.id}/${domain.uuid}/${running}`} hostId={host.id} uuid={domain.uuid} />
         </Tabs.Panel>
         <Tabs.Panel value="advisor" pt="md">
           <AdvisorPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
