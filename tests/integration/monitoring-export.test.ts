@@ -46,6 +46,36 @@ async function freePort(): Promise<number> {
 }
 
 const virsh = (...args: string[]) => execFileSync('virsh', ['-c', 'qemu:///system', ...args], { encoding: 'utf8' });
+
+/**
+ * Prometheus under a small shell that holds it by its stdin: closing the pipe (stopPrometheus, or this
+ * process dying however it dies) makes the shell kill Prometheus and wait for it, so no run leaves one behind.
+ */
+function startPrometheus(args: string[]): ChildProcess {
+  const child = spawn('sh', ['-c', 'prometheus "$@" & p=$!; read -r _; kill $p 2>/dev/null; wait $p', 'prometheus', ...args], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  child.stdin?.on('error', () => undefined);
+  return child;
+}
+
+async function stopPrometheus(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.stdin?.end();
+  // The shell waits for Prometheus's own shutdown; past 10 s, kill both.
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid) execFileSync('pkill', ['-KILL', '-P', String(child.pid)]);
+    } catch {
+      // already gone
+    }
+    child.kill('SIGKILL');
+  }, 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 const GUEST = 'vd-test-export-agent';
 
 describe.skipIf(SKIP)(`monitoring: export, host I/O, guest agent, benchmark${SKIP_REASON}`, () => {
@@ -78,10 +108,7 @@ describe.skipIf(SKIP)(`monitoring: export, host I/O, guest agent, benchmark${SKI
   }, 60_000);
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null) {
-      prometheus.kill('SIGTERM');
-      await new Promise((resolve) => prometheus?.once('exit', resolve));
-    }
+    if (prometheus) await stopPrometheus(prometheus);
     try {
       virsh('destroy', GUEST);
     } catch {
@@ -108,11 +135,11 @@ describe.skipIf(SKIP)(`monitoring: export, host I/O, guest agent, benchmark${SKI
       join(tmp, 'prometheus.yml'),
       `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: virtdeck\n    scrape_interval: 1s\n    scrape_timeout: 1s\n    static_configs:\n      - targets: ['${target.host}']\n`,
     );
-    prometheus = spawn(
-      'prometheus',
-      [`--config.file=${join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${join(tmp, 'prom-data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    prometheus = startPrometheus([
+      `--config.file=${join(tmp, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(tmp, 'prom-data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ]);
     let promLog = '';
     prometheus.stderr?.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-4000)));
     promUrl = `http://127.0.0.1:${promPort}`;

@@ -34,13 +34,15 @@ export function fioScript(options: { file: string; sizeMiB: number; runtimeSec: 
   ].join(' ');
   return [
     `F=${f}`,
+    // A background list's stdin is /dev/null in a non-interactive shell: keep the real one as fd 3.
+    'exec 3<&0',
     'OUT=$(mktemp) || exit 70',
     'cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -f -- "$F"; }',
     'trap \'cleanup; rm -f -- "$OUT"; exit 143\' HUP INT TERM',
-    `${fio} >"$OUT" 2>"$OUT.err" </dev/null &`,
+    `${fio} >"$OUT" 2>"$OUT.err" </dev/null 3<&- &`,
     'pid=$!',
     // The watchdog: stdin at EOF (cancel, or the connection dropped) stops fio.
-    '( cat >/dev/null; kill "$pid" 2>/dev/null ) &',
+    '( cat <&3 >/dev/null; kill "$pid" 2>/dev/null ) &',
     'wd=$!',
     'wait "$pid"; rc=$?',
     'kill "$wd" 2>/dev/null',
