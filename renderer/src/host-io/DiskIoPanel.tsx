@@ -44,7 +44,7 @@ export function DiskIoPanel({ hostId }: { hostId: string }) {
     );
   }
   return (
-    <Stack gap="md" data-testid="disk-io">
+    <Stack gap="md" data-testid="disk-io" data-at={sample.at}>
       <Card withBorder>
         <Title order={3} size="h5">
           {t('hostIo.title')}
