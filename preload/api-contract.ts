@@ -18,6 +18,7 @@
  */
 import { APP_CALLS, type AppCalls } from './contract/app';
 import { CONSOLES_CALLS, CONSOLES_STREAMS, type ConsolesCalls, type ConsolesStreams } from './contract/consoles';
+import { DOMAIN_BACKUPS_CALLS, DOMAIN_BACKUPS_EVENTS, type DomainBackupsCalls, type DomainBackupsEvents } from './contract/domain-backups';
 import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
 import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
 import { DOMAIN_TUNING_CALLS, type DomainTuningCalls } from './contract/domain-tuning';
@@ -39,6 +40,7 @@ import { GUEST_AGENT_CALLS, type GuestAgentCalls } from './contract/guest-agent'
 
 export * from './contract/app';
 export * from './contract/consoles';
+export * from './contract/domain-backups';
 export * from './contract/domain-clone';
 export * from './contract/domain-media';
 export * from './contract/domain-tuning';
@@ -80,7 +82,8 @@ export interface ApiCalls
     MetricsExportCalls,
     HostIoCalls,
     StorageBenchmarkCalls,
-    GuestAgentCalls {}
+    GuestAgentCalls,
+    DomainBackupsCalls {}
 
 export interface ApiEvents
   extends HostsEvents,
@@ -91,7 +94,8 @@ export interface ApiEvents
     StorageEvents,
     DomainCloneEvents,
     HostIoEvents,
-    StorageBenchmarkEvents {}
+    StorageBenchmarkEvents,
+    DomainBackupsEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
 
@@ -115,6 +119,7 @@ export const API_CALL_NAMES = [
   ...HOST_IO_CALLS,
   ...STORAGE_BENCHMARK_CALLS,
   ...GUEST_AGENT_CALLS,
+  ...DOMAIN_BACKUPS_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
   ...HOSTS_EVENTS,
@@ -126,6 +131,7 @@ export const API_EVENT_NAMES = [
   ...DOMAIN_CLONE_EVENTS,
   ...HOST_IO_EVENTS,
   ...STORAGE_BENCHMARK_EVENTS,
+  ...DOMAIN_BACKUPS_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;
 
