@@ -34,6 +34,10 @@ import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from '
 import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
 import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type StorageEvents, type StorageStreams } from './contract/storage';
+import { METRICS_EXPORT_CALLS, type MetricsExportCalls } from './contract/metrics-export';
+import { HOST_IO_CALLS, HOST_IO_EVENTS, type HostIoCalls, type HostIoEvents } from './contract/host-io';
+import { STORAGE_BENCHMARK_CALLS, STORAGE_BENCHMARK_EVENTS, type StorageBenchmarkCalls, type StorageBenchmarkEvents } from './contract/storage-benchmark';
+import { GUEST_AGENT_CALLS, type GuestAgentCalls } from './contract/guest-agent';
 
 export * from './contract/app';
 export * from './contract/consoles';
@@ -53,6 +57,10 @@ export * from './contract/new-vm';
 export * from './contract/networks';
 export * from './contract/settings';
 export * from './contract/storage';
+export * from './contract/metrics-export';
+export * from './contract/host-io';
+export * from './contract/storage-benchmark';
+export * from './contract/guest-agent';
 
 // ---------------------------------------------------------------------------------------------------
 // The whole API: every area's calls, events and streams (a name used twice is a type error).
@@ -74,6 +82,10 @@ export interface ApiCalls
     NetworksCalls,
     HostDevicesCalls,
     StorageCalls,
+    MetricsExportCalls,
+    HostIoCalls,
+    StorageBenchmarkCalls,
+    GuestAgentCalls,
     DomainBackupsCalls {}
 
 export interface ApiEvents
@@ -84,6 +96,8 @@ export interface ApiEvents
     NetworksEvents,
     StorageEvents,
     DomainCloneEvents,
+    HostIoEvents,
+    StorageBenchmarkEvents,
     DomainBackupsEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
@@ -105,6 +119,10 @@ export const API_CALL_NAMES = [
   ...NETWORKS_CALLS,
   ...HOST_DEVICES_CALLS,
   ...STORAGE_CALLS,
+  ...METRICS_EXPORT_CALLS,
+  ...HOST_IO_CALLS,
+  ...STORAGE_BENCHMARK_CALLS,
+  ...GUEST_AGENT_CALLS,
   ...DOMAIN_BACKUPS_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
@@ -115,6 +133,8 @@ export const API_EVENT_NAMES = [
   ...NETWORKS_EVENTS,
   ...STORAGE_EVENTS,
   ...DOMAIN_CLONE_EVENTS,
+  ...HOST_IO_EVENTS,
+  ...STORAGE_BENCHMARK_EVENTS,
   ...DOMAIN_BACKUPS_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;

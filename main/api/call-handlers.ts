@@ -22,6 +22,10 @@ import { createNewVmCalls } from './new-vm-calls';
 import { createNetworksCalls } from './networks-calls';
 import { createSettingsCalls } from './settings-calls';
 import { createStorageCalls, createStorageStreams } from './storage-calls';
+import { createMetricsExportCalls } from './metrics-export-calls';
+import { createHostIoCalls } from './host-io-calls';
+import { createGuestAgentCalls } from './guest-agent-calls';
+import { createStorageBenchmarkCalls } from './storage-benchmark-calls';
 
 export type { CallHandlerDeps } from './api-deps';
 
@@ -43,6 +47,10 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createNetworksCalls(deps),
     ...createHostDevicesCalls(deps),
     ...createStorageCalls(deps),
+    ...createMetricsExportCalls(deps),
+    ...createHostIoCalls(deps),
+    ...createGuestAgentCalls(deps),
+    ...createStorageBenchmarkCalls(deps),
     ...createDomainBackupsCalls(deps),
   };
 }

@@ -158,6 +158,7 @@ export class LibvirtHostLink implements HostLink {
           maxMemoryKiB: summary.memory?.maximumKiB ?? 0,
           cpuTimeNs: summary.cpuTimeNs ?? 0n,
           io: ioTotals(record.params),
+          params: record.params,
         };
       });
     },

@@ -14,6 +14,8 @@ export interface DomainSample {
   cpuTimeNs: bigint;
   /** Bytes read and written by all disks, and received and sent by all NICs, since the guest started. */
   io: { diskRead: bigint; diskWrite: bigint; netRx: bigint; netTx: bigint };
+  /** The raw bulk stats record (block.N.*, net.N.*, …) for consumers that need per-device figures. */
+  params?: ReadonlyArray<{ readonly field: string; readonly value: unknown }>;
 }
 
 export type DomainEventKind =

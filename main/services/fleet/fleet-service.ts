@@ -16,6 +16,9 @@ export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   addressRefreshMs: 30_000,
 };
 
+/** One host's raw samples of one tick (epoch ms `at`). */
+export type SampleListener = (hostId: string, samples: DomainSample[], at: number) => void;
+
 type History = Omit<DomainHistory, 'hostId' | 'uuid'>;
 
 const IO_KEYS = ['diskRead', 'diskWrite', 'netRx', 'netTx'] as const;
@@ -43,6 +46,8 @@ class HostFleet {
     private readonly now: () => number,
     private readonly publish: (update: FleetHostDomains) => void,
     private readonly onError: (hostId: string, error: unknown) => void,
+    /** Every raw sample, for consumers of the tick (metrics export, per-VM disk latency). */
+    private readonly tap: (hostId: string, samples: DomainSample[], at: number) => void = () => undefined,
   ) {
     // A lifecycle event changes the row within one round trip: resample right away.
     this.unsubscribe = port.onDomainEvent(() => void this.sample());
@@ -68,7 +73,9 @@ class HostFleet {
     try {
       const samples = await this.port.sampleDomains();
       if (this.stopped) return;
-      this.apply(samples, this.now());
+      const at = this.now();
+      this.apply(samples, at);
+      this.tap(this.hostId, samples, at);
     } catch (error) {
       if (!this.stopped) this.onError(this.hostId, error);
     } finally {
@@ -184,7 +191,20 @@ export class FleetService {
 
   attach(hostId: string, port: FleetLibvirtPort): void {
     this.hosts.get(hostId)?.stop();
-    this.hosts.set(hostId, new HostFleet(hostId, port, () => this.options, this.now, this.publish, this.onError));
+    this.hosts.set(
+      hostId,
+      new HostFleet(hostId, port, () => this.options, this.now, this.publish, this.onError, (id, samples, at) => {
+        for (const listener of this.sampleListeners) listener(id, samples, at);
+      }),
+    );
+  }
+
+  private readonly sampleListeners = new Set<SampleListener>();
+
+  /** Calls `listener` with every host's raw samples on every tick; returns the unsubscribe function. */
+  onSamples(listener: SampleListener): () => void {
+    this.sampleListeners.add(listener);
+    return () => this.sampleListeners.delete(listener);
   }
 
   /** The link dropped: stop polling but keep the last rows (the host's status says they are stale). */

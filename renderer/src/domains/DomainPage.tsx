@@ -34,6 +34,7 @@ import { TuningPanel } from '../domain-tuning/TuningPanel';
 import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
 import { DomainMediaCard } from '../domain-media/DomainMediaCard';
 import { HardwarePanel } from '../domain-hardware/HardwarePanel';
+import { GuestAgentPanel } from '../guest-agent/GuestAgentPanel';
 import { BackupsPanel } from '../domain-backups/BackupsPanel';
 
 const HISTORY_POLL_MS = 2_000;
@@ -166,6 +167,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
           <Tabs.Tab value="tuning">{t('domainTuning.tabs.tuning')}</Tabs.Tab>
           <Tabs.Tab value="advisor">{t('domainTuning.tabs.advisor')}</Tabs.Tab>
           <Tabs.Tab value="hardware">{t('domainHardware.tab')}</Tabs.Tab>
+          <Tabs.Tab value="guest-agent">{t('guestAgent.tab')}</Tabs.Tab>
           <Tabs.Tab value="backups">{t('domainBackups.tab')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="backups" pt="md">
@@ -179,6 +181,9 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
         </Tabs.Panel>
         <Tabs.Panel value="advisor" pt="md">
           <AdvisorPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
+        </Tabs.Panel>
+        <Tabs.Panel value="guest-agent" pt="md">
+          <GuestAgentPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} name={domain.name} running={running} />
         </Tabs.Panel>
         <Tabs.Panel value="xml" pt="md">
           <LazyDomainXmlTab key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />

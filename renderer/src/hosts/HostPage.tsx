@@ -32,6 +32,8 @@ import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
 import { DevicesTab } from '../host-devices/DevicesTab';
 import { NetworksTab } from '../networks/NetworksTab';
 import { StorageSection } from '../storage';
+import { DiskIoPanel } from '../host-io/DiskIoPanel';
+import { BenchmarkPanel } from '../storage-benchmark/BenchmarkPanel';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
 const HISTORY_POLL_MS = 2_000;
@@ -125,12 +127,20 @@ export function HostPage({
           <Tabs.Tab value="devices" disabled={!connected}>
             {t('host.tabs.devices')}
           </Tabs.Tab>
+          <Tabs.Tab value="disk-io" disabled={!connected}>
+            {t('hostIo.tab')}
+          </Tabs.Tab>
+          <Tabs.Tab value="benchmark" disabled={!connected}>
+            {t('storageBenchmark.tab')}
+          </Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="storage">
           <StorageSection hostId={host.id} connected={connected} />
         </Tabs.Panel>
         <Tabs.Panel value="networks">{connected && <NetworksTab hostId={host.id} />}</Tabs.Panel>
         <Tabs.Panel value="devices">{connected && <DevicesTab hostId={host.id} />}</Tabs.Panel>
+        <Tabs.Panel value="disk-io">{connected && <DiskIoPanel hostId={host.id} />}</Tabs.Panel>
+        <Tabs.Panel value="benchmark">{connected && <BenchmarkPanel hostId={host.id} />}</Tabs.Panel>
         <Tabs.Panel value="overview">
       <Stack gap="md">
       {node && overview.data && (
