@@ -65,6 +65,9 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   const fleet = new FleetService(
     (update) => events.publish('fleet.host', update),
     (hostId, error) => console.warn(`[fleet] sampling ${hostId} failed: ${error instanceof Error ? error.message : String(error)}`),
+    undefined,
+    undefined,
+    (updates) => events.publish('fleet.hosts', { updates }),
   );
   const remoteViewers = new RemoteViewerSessions({ log: (line) => console.info(line) });
   // One SSH connection per host, shared by the host link (libvirt, consoles, SFTP) and the configuration editor.

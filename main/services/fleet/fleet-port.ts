@@ -34,8 +34,12 @@ export type DomainEventKind =
  * not depend on the RPC client's full surface.
  */
 export interface FleetLibvirtPort {
-  /** Every domain (active and inactive) with its bulk stats, in one round of calls (NOWAIT). */
-  sampleDomains(): Promise<DomainSample[]>;
+  /**
+   * Every domain (active and inactive) with its bulk stats, in one round of calls (NOWAIT). `full`
+   * also reads which guests are persistent and autostart (two more listings); otherwise the port may
+   * answer those from its last full read.
+   */
+  sampleDomains(options?: { full?: boolean }): Promise<DomainSample[]>;
   /** Guest addresses (agent, else DHCP lease) for running domains; may be slow, called rarely. */
   domainAddresses?(uuid: string): Promise<string[]>;
   /** Domain lifecycle events; returns an unsubscribe function. */

@@ -155,7 +155,8 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
         onCancel={actions.cancel}
         onConfirm={actions.confirm}
       />
-      <div style={{ flex: 1, minHeight: 0 }}>
+      {/* data-search: the search the rows on screen were filtered with (it lags the box while typing). */}
+      <div style={{ flex: 1, minHeight: 0 }} data-testid="fleet-table-area" data-search={search}>
         <FleetTable
           items={items}
           sort={sort}

@@ -33,6 +33,23 @@ const STATE_ORDER: Record<DomainState, number> = {
   nostate: 7,
 };
 
+/**
+ * One collator for every comparison: `a.localeCompare(b, undefined, options)` builds a new collator per
+ * call, which made sorting 10,000 rows take seconds.
+ */
+const collator = new Intl.Collator(undefined, { numeric: true });
+
+/** Lower-cased search text per row object (rows are replaced, never mutated, when a host updates). */
+const haystacks = new WeakMap<FleetDomain, { hostName: string; text: string }>();
+
+function haystack(domain: FleetDomain, hostName: string): string {
+  const cached = haystacks.get(domain);
+  if (cached && cached.hostName === hostName) return cached.text;
+  const text = [domain.name, hostName, domain.uuid, ...domain.addresses].join(' ').toLowerCase();
+  haystacks.set(domain, { hostName, text });
+  return text;
+}
+
 export type FleetItem =
   | { type: 'group'; hostId: string; hostName: string; count: number }
   | { type: 'domain'; domain: FleetDomain; hostName: string };
@@ -54,17 +71,17 @@ export function filterDomains(
       return false;
     }
     if (words.length === 0) return true;
-    const haystack = [domain.name, host?.displayName ?? '', domain.uuid, ...domain.addresses].join(' ').toLowerCase();
-    return words.every((word) => haystack.includes(word));
+    const text = haystack(domain, host?.displayName ?? '');
+    return words.every((word) => text.includes(word));
   });
 }
 
 function compare(a: FleetDomain, b: FleetDomain, key: FleetSortKey, hostName: (id: string) => string): number {
   switch (key) {
     case 'name':
-      return a.name.localeCompare(b.name, undefined, { numeric: true });
+      return collator.compare(a.name, b.name);
     case 'host':
-      return hostName(a.hostId).localeCompare(hostName(b.hostId), undefined, { numeric: true });
+      return collator.compare(hostName(a.hostId), hostName(b.hostId));
     case 'state':
       return STATE_ORDER[a.state] - STATE_ORDER[b.state];
     case 'vcpus':
@@ -86,8 +103,8 @@ export function sortDomains(
   return [...domains].sort(
     (a, b) =>
       direction * compare(a, b, sort.key, hostName) ||
-      a.name.localeCompare(b.name, undefined, { numeric: true }) ||
-      a.hostId.localeCompare(b.hostId),
+      collator.compare(a.name, b.name) ||
+      (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0),
   );
 }
 
@@ -108,7 +125,7 @@ export function fleetItems(
     if (list) list.push(domain);
     else byHost.set(domain.hostId, [domain]);
   }
-  const hostOrder = [...byHost.keys()].sort((a, b) => hostName(a).localeCompare(hostName(b), undefined, { numeric: true }));
+  const hostOrder = [...byHost.keys()].sort((a, b) => collator.compare(hostName(a), hostName(b)));
   return hostOrder.flatMap((hostId) => {
     const list = byHost.get(hostId) ?? [];
     const name = hostName(hostId);
