@@ -14,6 +14,7 @@ import { SshConnectionPool, type SshPoolOptions } from './services/connections/s
 import { FleetService } from './services/fleet/fleet-service';
 import { SettingsStore } from './services/settings/settings-store';
 import { StorageService } from './services/storage/storage-service';
+import { createMonitoring } from './services/alerts/monitoring-wiring';
 import { userConfigDir } from './platform/user-dirs';
 import { APP_NAME, APP_VERSION } from './app-version';
 
@@ -61,14 +62,19 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
     (update) => events.publish('fleet.host', update),
     (hostId, error) => console.warn(`[fleet] sampling ${hostId} failed: ${error instanceof Error ? error.message : String(error)}`),
   );
+  const monitoring = createMonitoring({ configDir, events, fleet, hosts });
   const remoteViewers = new RemoteViewerSessions({ log: (line) => console.info(line) });
   // One SSH connection per host, shared by the host link (libvirt, consoles, SFTP) and the configuration editor.
   const sshPool = new SshConnectionPool(sshOptionsFromEnv());
   const connections = new HostConnections<LibvirtHostLink>(options.connector ?? createSshLibvirtConnector(sshOptionsFromEnv(), sshPool), prompts, {
     status: (status) => events.publish('hosts.status', status),
-    linkUp: (hostId, link) => fleet.attach(hostId, link.fleet),
+    linkUp: (hostId, link) => {
+      fleet.attach(hostId, link.fleet);
+      monitoring.linkUp(hostId, link);
+    },
     linkDown: (hostId) => {
       fleet.detach(hostId);
+      monitoring.linkDown(hostId);
       void remoteViewers.closeHost(hostId);
     },
   });
@@ -106,7 +112,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   const settings = new SettingsStore(configDir);
   settings.get().then((value) => fleet.setTickMs(value.statsIntervalMs), () => undefined);
   const sshConfigFile = sshOptionsFromEnv().sshConfigFile;
-  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool, storage };
+  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool, storage, monitoring };
 }
 
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
@@ -118,6 +124,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     deps,
     dispose: async () => {
       deps.fleet.dispose();
+      await deps.monitoring.dispose();
       await deps.remoteViewers.dispose();
       await deps.storage.dispose();
       await deps.hostConfig.dispose();

@@ -31,6 +31,8 @@ import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './
 import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from './contract/new-vm';
 import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
+import { METRICS_HISTORY_CALLS, type MetricsHistoryCalls } from './contract/metrics-history';
+import { ALERTS_CALLS, ALERTS_EVENTS, type AlertsCalls, type AlertsEvents } from './contract/alerts';
 import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type StorageEvents, type StorageStreams } from './contract/storage';
 
 export * from './contract/app';
@@ -49,6 +51,8 @@ export * from './contract/new-vm';
 export * from './contract/networks';
 export * from './contract/settings';
 export * from './contract/storage';
+export * from './contract/metrics-history';
+export * from './contract/alerts';
 
 // ---------------------------------------------------------------------------------------------------
 // The whole API: every area's calls, events and streams (a name used twice is a type error).
@@ -68,7 +72,9 @@ export interface ApiCalls
     NewVmCalls,
     NetworksCalls,
     HostDevicesCalls,
-    StorageCalls {}
+    StorageCalls,
+    MetricsHistoryCalls,
+    AlertsCalls {}
 
 export interface ApiEvents
   extends HostsEvents,
@@ -77,7 +83,8 @@ export interface ApiEvents
     NewVmEvents,
     NetworksEvents,
     StorageEvents,
-    DomainCloneEvents {}
+    DomainCloneEvents,
+    AlertsEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
 
@@ -97,6 +104,8 @@ export const API_CALL_NAMES = [
   ...NETWORKS_CALLS,
   ...HOST_DEVICES_CALLS,
   ...STORAGE_CALLS,
+  ...METRICS_HISTORY_CALLS,
+  ...ALERTS_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
   ...HOSTS_EVENTS,
@@ -106,6 +115,7 @@ export const API_EVENT_NAMES = [
   ...NETWORKS_EVENTS,
   ...STORAGE_EVENTS,
   ...DOMAIN_CLONE_EVENTS,
+  ...ALERTS_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;
 

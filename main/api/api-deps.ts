@@ -10,6 +10,7 @@ import type { HostConfigService } from '../services/host-config/host-config-serv
 import type { HostStore } from '../services/hosts/host-store';
 import type { SettingsStore } from '../services/settings/settings-store';
 import type { StorageService } from '../services/storage/storage-service';
+import type { Monitoring } from '../services/alerts/monitoring-wiring';
 import { ApiFailure } from '../services/api-failure';
 import type { ApiEventBus } from './event-bus';
 
@@ -33,6 +34,8 @@ export interface CallHandlerDeps {
   sshPool: SshConnectionPool;
   /** Pools, volumes and transfers. */
   storage: StorageService;
+  /** Metrics history and alerts. */
+  monitoring: Monitoring;
 }
 
 /** The live link to a connected host, or a `not-found` failure the caller sees. */

@@ -20,6 +20,8 @@ import { createNewVmCalls } from './new-vm-calls';
 import { createNetworksCalls } from './networks-calls';
 import { createSettingsCalls } from './settings-calls';
 import { createStorageCalls, createStorageStreams } from './storage-calls';
+import { createMetricsHistoryCalls } from './metrics-history-calls';
+import { createAlertsCalls } from './alerts-calls';
 
 export type { CallHandlerDeps } from './api-deps';
 
@@ -40,6 +42,8 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createNetworksCalls(deps),
     ...createHostDevicesCalls(deps),
     ...createStorageCalls(deps),
+    ...createMetricsHistoryCalls(deps),
+    ...createAlertsCalls(deps),
   };
 }
 

@@ -158,6 +158,7 @@ export class LibvirtHostLink implements HostLink {
           maxMemoryKiB: summary.memory?.maximumKiB ?? 0,
           cpuTimeNs: summary.cpuTimeNs ?? 0n,
           io: ioTotals(record.params),
+          params: record.params,
         };
       });
     },
@@ -207,6 +208,7 @@ export class LibvirtHostLink implements HostLink {
     ]).then(
       ([cpu, memory]) => {
         const at = Date.now();
+        for (const listener of this.hostSampleListeners) listener({ at, cpu, memory });
         const value = (field: string) => paramBigint(cpu, field) ?? 0n;
         const busy = value('kernel') + value('user');
         const total = busy + value('idle') + value('iowait');
@@ -233,6 +235,14 @@ export class LibvirtHostLink implements HostLink {
       },
       () => undefined,
     );
+  }
+
+  private readonly hostSampleListeners = new Set<(sample: { at: number; cpu: TypedParam[]; memory: TypedParam[] }) => void>();
+
+  /** The host's CPU and memory counters on every fleet tick (the metrics history); returns unsubscribe. */
+  onHostSample(listener: (sample: { at: number; cpu: TypedParam[]; memory: TypedParam[] }) => void): () => void {
+    this.hostSampleListeners.add(listener);
+    return () => this.hostSampleListeners.delete(listener);
   }
 
   hostHistory(): HostHistory {

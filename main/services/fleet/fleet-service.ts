@@ -43,6 +43,7 @@ class HostFleet {
     private readonly now: () => number,
     private readonly publish: (update: FleetHostDomains) => void,
     private readonly onError: (hostId: string, error: unknown) => void,
+    private readonly onSamples: (hostId: string, samples: DomainSample[], at: number) => void = () => undefined,
   ) {
     // A lifecycle event changes the row within one round trip: resample right away.
     this.unsubscribe = port.onDomainEvent(() => void this.sample());
@@ -85,6 +86,7 @@ class HostFleet {
   }
 
   private apply(samples: DomainSample[], at: number): void {
+    this.onSamples(this.hostId, samples, at);
     const seen = new Set<string>();
     this.domains = samples.map((sample) => {
       seen.add(sample.uuid);
@@ -184,7 +186,9 @@ export class FleetService {
 
   attach(hostId: string, port: FleetLibvirtPort): void {
     this.hosts.get(hostId)?.stop();
-    this.hosts.set(hostId, new HostFleet(hostId, port, () => this.options, this.now, this.publish, this.onError));
+    this.hosts.set(hostId, new HostFleet(hostId, port, () => this.options, this.now, this.publish, this.onError, (id, samples, at) => {
+      for (const listener of this.sampleListeners) listener(id, samples, at);
+    }));
   }
 
   /** The link dropped: stop polling but keep the last rows (the host's status says they are stale). */
@@ -226,6 +230,14 @@ export class FleetService {
       netRxBps: [...history.netRxBps],
       netTxBps: [...history.netTxBps],
     };
+  }
+
+  private readonly sampleListeners = new Set<(hostId: string, samples: DomainSample[], at: number) => void>();
+
+  /** Every host's raw samples on every tick (the metrics history); returns unsubscribe. */
+  onSamples(listener: (hostId: string, samples: DomainSample[], at: number) => void): () => void {
+    this.sampleListeners.add(listener);
+    return () => this.sampleListeners.delete(listener);
   }
 
   setTickMs(tickMs: number): void {
