@@ -14,7 +14,7 @@ import {
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
 import { SEVERITY_COLORS } from './AlertBadge';
-import { alertSummary, formatMetricValue } from './alert-text';
+import { alertSummary, formatMetricValue, metricKey } from './alert-text';
 import { useAlerts } from './use-alerts';
 
 const METRICS = [...VM_METRICS, ...HOST_METRICS, ...ALERT_CONDITIONS];
@@ -193,7 +193,7 @@ function AlertRules({ hosts, domains }: { hosts: HostEntry[]; domains: FleetDoma
               </Table.Td>
               <Table.Td>
                 <Text size="sm" ff="monospace">
-                  {rule.metric.startsWith('vm.event.') ? t(`alerts.metrics.${rule.metric}` as never) : `${rule.metric} ${rule.comparison} ${rule.threshold} · ${rule.durationSec} s`}
+                  {rule.metric.startsWith('vm.event.') ? t(`alerts.metrics.${metricKey(rule.metric)}` as never) : `${rule.metric} ${rule.comparison} ${rule.threshold} · ${rule.durationSec} s`}
                 </Text>
               </Table.Td>
               <Table.Td>{scopeText(rule)}</Table.Td>
@@ -253,7 +253,7 @@ function RuleDialog({
         <TextInput label={t('alerts.rules.name')} value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.currentTarget.value })} />
         <Select
           label={t('alerts.rules.metric')}
-          data={METRICS.map((m) => ({ value: m, label: `${t(`alerts.metrics.${m}` as never)} (${m})` }))}
+          data={METRICS.map((m) => ({ value: m, label: `${t(`alerts.metrics.${metricKey(m)}` as never)} (${m})` }))}
           value={draft.metric}
           onChange={(value) => value && setDraft({ ...draft, metric: value as AlertRule['metric'] })}
           searchable

@@ -12,7 +12,12 @@ export function formatMetricValue(metric: AlertMetric, value: number): string {
 
 /** "vm.cpu.percent > 50 for 20 s (peak 99.8 %)" or the event's detail. */
 export function alertSummary(alert: Alert, t: TFunction): string {
-  if (alert.metric.startsWith('vm.event.')) return alert.detail ?? t(`alerts.metrics.${alert.metric}` as never);
+  if (alert.metric.startsWith('vm.event.')) return alert.detail ?? t(`alerts.metrics.${metricKey(alert.metric)}` as never);
   const peak = alert.peak === null ? '' : ` · ${t('alerts.peak')} ${formatMetricValue(alert.metric, alert.peak)}`;
-  return `${t(`alerts.metrics.${alert.metric}` as never)} ${alert.comparison} ${alert.threshold} · ${alert.durationSec} s${peak}`;
+  return `${t(`alerts.metrics.${metricKey(alert.metric)}` as never)} ${alert.comparison} ${alert.threshold} · ${alert.durationSec} s${peak}`;
+}
+
+/** A metric's translation key (i18n keys use '.' as the path separator). */
+export function metricKey(metric: AlertMetric): string {
+  return metric.replaceAll('.', '_');
 }

@@ -16,6 +16,7 @@ import { FleetAverageControls, formatVmMetric, type FleetAverageChoice } from '.
 import { useFleetAverages } from '../metrics-history/use-fleet-averages';
 import { AlertBadge } from '../alerts/AlertBadge';
 import { activeByTarget, useAlerts } from '../alerts/use-alerts';
+import { metricKey } from '../alerts/alert-text';
 
 const STATES: DomainState[] = ['running', 'paused', 'shutoff', 'crashed', 'pmsuspended', 'shutdown', 'blocked', 'nostate'];
 
@@ -177,7 +178,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           {...(averageChoice.range
             ? {
                 average: {
-                  label: t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${averageChoice.metric}`) }),
+                  label: t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${metricKey(averageChoice.metric)}` as never) as string }),
                   values: averages ?? new Map<string, number>(),
                   format: (v: number) => formatVmMetric(averageChoice.metric, v),
                 },

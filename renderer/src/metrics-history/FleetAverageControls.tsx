@@ -2,6 +2,7 @@ import { Select } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { HISTORY_RANGES, VM_METRICS, type HistoryRange, type VmMetric } from '../../../preload/api-contract';
 import { formatMemory, formatRate } from '../format';
+import { metricKey } from '../alerts/alert-text';
 
 export interface FleetAverageChoice {
   metric: VmMetric;
@@ -35,7 +36,7 @@ export function FleetAverageControls({ value, onChange }: { value: FleetAverageC
         <Select
           w={240}
           aria-label={t('metricsHistory.fleetMetric')}
-          data={VM_METRICS.map((m) => ({ value: m, label: t(`alerts.metrics.${m}`) }))}
+          data={VM_METRICS.map((m) => ({ value: m, label: t(`alerts.metrics.${metricKey(m)}` as never) as string }))}
           value={value.metric}
           onChange={(metric) => metric && onChange({ ...value, metric: metric as VmMetric })}
           allowDeselect={false}
