@@ -77,6 +77,20 @@ test('a rule made in the UI fires on a busy guest, is acknowledged, resolves whe
   page,
 }) => {
   test.setTimeout(240_000);
+  // Serve mode notifies through the browser's Notification API: allowed here, and each one the page
+  // creates is noted (the real Notification is still created).
+  await page.context().grantPermissions(['notifications']);
+  await page.addInitScript(() => {
+    const Real = window.Notification;
+    const seen: Array<{ title: string; body: string }> = [];
+    (window as unknown as { seenNotifications: typeof seen }).seenNotifications = seen;
+    window.Notification = class extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        seen.push({ title, body: options?.body ?? '' });
+      }
+    };
+  });
   const errors = await openApp(page);
 
   // The rule: VM CPU above 25 % for 6 s, on this guest only.
@@ -132,6 +146,9 @@ test('a rule made in the UI fires on a busy guest, is acknowledged, resolves whe
   expect(numbers.length).toBeGreaterThan(0);
   for (const value of numbers) expect(value).toBeGreaterThan(25);
   await expect(page.getByTestId('alerts-open-count')).not.toHaveText('0');
+  // …and a desktop notification with the rule, the guest and the condition.
+  const notifications = await page.evaluate(() => (window as unknown as { seenNotifications: Array<{ title: string; body: string }> }).seenNotifications);
+  expect(notifications).toContainEqual({ title: `${RULE}: ${GUEST}`, body: expect.stringContaining('VM CPU % > 25 · 6 s') });
 
   // A badge on the guest's fleet row.
   await nav(page, 'Fleet').click();
