@@ -137,10 +137,11 @@ describe.skipIf(SKIP)(`metrics history with real lab samples${SKIP_REASON}`, () 
     const vmDir = join(configDir, 'metrics-history', 'vm', host.id, uuid);
     const files = readdirSync(vmDir).sort();
     expect(files).toContain('meta.json');
-    // One raw segment per clock hour (two when the run crossed one), one 1-minute and one 10-minute segment.
+    // One raw segment per clock hour (two when the run crossed one), one of closed 1-minute buckets; the
+    // 10-minute bucket is written when it closes (it may still be open: rebuilt from raw after a restart).
     expect(files.filter((f) => f.startsWith('raw-')).length).toBeGreaterThanOrEqual(1);
     expect(files.filter((f) => f.startsWith('1m-'))).toHaveLength(1);
-    expect(files.filter((f) => f.startsWith('10m-'))).toHaveLength(1);
+    expect(files.filter((f) => f.startsWith('10m-')).length).toBeLessThanOrEqual(1);
     const vmBytes = files.reduce((s, f) => s + statSync(join(vmDir, f)).size, 0);
     const samples = before.times.length;
     console.info(

@@ -102,6 +102,33 @@ class EntitySeries {
       );
       if (last) this.lastAt = Math.max(this.lastAt, last.t + tier.bucketMs - 1);
     }
+    if (same) await this.replayOpenBuckets();
+  }
+
+  /**
+   * Buckets still open when the app stopped were never written: rebuild them (and any that closed
+   * unwritten) from the raw rows on disk after each tier's last stored bucket (raw covers the last hour,
+   * longer than any open bucket), so a restart loses no ticks from the downsampled tiers.
+   */
+  private async replayOpenBuckets(): Promise<void> {
+    const storedUpTo = new Map<TierName, number>();
+    for (const tier of BUCKET_TIERS) {
+      const last = await lastBucket(this.dir, tier, this.metrics.length);
+      storedUpTo.set(tier.name, last ? last.t + tier.bucketMs : -Infinity);
+    }
+    const rowBytes = rawRowBytes(this.metrics.length);
+    for (const start of await segments(this.dir, TIERS.raw)) {
+      const data = await readSegment(join(this.dir, segmentName(TIERS.raw, start)), rowBytes);
+      for (let offset = 0; offset + rowBytes <= data.length; offset += rowBytes) {
+        const row = decodeRaw(data, offset, this.metrics.length);
+        this.lastAt = Math.max(this.lastAt, row.t);
+        for (const tier of BUCKET_TIERS) {
+          if (row.t < (storedUpTo.get(tier.name) ?? Infinity)) continue;
+          const closed = this.downsamplers.get(tier.name)?.add(row.t, row.values);
+          if (closed) this.pendingBuckets.set(tier.name, [...(this.pendingBuckets.get(tier.name) ?? []), closed]);
+        }
+      }
+    }
   }
 
   add(at: number, values: Float64Array): void {
