@@ -300,7 +300,8 @@ export class MetricsStore {
   async read(key: EntityKey, from: number, to: number, wanted?: readonly string[]): Promise<ReadResult> {
     const tier = tierFor(from, to, this.now());
     const metrics = (await this.metaOf(key)) ?? [];
-    const series = this.entities.get(key);
+    // Not sampled since the start: load it, so its buckets still open at the last exit are rebuilt.
+    const series = this.entities.get(key) ?? (tier.bucketMs > 0 && metrics.length > 0 ? this.entity(key, metrics) : undefined);
     await series?.ready;
     const pick = metrics.map((name, index) => ({ name, index })).filter((m) => !wanted || wanted.includes(m.name));
     const times: number[] = [];
