@@ -357,8 +357,9 @@ export class MetricsStore {
       const metrics = await this.metaOf(key);
       const index = metrics?.indexOf(metric) ?? -1;
       if (!metrics || index < 0) continue;
-      const series = this.entities.get(key);
-      await series?.ready;
+      // Loaded when not sampled since the start, so its buckets still open at the last exit count too.
+      const series = this.entities.get(key) ?? this.entity(key, metrics);
+      await series.ready;
       const dir = join(this.root, key);
       let end: { sum: number; count: number } | null = null;
       const downsampler = series?.downsamplers.get(tier.name);
