@@ -19,6 +19,7 @@ import { HostIoService, localHostFiles, sftpHostFiles } from './services/host-io
 import { GuestAgentService } from './services/guest-agent/guest-agent-service';
 import { StorageBenchmarkService } from './services/storage-benchmark/storage-benchmark-service';
 import { ApiFailure } from './services/api-failure';
+import { createMonitoring } from './services/alerts/monitoring-wiring';
 import { userConfigDir } from './platform/user-dirs';
 import { APP_NAME, APP_VERSION } from './app-version';
 
@@ -69,14 +70,19 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
     undefined,
     (updates) => events.publish('fleet.hosts', { updates }),
   );
+  const monitoring = createMonitoring({ configDir, events, fleet, hosts });
   const remoteViewers = new RemoteViewerSessions({ log: (line) => console.info(line) });
   // One SSH connection per host, shared by the host link (libvirt, consoles, SFTP) and the configuration editor.
   const sshPool = new SshConnectionPool(sshOptionsFromEnv());
   const connections = new HostConnections<LibvirtHostLink>(options.connector ?? createSshLibvirtConnector(sshOptionsFromEnv(), sshPool), prompts, {
     status: (status) => events.publish('hosts.status', status),
-    linkUp: (hostId, link) => fleet.attach(hostId, link.fleet),
+    linkUp: (hostId, link) => {
+      fleet.attach(hostId, link.fleet);
+      monitoring.linkUp(hostId, link);
+    },
     linkDown: (hostId) => {
       fleet.detach(hostId);
+      monitoring.linkDown(hostId);
       void remoteViewers.closeHost(hostId);
     },
   });
@@ -163,7 +169,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
     metricsExport.retain(ids);
   });
   void metricsExport.start().catch((error: unknown) => console.warn(`[metrics-export] ${error instanceof Error ? error.message : String(error)}`));
-  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool, storage, metricsExport, hostIo, guestAgent, storageBenchmark };
+  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool, storage, metricsExport, hostIo, guestAgent, storageBenchmark, monitoring };
 }
 
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
@@ -177,6 +183,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       deps.fleet.dispose();
       await deps.metricsExport.dispose();
       await deps.storageBenchmark.dispose();
+      await deps.monitoring.dispose();
       await deps.remoteViewers.dispose();
       await deps.storage.dispose();
       await deps.hostConfig.dispose();

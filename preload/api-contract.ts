@@ -33,6 +33,8 @@ import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './
 import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from './contract/new-vm';
 import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
+import { METRICS_HISTORY_CALLS, type MetricsHistoryCalls } from './contract/metrics-history';
+import { ALERTS_CALLS, ALERTS_EVENTS, type AlertsCalls, type AlertsEvents } from './contract/alerts';
 import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type StorageEvents, type StorageStreams } from './contract/storage';
 import { METRICS_EXPORT_CALLS, type MetricsExportCalls } from './contract/metrics-export';
 import { HOST_IO_CALLS, HOST_IO_EVENTS, type HostIoCalls, type HostIoEvents } from './contract/host-io';
@@ -61,6 +63,8 @@ export * from './contract/metrics-export';
 export * from './contract/host-io';
 export * from './contract/storage-benchmark';
 export * from './contract/guest-agent';
+export * from './contract/metrics-history';
+export * from './contract/alerts';
 
 // ---------------------------------------------------------------------------------------------------
 // The whole API: every area's calls, events and streams (a name used twice is a type error).
@@ -86,6 +90,8 @@ export interface ApiCalls
     HostIoCalls,
     StorageBenchmarkCalls,
     GuestAgentCalls,
+    MetricsHistoryCalls,
+    AlertsCalls,
     DomainBackupsCalls {}
 
 export interface ApiEvents
@@ -98,6 +104,7 @@ export interface ApiEvents
     DomainCloneEvents,
     HostIoEvents,
     StorageBenchmarkEvents,
+    AlertsEvents,
     DomainBackupsEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
@@ -123,6 +130,8 @@ export const API_CALL_NAMES = [
   ...HOST_IO_CALLS,
   ...STORAGE_BENCHMARK_CALLS,
   ...GUEST_AGENT_CALLS,
+  ...METRICS_HISTORY_CALLS,
+  ...ALERTS_CALLS,
   ...DOMAIN_BACKUPS_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
@@ -135,6 +144,7 @@ export const API_EVENT_NAMES = [
   ...DOMAIN_CLONE_EVENTS,
   ...HOST_IO_EVENTS,
   ...STORAGE_BENCHMARK_EVENTS,
+  ...ALERTS_EVENTS,
   ...DOMAIN_BACKUPS_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;

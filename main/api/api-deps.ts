@@ -14,6 +14,7 @@ import type { MetricsExportService } from '../services/metrics-export/metrics-ex
 import type { HostIoService } from '../services/host-io/host-io-service';
 import type { GuestAgentService } from '../services/guest-agent/guest-agent-service';
 import type { StorageBenchmarkService } from '../services/storage-benchmark/storage-benchmark-service';
+import type { Monitoring } from '../services/alerts/monitoring-wiring';
 import { ApiFailure } from '../services/api-failure';
 import type { ApiEventBus } from './event-bus';
 
@@ -45,6 +46,8 @@ export interface CallHandlerDeps {
   guestAgent: GuestAgentService;
   /** fio benchmarks of pools. */
   storageBenchmark: StorageBenchmarkService;
+  /** Metrics history and alerts. */
+  monitoring: Monitoring;
 }
 
 /** The live link to a connected host, or a `not-found` failure the caller sees. */

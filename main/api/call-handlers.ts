@@ -26,6 +26,8 @@ import { createMetricsExportCalls } from './metrics-export-calls';
 import { createHostIoCalls } from './host-io-calls';
 import { createGuestAgentCalls } from './guest-agent-calls';
 import { createStorageBenchmarkCalls } from './storage-benchmark-calls';
+import { createMetricsHistoryCalls } from './metrics-history-calls';
+import { createAlertsCalls } from './alerts-calls';
 
 export type { CallHandlerDeps } from './api-deps';
 
@@ -51,6 +53,8 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createHostIoCalls(deps),
     ...createGuestAgentCalls(deps),
     ...createStorageBenchmarkCalls(deps),
+    ...createMetricsHistoryCalls(deps),
+    ...createAlertsCalls(deps),
     ...createDomainBackupsCalls(deps),
   };
 }

@@ -215,6 +215,7 @@ export class LibvirtHostLink implements HostLink {
     ]).then(
       ([cpu, memory]) => {
         const at = Date.now();
+        for (const listener of this.hostSampleListeners) listener({ at, cpu, memory });
         const value = (field: string) => paramBigint(cpu, field) ?? 0n;
         const busy = value('kernel') + value('user');
         const total = busy + value('idle') + value('iowait');
@@ -241,6 +242,14 @@ export class LibvirtHostLink implements HostLink {
       },
       () => undefined,
     );
+  }
+
+  private readonly hostSampleListeners = new Set<(sample: { at: number; cpu: TypedParam[]; memory: TypedParam[] }) => void>();
+
+  /** The host's CPU and memory counters on every fleet tick (the metrics history); returns unsubscribe. */
+  onHostSample(listener: (sample: { at: number; cpu: TypedParam[]; memory: TypedParam[] }) => void): () => void {
+    this.hostSampleListeners.add(listener);
+    return () => this.hostSampleListeners.delete(listener);
   }
 
   hostHistory(): HostHistory {

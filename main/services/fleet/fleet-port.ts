@@ -1,4 +1,5 @@
 import type { DomainState } from '../../../preload/api-contract';
+import type { TypedParam } from '../../libvirt/client/typed-params';
 
 /** One guest as one bulk stats call reports it (CONNECT_LIST_ALL_DOMAINS + GET_ALL_DOMAIN_STATS). */
 export interface DomainSample {
@@ -14,8 +15,8 @@ export interface DomainSample {
   cpuTimeNs: bigint;
   /** Bytes read and written by all disks, and received and sent by all NICs, since the guest started. */
   io: { diskRead: bigint; diskWrite: bigint; netRx: bigint; netTx: bigint };
-  /** The raw bulk stats record (block.N.*, net.N.*, …) for consumers that need per-device figures. */
-  params?: ReadonlyArray<{ readonly field: string; readonly value: unknown }>;
+  /** The bulk stats record's typed parameters (the metrics history reads balloon, block and net figures). */
+  params?: readonly TypedParam[];
 }
 
 export type DomainEventKind =

@@ -15,7 +15,7 @@ export interface FleetFilter {
 
 export const EMPTY_FILTER: FleetFilter = { search: '', states: [], hostIds: [], tags: [] };
 
-export type FleetSortKey = 'name' | 'host' | 'state' | 'vcpus' | 'memory' | 'cpu';
+export type FleetSortKey = 'name' | 'host' | 'state' | 'vcpus' | 'memory' | 'cpu' | 'average';
 export interface FleetSort {
   key: FleetSortKey;
   descending: boolean;
@@ -76,7 +76,7 @@ export function filterDomains(
   });
 }
 
-function compare(a: FleetDomain, b: FleetDomain, key: FleetSortKey, hostName: (id: string) => string): number {
+function compare(a: FleetDomain, b: FleetDomain, key: FleetSortKey, hostName: (id: string) => string, averages?: ReadonlyMap<string, number>): number {
   switch (key) {
     case 'name':
       return collator.compare(a.name, b.name);
@@ -90,6 +90,8 @@ function compare(a: FleetDomain, b: FleetDomain, key: FleetSortKey, hostName: (i
       return a.memoryKiB - b.memoryKiB;
     case 'cpu':
       return (a.cpuPercent ?? -1) - (b.cpuPercent ?? -1);
+    case 'average':
+      return (averages?.get(domainKey(a)) ?? -1) - (averages?.get(domainKey(b)) ?? -1);
   }
 }
 
@@ -97,12 +99,14 @@ export function sortDomains(
   domains: readonly FleetDomain[],
   hosts: ReadonlyMap<string, HostEntry>,
   sort: FleetSort,
+  /** A metric's average over a range per domain key (the "average" sort). */
+  averages?: ReadonlyMap<string, number>,
 ): FleetDomain[] {
   const hostName = (id: string) => hosts.get(id)?.displayName ?? id;
   const direction = sort.descending ? -1 : 1;
   return [...domains].sort(
     (a, b) =>
-      direction * compare(a, b, sort.key, hostName) ||
+      direction * compare(a, b, sort.key, hostName, averages) ||
       collator.compare(a.name, b.name) ||
       (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0),
   );
@@ -115,9 +119,10 @@ export function fleetItems(
   filter: FleetFilter,
   sort: FleetSort,
   groupByHost: boolean,
+  averages?: ReadonlyMap<string, number>,
 ): FleetItem[] {
   const hostName = (id: string) => hosts.get(id)?.displayName ?? id;
-  const sorted = sortDomains(filterDomains(domains, hosts, filter), hosts, sort);
+  const sorted = sortDomains(filterDomains(domains, hosts, filter), hosts, sort, averages);
   if (!groupByHost) return sorted.map((domain) => ({ type: 'domain', domain, hostName: hostName(domain.hostId) }));
   const byHost = new Map<string, FleetDomain[]>();
   for (const domain of sorted) {

@@ -17,11 +17,11 @@ import {
 } from '@mantine/core';
 import { IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import type { HostCheck, HostEntry, HostHistory, HostOverview, HostStatus } from '../../../preload/api-contract';
+import type { HostCheck, HostEntry, HostOverview, HostStatus } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
-import { usePolled } from '../api/use-polled';
-import { TimeSeriesChart } from '../charts/TimeSeriesChart';
+import { HostAlertBadge } from '../alerts/TargetAlertBadge';
+import { MetricsHistoryPanel } from '../metrics-history/MetricsHistoryPanel';
 import { EMPTY_FILTER, fleetItems, type FleetSort } from '../fleet/fleet-query';
 import { FleetTable } from '../fleet/FleetTable';
 import { formatMemory } from '../format';
@@ -36,7 +36,6 @@ import { DiskIoPanel } from '../host-io/DiskIoPanel';
 import { BenchmarkPanel } from '../storage-benchmark/BenchmarkPanel';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
-const HISTORY_POLL_MS = 2_000;
 
 
 function useHostData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; reload(): void } {
@@ -72,12 +71,6 @@ export function HostPage({
   const connected = status?.state.kind === 'connected';
   const overview = useHostData<HostOverview>(() => api.call('host.overview', { hostId: host.id }), [api, host.id, connected]);
   const checks = useHostData<HostCheck[]>(() => api.call('host.checks', { hostId: host.id }), [api, host.id, connected]);
-  const history = usePolled<HostHistory | null>(
-    () => api.call('host.history', { hostId: host.id }),
-    HISTORY_POLL_MS,
-    connected,
-    host.id,
-  );
   const fleet = useFleet();
   const [sort, setSort] = useState<FleetSort>({ key: 'name', descending: false });
   const [selection, setSelection] = useState<Set<string>>(new Set());
@@ -95,6 +88,7 @@ export function HostPage({
         <Group gap="sm">
           <Title order={2}>{host.displayName}</Title>
           <HostStatusBadge status={status} />
+          <HostAlertBadge hostId={host.id} />
           {connected && <NewVmButton hosts={[host]} hostId={host.id} onOpenDomain={onOpenDomain} />}
         </Group>
         {overview.data && (
@@ -178,32 +172,9 @@ export function HostPage({
               </Table.Tbody>
             </Table>
           </Card>
-          <Card withBorder>
-            <Title order={3} size="h5" mb="xs">
-              {t('host.cpuChart')}
-            </Title>
-            <TimeSeriesChart
-              label={t('host.cpuChart')}
-              times={history?.times ?? []}
-              series={[{ label: t('host.cpu'), values: history?.cpuPercent ?? [], color: '#228be6' }]}
-              yMax={100}
-              yFormat={(v) => `${v.toFixed(0)}%`}
-            />
-          </Card>
-          <Card withBorder>
-            <Title order={3} size="h5" mb="xs">
-              {t('host.memoryChart')}
-            </Title>
-            <TimeSeriesChart
-              label={t('host.memoryChart')}
-              times={history?.times ?? []}
-              series={[{ label: t('host.memoryUsed'), values: history?.memoryUsedKiB ?? [], color: '#12b886' }]}
-              yMax={history?.memoryTotalKiB ?? node.memoryKiB}
-              yFormat={(v) => formatMemory(v)}
-            />
-          </Card>
         </SimpleGrid>
       )}
+      <MetricsHistoryPanel entity={{ kind: 'host', hostId: host.id }} memoryMaxKiB={node?.memoryKiB} />
       <HostConfigSection host={host} />
       {connected && (
         <Card withBorder data-testid="host-checks">
