@@ -28,6 +28,7 @@ import { FLEET_CALLS, FLEET_EVENTS, type FleetCalls, type FleetEvents } from './
 import { HOST_CONFIG_CALLS, type HostConfigCalls } from './contract/host-config';
 import { HOST_DEVICES_CALLS, type HostDevicesCalls } from './contract/host-devices';
 import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './contract/hosts';
+import { MIGRATION_CALLS, MIGRATION_EVENTS, type MigrationCalls, type MigrationEvents } from './contract/migration';
 import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from './contract/new-vm';
 import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
@@ -45,6 +46,7 @@ export * from './contract/fleet';
 export * from './contract/host-config';
 export * from './contract/host-devices';
 export * from './contract/hosts';
+export * from './contract/migration';
 export * from './contract/new-vm';
 export * from './contract/networks';
 export * from './contract/settings';
@@ -68,7 +70,8 @@ export interface ApiCalls
     NewVmCalls,
     NetworksCalls,
     HostDevicesCalls,
-    StorageCalls {}
+    StorageCalls,
+    MigrationCalls {}
 
 export interface ApiEvents
   extends HostsEvents,
@@ -77,7 +80,8 @@ export interface ApiEvents
     NewVmEvents,
     NetworksEvents,
     StorageEvents,
-    DomainCloneEvents {}
+    DomainCloneEvents,
+    MigrationEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
 
@@ -97,6 +101,7 @@ export const API_CALL_NAMES = [
   ...NETWORKS_CALLS,
   ...HOST_DEVICES_CALLS,
   ...STORAGE_CALLS,
+  ...MIGRATION_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
   ...HOSTS_EVENTS,
@@ -106,6 +111,7 @@ export const API_EVENT_NAMES = [
   ...NETWORKS_EVENTS,
   ...STORAGE_EVENTS,
   ...DOMAIN_CLONE_EVENTS,
+  ...MIGRATION_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;
 
