@@ -140,8 +140,10 @@ describe.skipIf(SKIP)(`live migration between the lab's two hosts${SKIP_REASON}`
     expect(plan.options).toMatchObject({ mode: 'live', copyStorage: 'full', disks: ['vda'], route: 'auto' });
     expect(plan.checks.filter((c) => c.status === 'blocker')).toEqual([]);
     const ids = plan.checks.map((c) => `${c.id}:${c.message.key}`);
+    // qemu64 on TCG: libvirt says identical or superset depending on the host.
+    expect(ids.some((id) => /^cpu:check\.cpu(Identical|Superset)$/.test(id))).toBe(true);
     expect(ids).toEqual(
-      expect.arrayContaining(['cpu:check.cpuIdentical', 'machine:check.machineOk', 'storage:check.diskCopied', 'memory:check.memoryOk', 'name:check.nameFree']),
+      expect.arrayContaining(['machine:check.machineOk', 'networks:check.noNetworks', 'storage:check.diskCopied', 'memory:check.memoryOk', 'name:check.nameFree']),
     );
     // Without storage copy the unshared disk blocks, with a reason.
     const noCopy = await service.plan({ hostId: hosts.a.hostId, uuid, destinationHostId: hosts.b.hostId, options: options({ copyStorage: 'none' }) });

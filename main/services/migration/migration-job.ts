@@ -61,6 +61,8 @@ export interface MigrationJobInit {
   running: boolean;
   paused: boolean;
   copyDisks: string[];
+  /** Disks left in place that were verified to be the same file on both hosts. */
+  verifiedSharedDisks: boolean;
 }
 
 export interface MigrationJobTimings {
@@ -235,7 +237,12 @@ export class MigrationJobRunner {
   }
 
   private flagContext() {
-    return { active: this.init.running, paused: this.init.paused, copyDisks: this.init.copyDisks };
+    return {
+      active: this.init.running,
+      paused: this.init.paused,
+      copyDisks: this.init.copyDisks,
+      verifiedSharedDisks: this.init.verifiedSharedDisks,
+    };
   }
 
   private async runManaged(): Promise<void> {

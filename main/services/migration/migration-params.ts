@@ -50,6 +50,12 @@ export interface FlagContext {
   paused: boolean;
   /** The disks to copy (targets), already resolved from the options. */
   copyDisks: readonly string[];
+  /**
+   * Disks not copied that VirtDeck found to be the same file on both hosts. libvirt trusts only the
+   * filesystems it knows to be shared (NFS, GlusterFS, Ceph…) and refuses others as "unsafe"; the check
+   * (same inode, size and mtime seen from both hosts) stands in for it, so the migration adds UNSAFE.
+   */
+  verifiedSharedDisks?: boolean;
 }
 
 /**
@@ -69,6 +75,7 @@ export function migrationFlags(options: MigrationOptions, ctx: FlagContext): num
     if (options.compression) flags |= MIGRATE.COMPRESSED;
     if (options.autoConverge) flags |= MIGRATE.AUTO_CONVERGE;
     if (options.postCopy) flags |= MIGRATE.POSTCOPY;
+    if (ctx.verifiedSharedDisks) flags |= MIGRATE.UNSAFE;
   }
   if (options.persistDest) flags |= MIGRATE.PERSIST_DEST;
   if (options.undefineSource) flags |= MIGRATE.UNDEFINE_SOURCE;

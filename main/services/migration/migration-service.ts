@@ -82,6 +82,7 @@ export class MigrationService {
         'conflict',
         `The migration cannot start: ${blockers.map((b) => `${b.id} (${b.message.key.replace(/^check\./, '')}${b.message.values ? ` ${JSON.stringify(b.message.values)}` : ''})`).join('; ')}`,
       );
+    const copyDisks = disksToCopy(options, result.disks);
     const runner = new MigrationJobRunner(
       {
         jobId: request.jobId,
@@ -92,7 +93,8 @@ export class MigrationService {
         options,
         running: result.running,
         paused: result.paused,
-        copyDisks: disksToCopy(options, result.disks),
+        copyDisks,
+        verifiedSharedDisks: result.disks.some((d) => d.shared && !copyDisks.includes(d.target)),
       },
       { host: (hostId) => this.hosts.host(hostId) },
       this.publish,

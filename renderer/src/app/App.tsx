@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi, useConnectionState } from '../api/api-context';
 import type { FleetDomain } from '../../../preload/api-contract';
 import { DomainCloneDialogs } from '../domain-clone/DomainCloneDialogs';
+import { MigrationDialogs } from '../migration/MigrationDialogs';
 import { DomainPage } from '../domains/DomainPage';
 import { FleetPage } from '../fleet/FleetPage';
 import { useFleet } from '../fleet/use-fleet';
@@ -122,6 +123,7 @@ export function App() {
       </AppShell.Main>
       <HostPromptDialog hosts={hostMap} />
       <DomainCloneDialogs />
+      <MigrationDialogs />
     </AppShell>
   );
 }

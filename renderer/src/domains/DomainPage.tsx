@@ -32,6 +32,7 @@ import { SerialConsole, serialDeviceOptions } from '../consoles/SerialConsole';
 import { AdvisorPanel } from '../domain-tuning/AdvisorPanel';
 import { TuningPanel } from '../domain-tuning/TuningPanel';
 import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
+import { MigrateButton } from '../migration/MigrationEntries';
 import { DomainMediaCard } from '../domain-media/DomainMediaCard';
 
 const HISTORY_POLL_MS = 2_000;
@@ -148,6 +149,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
             </Button>
           ))}
           <DomainCloneButtons domain={domain} />
+          <MigrateButton domain={domain} />
         </Group>
       </Group>
       <ConfirmActionDialog

@@ -48,6 +48,10 @@ describe('migration flags', () => {
     const f = migrationFlags({ ...base, compression: true, autoConverge: true, postCopy: true, route: 'peer2peer' }, { ...running, paused: true });
     for (const bit of [MIGRATE.COMPRESSED, MIGRATE.AUTO_CONVERGE, MIGRATE.POSTCOPY, MIGRATE.PEER2PEER, MIGRATE.PAUSED]) expect(f & bit).toBe(bit);
   });
+  it('UNSAFE only for a live migration leaving disks that were verified to be the same file on both hosts', () => {
+    expect(migrationFlags(base, { ...running, verifiedSharedDisks: true }) & MIGRATE.UNSAFE).toBe(MIGRATE.UNSAFE);
+    expect(migrationFlags(base, running) & MIGRATE.UNSAFE).toBe(0);
+  });
   it('offline (or a shut-off guest): OFFLINE + PERSIST_DEST, never LIVE or a storage copy', () => {
     const f = migrationFlags({ ...base, mode: 'offline', persistDest: false, copyStorage: 'full' }, { active: false, paused: false, copyDisks: ['vda'] });
     expect(f & MIGRATE.OFFLINE).toBe(MIGRATE.OFFLINE);
