@@ -61,6 +61,8 @@ export interface MigrationJobInit {
   running: boolean;
   paused: boolean;
   copyDisks: string[];
+  /** Paths of copied disks that did not exist on the destination before: deleted there when the guest stays on the source. */
+  createdOnDestination?: string[];
   /** Disks left in place that were verified to be the same file on both hosts. */
   verifiedSharedDisks: boolean;
 }
@@ -523,9 +525,25 @@ export class MigrationJobRunner {
       // The switch-over happened before the connection broke: the migration did its job.
       this.job.state = 'done';
       this.job.downtimeMs = await this.completedDowntime();
-    } else this.job.state = wasCancel ? 'cancelled' : 'failed';
+    } else {
+      this.job.state = wasCancel ? 'cancelled' : 'failed';
+      if (!where.incomplete && !onDestination) await this.removeCreatedCopies();
+    }
     this.job.finishedAt = Date.now();
     this.emit();
+  }
+
+  /** Deletes the disk copies this migration created on the destination (nothing half-made is left there). */
+  private async removeCreatedCopies(): Promise<void> {
+    const destination = this.hosts.host(this.init.destinationHostId);
+    if (!destination) return;
+    for (const path of this.init.createdOnDestination ?? []) {
+      try {
+        await destination.libvirt.storageVolume.delete({ path });
+      } catch {
+        // Not a volume of a pool there (or already gone): nothing VirtDeck made to remove.
+      }
+    }
   }
 
   /** The guest's state on both hosts (running/paused wins; `incomplete` = a host could not be asked). */

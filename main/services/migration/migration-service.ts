@@ -12,7 +12,7 @@ import type {
 } from '../../../preload/api-contract';
 import { ApiFailure } from '../api-failure';
 import { MigrationJobRunner, type MigrationHost, type MigrationJobTimings } from './migration-job';
-import { disksToCopy, planMigration } from './migration-plan';
+import { disksToCopy, planMigration, statOverSsh } from './migration-plan';
 
 export interface MigrationHostsPort {
   /** The host's connection now, or null while it is not connected. */
@@ -83,6 +83,11 @@ export class MigrationService {
         `The migration cannot start: ${blockers.map((b) => `${b.id} (${b.message.key.replace(/^check\./, '')}${b.message.values ? ` ${JSON.stringify(b.message.values)}` : ''})`).join('; ')}`,
       );
     const copyDisks = disksToCopy(options, result.disks);
+    // The copies the destination will create (no file there yet): removed again if the guest stays here.
+    const createdOnDestination: string[] = [];
+    for (const disk of result.disks)
+      if (copyDisks.includes(disk.target) && disk.source?.startsWith('/') && (await statOverSsh(destination.ssh, disk.source)) === null)
+        createdOnDestination.push(disk.source);
     const runner = new MigrationJobRunner(
       {
         jobId: request.jobId,
@@ -94,6 +99,7 @@ export class MigrationService {
         running: result.running,
         paused: result.paused,
         copyDisks,
+        createdOnDestination,
         verifiedSharedDisks: result.disks.some((d) => d.shared && !copyDisks.includes(d.target)),
       },
       { host: (hostId) => this.hosts.host(hostId) },
