@@ -18,6 +18,7 @@
  */
 import { APP_CALLS, type AppCalls } from './contract/app';
 import { CONSOLES_CALLS, CONSOLES_STREAMS, type ConsolesCalls, type ConsolesStreams } from './contract/consoles';
+import { DOMAIN_BACKUPS_CALLS, DOMAIN_BACKUPS_EVENTS, type DomainBackupsCalls, type DomainBackupsEvents } from './contract/domain-backups';
 import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
 import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
 import { DOMAIN_TUNING_CALLS, type DomainTuningCalls } from './contract/domain-tuning';
@@ -36,6 +37,7 @@ import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type
 
 export * from './contract/app';
 export * from './contract/consoles';
+export * from './contract/domain-backups';
 export * from './contract/domain-clone';
 export * from './contract/domain-media';
 export * from './contract/domain-tuning';
@@ -71,7 +73,8 @@ export interface ApiCalls
     NetworksCalls,
     HostDevicesCalls,
     StorageCalls,
-    MigrationCalls {}
+    MigrationCalls,
+    DomainBackupsCalls {}
 
 export interface ApiEvents
   extends HostsEvents,
@@ -81,7 +84,8 @@ export interface ApiEvents
     NetworksEvents,
     StorageEvents,
     DomainCloneEvents,
-    MigrationEvents {}
+    MigrationEvents,
+    DomainBackupsEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
 
@@ -102,6 +106,7 @@ export const API_CALL_NAMES = [
   ...HOST_DEVICES_CALLS,
   ...STORAGE_CALLS,
   ...MIGRATION_CALLS,
+  ...DOMAIN_BACKUPS_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
   ...HOSTS_EVENTS,
@@ -112,6 +117,7 @@ export const API_EVENT_NAMES = [
   ...STORAGE_EVENTS,
   ...DOMAIN_CLONE_EVENTS,
   ...MIGRATION_EVENTS,
+  ...DOMAIN_BACKUPS_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;
 
