@@ -30,6 +30,7 @@ import { FLEET_CALLS, FLEET_EVENTS, type FleetCalls, type FleetEvents } from './
 import { HOST_CONFIG_CALLS, type HostConfigCalls } from './contract/host-config';
 import { HOST_DEVICES_CALLS, type HostDevicesCalls } from './contract/host-devices';
 import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './contract/hosts';
+import { MIGRATION_CALLS, MIGRATION_EVENTS, type MigrationCalls, type MigrationEvents } from './contract/migration';
 import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from './contract/new-vm';
 import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
@@ -55,6 +56,7 @@ export * from './contract/fleet';
 export * from './contract/host-config';
 export * from './contract/host-devices';
 export * from './contract/hosts';
+export * from './contract/migration';
 export * from './contract/new-vm';
 export * from './contract/networks';
 export * from './contract/settings';
@@ -92,6 +94,7 @@ export interface ApiCalls
     GuestAgentCalls,
     MetricsHistoryCalls,
     AlertsCalls,
+    MigrationCalls,
     DomainBackupsCalls {}
 
 export interface ApiEvents
@@ -105,6 +108,7 @@ export interface ApiEvents
     HostIoEvents,
     StorageBenchmarkEvents,
     AlertsEvents,
+    MigrationEvents,
     DomainBackupsEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
@@ -132,6 +136,7 @@ export const API_CALL_NAMES = [
   ...GUEST_AGENT_CALLS,
   ...METRICS_HISTORY_CALLS,
   ...ALERTS_CALLS,
+  ...MIGRATION_CALLS,
   ...DOMAIN_BACKUPS_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
@@ -145,6 +150,7 @@ export const API_EVENT_NAMES = [
   ...HOST_IO_EVENTS,
   ...STORAGE_BENCHMARK_EVENTS,
   ...ALERTS_EVENTS,
+  ...MIGRATION_EVENTS,
   ...DOMAIN_BACKUPS_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;

@@ -18,6 +18,7 @@ import { createFleetCalls } from './fleet-calls';
 import { createHostConfigCalls } from './host-config-calls';
 import { createHostDevicesCalls } from './host-devices-calls';
 import { createHostsCalls } from './hosts-calls';
+import { createMigrationCalls } from './migration-calls';
 import { createNewVmCalls } from './new-vm-calls';
 import { createNetworksCalls } from './networks-calls';
 import { createSettingsCalls } from './settings-calls';
@@ -55,6 +56,7 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createStorageBenchmarkCalls(deps),
     ...createMetricsHistoryCalls(deps),
     ...createAlertsCalls(deps),
+    ...createMigrationCalls(deps),
     ...createDomainBackupsCalls(deps),
   };
 }

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi, useConnectionState } from '../api/api-context';
 import type { FleetDomain } from '../../../preload/api-contract';
 import { DomainCloneDialogs } from '../domain-clone/DomainCloneDialogs';
+import { MigrationDialogs } from '../migration/MigrationDialogs';
 import { DomainPage } from '../domains/DomainPage';
 import { FleetPage } from '../fleet/FleetPage';
 import { useFleet } from '../fleet/use-fleet';
@@ -133,6 +134,7 @@ export function App() {
       <HostPromptDialog hosts={hostMap} />
       <DomainCloneDialogs />
       <AlertNotifier onOpen={(target) => (target.kind === 'host' ? openHost(target.hostId) : setPage({ kind: 'domain', hostId: target.hostId, uuid: target.uuid }))} />
+      <MigrationDialogs />
     </AppShell>
   );
 }

@@ -31,6 +31,7 @@ import { SerialConsole, serialDeviceOptions } from '../consoles/SerialConsole';
 import { AdvisorPanel } from '../domain-tuning/AdvisorPanel';
 import { TuningPanel } from '../domain-tuning/TuningPanel';
 import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
+import { MigrateButton } from '../migration/MigrationEntries';
 import { DomainMediaCard } from '../domain-media/DomainMediaCard';
 import { HardwarePanel } from '../domain-hardware/HardwarePanel';
 import { GuestAgentPanel } from '../guest-agent/GuestAgentPanel';
@@ -104,6 +105,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
             </Button>
           ))}
           <DomainCloneButtons domain={domain} />
+          <MigrateButton domain={domain} />
         </Group>
       </Group>
       <ConfirmActionDialog
