@@ -6,22 +6,23 @@ import type { AreaCallHandlers } from './api-router';
 import { noRequest } from './request-schemas';
 
 export function createAlertsCalls({ monitoring }: CallHandlerDeps): AreaCallHandlers<AlertsCalls> {
-  const alerts = monitoring.alerts;
+  // Resolved per call: building the handler table touches no service.
+  const alerts = () => monitoring.alerts;
   return {
     'alerts.list': {
       request: z.object({ includeResolved: z.boolean() }),
-      handle: async ({ includeResolved }) => alerts.list(includeResolved),
+      handle: async ({ includeResolved }) => alerts().list(includeResolved),
     },
     'alerts.acknowledge': {
       request: z.object({ ids: z.array(z.string().uuid()).min(1).max(1000) }),
-      handle: async ({ ids }) => alerts.acknowledge(ids),
+      handle: async ({ ids }) => alerts().acknowledge(ids),
     },
-    'alerts.rules': { request: noRequest, handle: async () => alerts.rules() },
-    'alerts.saveRule': { request: alertRuleSchema, handle: async (rule) => alerts.saveRule(rule) },
+    'alerts.rules': { request: noRequest, handle: async () => alerts().rules() },
+    'alerts.saveRule': { request: alertRuleSchema, handle: async (rule) => alerts().saveRule(rule) },
     'alerts.deleteRule': {
       request: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
-      handle: async ({ id }) => alerts.deleteRule(id),
+      handle: async ({ id }) => alerts().deleteRule(id),
     },
-    'alerts.restoreDefaults': { request: noRequest, handle: async () => alerts.restoreDefaults() },
+    'alerts.restoreDefaults': { request: noRequest, handle: async () => alerts().restoreDefaults() },
   };
 }
