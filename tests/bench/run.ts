@@ -17,10 +17,13 @@
  *                 side with scp of the same files over the same link (storage-transfer-bench.ts)
  *   migration     a 256 MiB lab guest with its disk migrated live between hosts A and B, direct and relayed:
  *                 total time, downtime, throughput (migration-bench.ts)
+ *   history       the metrics history store (the app's classes, a temp dir, simulated clock): CPU per 2 s
+ *                 tick and bytes per day for N hosts × M VMs, and the read of a VM's 24 h chart (history-bench.ts)
  */
 import { cloneBenchMain } from './clone-bench';
 import { consoleBenchMain } from './console-bench';
 import { delayProxyMain } from './delay-proxy';
+import { historyBenchMain } from './history-bench';
 import { runFleetBench } from './fleet-bench';
 import { inventoryMain } from './inventory-bench';
 import { labCompareMain } from './lab-compare';
@@ -37,6 +40,7 @@ const benches: Record<string, (argv: readonly string[]) => Promise<number>> = {
   'storage-transfer': storageTransferBenchMain,
   clone: cloneBenchMain,
   migration: migrationBenchMain,
+  history: historyBenchMain,
   fleet: async (argv) => {
     await runFleetBench([...argv]);
     return 0;
