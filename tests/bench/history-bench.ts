@@ -25,7 +25,8 @@
  *    memory) answers the VM page's query, metricsHistory.read(entity, now − 24 h, now) with every metric:
  *    the first (cold) read and the median of --reads further ones, and the JSON size of the answer (what
  *    serve mode sends over its WebSocket). Only the read is timed here, not the chart's drawing in the
- *    browser (uPlot's setData in Chromium).
+ *    browser: tests/e2e/history-chart-24h.spec.ts times that (a day of rows for a lab guest, the VM
+ *    page's 15 min → 24 h switch in Chromium, click to painted).
  *
  * Prints one JSON line (`[history-bench] {...}`), then a human summary.
  */
@@ -383,7 +384,7 @@ export async function historyBenchMain(argv: readonly string[]): Promise<number>
         `24 h chart of one VM (${chartVms} VMs filled with ${DAY_MS / TICK_MS} ticks each in ${chartResult.fill_s} s), read by a fresh service:`,
         `  ${chartResult.points} points × ${chartResult.metrics} metrics at ${chartResult.resolution}: first read ${chartResult.first_read_ms} ms, then median ${chartResult.read_ms_median} ms ` +
           `(max ${chartResult.read_ms_max}); JSON ${chartResult.json_bytes} B, stringify ${chartResult.json_stringify_ms_median} ms; 15 min range: ${quarterPoints} points in ${chartResult.range_15m.read_ms_median} ms`,
-        `  only the read is timed (not the chart's drawing in the browser)`,
+        `  only the read is timed here (the drawing in Chromium: tests/e2e/history-chart-24h.spec.ts)`,
       ].join('\n'),
     );
     return 0;
