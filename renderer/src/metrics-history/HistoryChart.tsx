@@ -134,7 +134,14 @@ export function HistoryChart({
     .join(', ');
   return (
     <div ref={sizeRef} style={{ width: '100%' }}>
-      <div ref={host} role="img" aria-label={`${label}: ${latest}`} data-points={times.length} />
+      <div
+        ref={host}
+        role="img"
+        aria-label={`${label}: ${latest}`}
+        data-points={times.length}
+        data-first-at={times[0] ?? ''}
+        data-last-at={times.at(-1) ?? ''}
+      />
     </div>
   );
 }
