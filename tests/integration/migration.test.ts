@@ -4,20 +4,25 @@
  * with a qcow2 disk in host A's private disk directory migrates A → B directly with storage copy (the
  * probe finds B's address reachable); back B → A with `lab.sh isolate on` the probe finds it unreachable
  * and the relayed route carries memory and disk through VirtDeck; a migration cancelled halfway leaves
- * the guest running on A and nothing on B; a guest whose disk is in the shared pool migrates without a
- * copy. The guest's serial console answers on the host it ended on.
+ * the guest running on A and nothing on B; VirtDeck's SSH connection to the source, then to the
+ * destination, dropped for real halfway through a relayed migration (the sshd process serving it killed
+ * on the host): the job waits for the host (`interrupted`), then says the guest runs on A, and nothing is
+ * left on B; a guest whose disk is in the shared pool migrates without a copy. The guest's serial console answers on the host it ended on.
  *
  * Everything is named vd-test-mig-… and removed afterwards (isolation is turned off in afterAll).
  *   flock /tmp/virtdeck-lab-tests.lock npx vitest run --config tests/vitest.integration.config.ts tests/integration/migration.test.ts
  */
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MigrationJob, MigrationOptions } from '../../preload/api-contract';
 import type { LibvirtClient } from '../../main/libvirt/client';
 import { virDomainConsoleFlags } from '../../main/libvirt/protocol';
 import { MigrationService } from '../../main/services/migration/migration-service';
-import { labIsolate, requireHostB } from '../support/lab';
+import { hostBPath, labIsolate, requireHostB } from '../support/lab';
 import {
   connectLabHosts,
+  guestDiskPath,
+  killSshdSession,
   removeThrowawayGuests,
   startThrowawayGuest,
   type LabMigrationHosts,
@@ -127,6 +132,7 @@ describe.skipIf(SKIP)(`live migration between the lab's two hosts${SKIP_REASON}`
     if (SKIP || !availability.available) return;
     labIsolate(false);
     if (hosts) {
+      await hosts.ensureConnected().catch(() => undefined);
       await removeThrowawayGuests(availability.lab, hosts, PREFIX);
       await hosts.close();
     }
@@ -216,6 +222,78 @@ describe.skipIf(SKIP)(`live migration between the lab's two hosts${SKIP_REASON}`
     } finally {
       labIsolate(false);
     }
+  }, 300_000);
+
+  /**
+   * A relayed migration A → B (hosts isolated) of a throwaway guest, and halfway — after some MiB went
+   * through the relay, long before the switch-over (4 MiB/s) — the sshd process serving VirtDeck's SSH
+   * connection to one host is killed on that host. The job must wait for the host (`interrupted`, "waiting"),
+   * and once VirtDeck is connected again say where the guest is: still running on A, nothing on B (no
+   * domain, no disk copy).
+   */
+  const dropHalfway = async (side: 'a' | 'b') => {
+    if (!availability.available) return;
+    const lab = availability.lab;
+    const name = `${PREFIX}drop-${side === 'a' ? 'source' : 'dest'}`;
+    const guest = await startThrowawayGuest(lab, hosts.a, name, { memoryMiB: 128, diskMiB: 32, where: 'private' });
+    const copyOnB = hostBPath(requireHostB(lab), guestDiskPath(lab, name, 'private'));
+    const jobId = `test-drop-${side}-${Math.random().toString(16).slice(2, 10)}`;
+    const seen: MigrationJob[] = [];
+    const from = events.length;
+    labIsolate(true);
+    try {
+      await consoleAnswers(hosts.a.libvirt, guest);
+      await service.start({ hostId: hosts.a.hostId, uuid: guest, destinationHostId: hosts.b.hostId, jobId, options: options({ bandwidthMiBs: 4 }) });
+      const job = () => service.list().find((j) => j.jobId === jobId);
+      const until = async (what: string, cond: (j: MigrationJob) => boolean, timeoutMs: number): Promise<MigrationJob> => {
+        const end = Date.now() + timeoutMs;
+        for (;;) {
+          const j = job();
+          if (j && cond(j)) return j;
+          if (j && ['done', 'failed', 'cancelled'].includes(j.state)) throw new Error(`ended before ${what}: ${JSON.stringify(j)}`);
+          if (Date.now() > end) throw new Error(`not ${what} after ${timeoutMs} ms: ${JSON.stringify(j)}`);
+          await tick(50);
+        }
+      };
+      const halfway = await until('halfway', (j) => j.state === 'running' && j.step === 'perform' && j.relayedBytes > 4 * 1048576, 120_000);
+      expect(halfway.route).toBe('relayed');
+      expect(halfway.relayedBytes).toBeLessThan(32 * 1048576); // the disk alone is more: far from the switch-over
+      const dropped = hosts[side];
+      const pids = killSshdSession(lab, side);
+      expect(pids.length).toBeGreaterThan(0);
+      const closedBy = Date.now() + 10_000;
+      while (!dropped.ssh?.closed && Date.now() < closedBy) await tick(20);
+      expect(dropped.ssh?.closedBecause?.kind).not.toBe('requested'); // the host's end went away, not ours
+      // The host cannot be asked: the job waits for it and says so.
+      const waiting = await until('interrupted', (j) => j.state === 'interrupted', 60_000);
+      expect(waiting.outcome?.key).toBe('outcome.waiting');
+      expect(waiting.finishedAt).toBeNull();
+      await hosts.reconnect(side);
+      const ended = await settled(jobId, 60_000);
+      seen.push(...events.slice(from).filter((e) => e.jobId === jobId));
+      expect(ended.state).toBe('failed');
+      expect(ended.error?.message).toBeTruthy();
+      expect(ended.route).toBe('relayed');
+      expect(ended.location).toEqual({ hostId: hosts.a.hostId, state: 'running' });
+      expect(ended.outcome?.key).toBe('outcome.onSource');
+      expect(seen.some((e) => e.state === 'interrupted' && e.outcome?.key === 'outcome.waiting')).toBe(true);
+      expect(await stateOf(hosts.a.libvirt, guest)).toBe(1);
+      expect(await stateOf(hosts.b.libvirt, guest)).toBe('absent');
+      expect(existsSync(copyOnB)).toBe(false);
+      await consoleAnswers(hosts.a.libvirt, guest);
+    } finally {
+      labIsolate(false);
+      await hosts.ensureConnected();
+      await removeThrowawayGuests(lab, hosts, name);
+    }
+  };
+
+  it('the SSH connection to the source (A) dropped halfway through a relayed migration: the guest keeps running on A, the job says so', async () => {
+    await dropHalfway('a');
+  }, 300_000);
+
+  it('the SSH connection to the destination (B) dropped halfway through a relayed migration: the guest keeps running on A, nothing on B', async () => {
+    await dropHalfway('b');
   }, 300_000);
 
   it('a guest whose disk is in the shared pool migrates without a copy, and back', async () => {

@@ -2,11 +2,12 @@
  * Shared by the migration integration test and bench: the app's own SSH connections and libvirt clients
  * to lab hosts A and B (as the host links have them), throwaway guests made from vd-off-1's definition
  * (their own name, RAM, a qcow2 disk with random data in host A's private disk directory — so a
- * migration has to copy it — or in the shared pool vd-shared), and clean-up on both hosts.
+ * migration has to copy it — or in the shared pool vd-shared), clean-up on both hosts, and a real
+ * dropped connection (the sshd process serving VirtDeck's SSH connection to a host killed) and a reconnect.
  * Everything is named with the caller's prefix (vd-test-mig-…, vd-bench-mig-…).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LibvirtClient } from '../../main/libvirt/client';
 import { createLibvirtDialer } from '../../main/libvirt/transport';
@@ -17,6 +18,13 @@ import { hostBPath, requireHostB, type LabInfo } from './lab';
 export interface LabMigrationHosts {
   a: MigrationHost;
   b: MigrationHost;
+  /**
+   * Connects to the host again (a new SSH connection and libvirt client, as the app's connection manager
+   * does after a drop) and puts it in `a`/`b`; the old connection is closed.
+   */
+  reconnect(side: 'a' | 'b'): Promise<MigrationHost>;
+  /** Reconnects each host whose SSH connection or libvirt client is down (for clean-up after a drop). */
+  ensureConnected(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,21 +44,71 @@ async function connectHost(
   return { hostId, libvirt, ssh };
 }
 
+async function closeHost(h: MigrationHost): Promise<void> {
+  await h.libvirt.close().catch(() => undefined);
+  await h.ssh?.close().catch(() => undefined);
+}
+
 /** Both lab hosts as VirtDeck connects to them (hostIds 'lab-a' and 'lab-b'). */
 export async function connectLabHosts(lab: LabInfo): Promise<LabMigrationHosts> {
   const hostB = requireHostB(lab);
-  const a = await connectHost('lab-a', lab.ssh, lab.accounts.root, lab.libvirtUri);
-  const b = await connectHost('lab-b', hostB.ssh, hostB.accounts.root, hostB.libvirtUri);
-  return {
-    a,
-    b,
-    close: async () => {
-      for (const h of [a, b]) {
-        await h.libvirt.close().catch(() => undefined);
-        await h.ssh?.close().catch(() => undefined);
+  const connect = {
+    a: () => connectHost('lab-a', lab.ssh, lab.accounts.root, lab.libvirtUri),
+    b: () => connectHost('lab-b', hostB.ssh, hostB.accounts.root, hostB.libvirtUri),
+  };
+  const hosts: LabMigrationHosts = {
+    a: await connect.a(),
+    b: await connect.b(),
+    reconnect: async (side) => {
+      await closeHost(hosts[side]);
+      hosts[side] = await connect[side]();
+      return hosts[side];
+    },
+    ensureConnected: async () => {
+      for (const side of ['a', 'b'] as const) {
+        const h = hosts[side];
+        if (h.ssh?.closed || h.libvirt.state !== 'connected') await hosts.reconnect(side);
       }
     },
+    close: async () => {
+      for (const h of [hosts.a, hosts.b]) await closeHost(h);
+    },
   };
+  return hosts;
+}
+
+/**
+ * Drops VirtDeck's SSH connection to a lab host for real, from the host's side: finds this process's TCP
+ * connection to the host's sshd (`ss`, in this machine's network namespace) and SIGKILLs the sshd
+ * process(es) serving it on the host (host B's in its own network namespace, entered with nsenter). The
+ * kernel closes the connection; everything on it (libvirt, the relay's forwards) goes with it.
+ * Returns the killed pids.
+ */
+export function killSshdSession(lab: LabInfo, side: 'a' | 'b'): number[] {
+  const hostB = requireHostB(lab);
+  const target = side === 'a' ? lab.ssh : hostB.ssh;
+  const ss = (args: string[], netnsOf: string | null): string[] => {
+    const argv = ['-tnpH', 'state', 'established', ...args];
+    const out = netnsOf
+      ? execFileSync('nsenter', ['-t', netnsOf, '-n', 'ss', ...argv], { encoding: 'utf8' })
+      : execFileSync('ss', argv, { encoding: 'utf8' });
+    return out.split('\n').filter((line) => line.trim() !== '');
+  };
+  const ours = ss(['dst', `${target.host}:${target.port}`], null).filter((line) => line.includes(`pid=${process.pid},`));
+  if (ours.length !== 1) throw new Error(`expected one SSH connection from this process to ${target.host}:${target.port}, found ${ours.length}`);
+  const local = (ours[0] as string).trim().split(/\s+/)[2] ?? '';
+  const localPort = Number(local.slice(local.lastIndexOf(':') + 1));
+  if (!Number.isInteger(localPort) || localPort <= 0) throw new Error(`cannot read the local port of ${JSON.stringify(ours[0])}`);
+  const holder = side === 'b' ? readFileSync(join(lab.stateDir, 'hostb', 'run', 'holder.pid'), 'utf8').trim() : null;
+  const served = ss([`( sport = :${target.port} and dport = :${localPort} )`], holder);
+  const pids = [...new Set(served.flatMap((line) => [...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]))))];
+  if (pids.length === 0) throw new Error(`no sshd process serves port ${localPort} on host ${side.toUpperCase()}`);
+  for (const pid of pids) {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    if (!comm.startsWith('sshd')) throw new Error(`process ${pid} serving the connection is ${comm}, not sshd`);
+  }
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return pids;
 }
 
 /** Where a throwaway guest's disk lives: host A's private disk directory (copied) or the shared pool. */
