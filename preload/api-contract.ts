@@ -20,6 +20,7 @@ import { APP_CALLS, type AppCalls } from './contract/app';
 import { CONSOLES_CALLS, CONSOLES_STREAMS, type ConsolesCalls, type ConsolesStreams } from './contract/consoles';
 import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
 import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
+import { DOMAIN_SNAPSHOTS_CALLS, type DomainSnapshotsCalls } from './contract/domain-snapshots';
 import { DOMAIN_TUNING_CALLS, type DomainTuningCalls } from './contract/domain-tuning';
 import { DOMAIN_XML_CALLS, type DomainXmlCalls } from './contract/domain-xml';
 import { DOMAINS_CALLS, DOMAINS_EVENTS, type DomainsCalls, type DomainsEvents } from './contract/domains';
@@ -37,6 +38,7 @@ export * from './contract/app';
 export * from './contract/consoles';
 export * from './contract/domain-clone';
 export * from './contract/domain-media';
+export * from './contract/domain-snapshots';
 export * from './contract/domain-tuning';
 export * from './contract/domain-xml';
 export * from './contract/domains';
@@ -65,6 +67,7 @@ export interface ApiCalls
     HostConfigCalls,
     DomainCloneCalls,
     DomainMediaCalls,
+    DomainSnapshotsCalls,
     NewVmCalls,
     NetworksCalls,
     HostDevicesCalls,
@@ -92,6 +95,7 @@ export const API_CALL_NAMES = [
   ...DOMAIN_TUNING_CALLS,
   ...DOMAIN_CLONE_CALLS,
   ...DOMAIN_MEDIA_CALLS,
+  ...DOMAIN_SNAPSHOTS_CALLS,
   ...HOST_CONFIG_CALLS,
   ...NEW_VM_CALLS,
   ...NETWORKS_CALLS,

@@ -9,6 +9,7 @@ import type { CallHandlers, StreamHandlers } from './api-router';
 import { createConsolesCalls, createConsolesStreams } from './consoles-calls';
 import { createDomainCloneCalls } from './domain-clone-calls';
 import { createDomainMediaCalls } from './domain-media-calls';
+import { createDomainSnapshotsCalls } from './domain-snapshots-calls';
 import { createDomainTuningCalls } from './domain-tuning-calls';
 import { createDomainXmlCalls } from './domain-xml-calls';
 import { createDomainsCalls } from './domains-calls';
@@ -35,6 +36,7 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createDomainTuningCalls(deps),
     ...createDomainCloneCalls(deps),
     ...createDomainMediaCalls(deps),
+    ...createDomainSnapshotsCalls(deps),
     ...createHostConfigCalls(deps),
     ...createNewVmCalls(deps),
     ...createNetworksCalls(deps),
