@@ -33,6 +33,7 @@ import { AdvisorPanel } from '../domain-tuning/AdvisorPanel';
 import { TuningPanel } from '../domain-tuning/TuningPanel';
 import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
 import { DomainMediaCard } from '../domain-media/DomainMediaCard';
+import { SnapshotsPanel } from '../domain-snapshots/SnapshotsPanel';
 
 const HISTORY_POLL_MS = 2_000;
 
@@ -163,12 +164,16 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
           <Tabs.Tab value="xml">{t('domainXml.tab')}</Tabs.Tab>
           <Tabs.Tab value="tuning">{t('domainTuning.tabs.tuning')}</Tabs.Tab>
           <Tabs.Tab value="advisor">{t('domainTuning.tabs.advisor')}</Tabs.Tab>
+          <Tabs.Tab value="snapshots">{t('domainSnapshots.tab')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="tuning" pt="md">
           <TuningPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
         </Tabs.Panel>
         <Tabs.Panel value="advisor" pt="md">
           <AdvisorPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
+        </Tabs.Panel>
+        <Tabs.Panel value="snapshots" pt="md">
+          <SnapshotsPanel key={`${host.id}/${domain.uuid}/${domain.state}`} hostId={host.id} uuid={domain.uuid} />
         </Tabs.Panel>
         <Tabs.Panel value="xml" pt="md">
           <LazyDomainXmlTab key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />

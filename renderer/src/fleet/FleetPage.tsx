@@ -12,6 +12,7 @@ import { useDomainActions } from './use-domain-actions';
 import { FleetTable } from './FleetTable';
 import { useFleet } from './use-fleet';
 import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
+import { BulkSnapshotButton } from '../domain-snapshots/BulkSnapshotButton';
 
 const STATES: DomainState[] = ['running', 'paused', 'shutoff', 'crashed', 'pmsuspended', 'shutdown', 'blocked', 'nostate'];
 
@@ -134,6 +135,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
               <DomainActionMenuItems domains={selected} onAction={(action) => actions.request(action, selected)} />
             </Menu.Dropdown>
           </Menu>
+          <BulkSnapshotButton domains={selected} />
         </Group>
       </Paper>
       <Menu opened={menuAt !== null} onChange={(open) => !open && setMenuAt(null)} position="bottom-start" withinPortal>
