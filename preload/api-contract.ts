@@ -18,6 +18,7 @@
  */
 import { APP_CALLS, type AppCalls } from './contract/app';
 import { CONSOLES_CALLS, CONSOLES_STREAMS, type ConsolesCalls, type ConsolesStreams } from './contract/consoles';
+import { DOMAIN_BACKUPS_CALLS, DOMAIN_BACKUPS_EVENTS, type DomainBackupsCalls, type DomainBackupsEvents } from './contract/domain-backups';
 import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
 import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
 import { DOMAIN_SNAPSHOTS_CALLS, type DomainSnapshotsCalls } from './contract/domain-snapshots';
@@ -36,6 +37,7 @@ import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type
 
 export * from './contract/app';
 export * from './contract/consoles';
+export * from './contract/domain-backups';
 export * from './contract/domain-clone';
 export * from './contract/domain-media';
 export * from './contract/domain-snapshots';
@@ -71,7 +73,8 @@ export interface ApiCalls
     NewVmCalls,
     NetworksCalls,
     HostDevicesCalls,
-    StorageCalls {}
+    StorageCalls,
+    DomainBackupsCalls {}
 
 export interface ApiEvents
   extends HostsEvents,
@@ -80,7 +83,8 @@ export interface ApiEvents
     NewVmEvents,
     NetworksEvents,
     StorageEvents,
-    DomainCloneEvents {}
+    DomainCloneEvents,
+    DomainBackupsEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
 
@@ -101,6 +105,7 @@ export const API_CALL_NAMES = [
   ...NETWORKS_CALLS,
   ...HOST_DEVICES_CALLS,
   ...STORAGE_CALLS,
+  ...DOMAIN_BACKUPS_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
   ...HOSTS_EVENTS,
@@ -110,6 +115,7 @@ export const API_EVENT_NAMES = [
   ...NETWORKS_EVENTS,
   ...STORAGE_EVENTS,
   ...DOMAIN_CLONE_EVENTS,
+  ...DOMAIN_BACKUPS_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;
 

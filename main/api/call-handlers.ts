@@ -7,6 +7,7 @@ import { createAppCalls } from './app-calls';
 import type { CallHandlerDeps } from './api-deps';
 import type { CallHandlers, StreamHandlers } from './api-router';
 import { createConsolesCalls, createConsolesStreams } from './consoles-calls';
+import { createDomainBackupsCalls } from './domain-backups-calls';
 import { createDomainCloneCalls } from './domain-clone-calls';
 import { createDomainMediaCalls } from './domain-media-calls';
 import { createDomainSnapshotsCalls } from './domain-snapshots-calls';
@@ -42,6 +43,7 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createNetworksCalls(deps),
     ...createHostDevicesCalls(deps),
     ...createStorageCalls(deps),
+    ...createDomainBackupsCalls(deps),
   };
 }
 

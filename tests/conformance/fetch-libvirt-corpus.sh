@@ -2,7 +2,7 @@
 # Fetches libvirt's schema-test corpus (the documents tests/virschematest.c checks against domain.rng)
 # and the RELAX NG schemas they are checked against, from the upstream tarball of the Debian source
 # package of the lab's libvirt (Debian 12, libvirt 9.0.0). Same approach as
-# main/libvirt/protocol/codegen/fetch-sources.sh: a private apt configuration, the system's apt
+# main/libvirt/protocol/codegen/fetch-sources.sh (both use debian-libvirt-source.sh there): a private apt configuration, the system's apt
 # sources, lists and caches are not touched. Nothing of libvirt's is copied into the repository.
 #
 # Usage: tests/conformance/fetch-libvirt-corpus.sh
@@ -28,31 +28,11 @@ if [ -f "$DIR/src/.virtdeck-complete" ]; then
     exit 0
 fi
 
-mkdir -p "$DIR/apt/lists/partial" "$DIR/apt/cache/archives/partial" "$DIR/download"
-printf 'deb-src %s %s main\n' "$MIRROR" "$SUITE" >"$DIR/apt/sources.list"
-
-apt_private() {
-    apt-get -q \
-        -o Dir::Etc::SourceList="$DIR/apt/sources.list" \
-        -o Dir::Etc::SourceParts=/dev/null \
-        -o Dir::State::Lists="$DIR/apt/lists" \
-        -o Dir::Cache="$DIR/apt/cache" \
-        -o APT::Sandbox::User=root \
-        "$@"
-}
-
-echo "== apt-get update ($SUITE, private lists in $DIR/apt)"
-apt_private update >/dev/null
-
-cd "$DIR/download"
-rm -f libvirt_*.orig.tar.* libvirt_*.dsc libvirt_*.debian.tar.*
-echo "== apt-get source --download-only libvirt"
-# Only the upstream tarball is needed (Debian's patches touch neither the schemas nor the test data).
-# Some mirrors miss the .dsc/.asc of point releases: check for the tarball instead of apt's status.
-apt_private source --download-only libvirt >/dev/null || true
-orig=$(ls libvirt_*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | sort -V | tail -n 1)
-[ -n "$orig" ] || { echo "fetch-libvirt-corpus: no libvirt orig tarball was downloaded" >&2; exit 1; }
-version=${orig#libvirt_}
+. "$(dirname "$0")/../../main/libvirt/protocol/codegen/debian-libvirt-source.sh"
+debian_libvirt_init "$DIR" "$SUITE" "$MIRROR"
+orig=$(debian_libvirt_orig "$DIR")
+orig_name=${orig##*/}
+version=${orig_name#libvirt_}
 version=${version%.orig.tar.*}
 
 echo "== extracting libvirt $version (schemas, schema tests, examples)"

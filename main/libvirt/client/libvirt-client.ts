@@ -65,6 +65,7 @@ import {
 } from './events';
 import { handshake, type HandshakeResult } from './handshake';
 import { toRemoteNetwork, toRemoteStoragePool, type DomainRef, type NetworkRef, type StoragePoolRef } from './types';
+import { DomainBackupApi } from '../objects/domain-backup';
 import { DomainCheckpointApi } from '../objects/domain-checkpoint';
 import { DomainSnapshotApi } from '../objects/domain-snapshot';
 import { DomainApi } from '../objects/domain';
@@ -250,6 +251,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
   readonly domain = new DomainApi(this, this.refs);
   readonly snapshot = new DomainSnapshotApi(this, this.refs);
   readonly checkpoint = new DomainCheckpointApi(this, this.refs);
+  readonly backup = new DomainBackupApi(this, this.refs);
   readonly storagePool = new StoragePoolApi(this, this.refs);
   readonly storageVolume = new StorageVolumeApi(this, this.refs);
   readonly network = new NetworkApi(this, this.refs);

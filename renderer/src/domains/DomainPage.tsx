@@ -34,6 +34,7 @@ import { TuningPanel } from '../domain-tuning/TuningPanel';
 import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
 import { DomainMediaCard } from '../domain-media/DomainMediaCard';
 import { SnapshotsPanel } from '../domain-snapshots/SnapshotsPanel';
+import { BackupsPanel } from '../domain-backups/BackupsPanel';
 
 const HISTORY_POLL_MS = 2_000;
 
@@ -165,7 +166,11 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
           <Tabs.Tab value="tuning">{t('domainTuning.tabs.tuning')}</Tabs.Tab>
           <Tabs.Tab value="advisor">{t('domainTuning.tabs.advisor')}</Tabs.Tab>
           <Tabs.Tab value="snapshots">{t('domainSnapshots.tab')}</Tabs.Tab>
+          <Tabs.Tab value="backups">{t('domainBackups.tab')}</Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="backups" pt="md">
+          <BackupsPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} state={domain.state} />
+        </Tabs.Panel>
         <Tabs.Panel value="tuning" pt="md">
           <TuningPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
         </Tabs.Panel>

@@ -20,36 +20,17 @@ DIR=${LIBVIRT_FETCH_DIR:-/tmp/virtdeck-libvirt}
 SUITE=${DEBIAN_SUITE:-trixie}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-mkdir -p "$DIR/apt/lists/partial" "$DIR/apt/cache/archives/partial" "$DIR/download"
-printf 'deb-src %s %s main\ndeb %s %s main\n' "$MIRROR" "$SUITE" "$MIRROR" "$SUITE" >"$DIR/apt/sources.list"
-
-apt_private() {
-    apt-get \
-        -o Dir::Etc::SourceList="$DIR/apt/sources.list" \
-        -o Dir::Etc::SourceParts=/dev/null \
-        -o Dir::State::Lists="$DIR/apt/lists" \
-        -o Dir::Cache="$DIR/apt/cache" \
-        -o APT::Sandbox::User=root \
-        "$@"
-}
-
-echo "== apt-get update ($SUITE, private lists in $DIR/apt)"
-apt_private update
-
-cd "$DIR/download"
-rm -f libvirt_*.orig.tar.* libvirt_*.dsc libvirt_*.debian.tar.* libvirt-dev_*.deb
-echo "== apt-get source --download-only libvirt"
-# Only the upstream tarball is needed. Some mirrors miss the .dsc/.asc of point releases, which
-# makes apt-get report an error although the tarball arrived; check for the tarball instead.
-apt_private source --download-only libvirt || true
+. "$(dirname "$0")/debian-libvirt-source.sh"
+debian_libvirt_init "$DIR" "$SUITE" "$MIRROR" binary
+orig=$(debian_libvirt_orig "$DIR")
 echo "== apt-get download libvirt-dev"
+cd "$DIR/download"
+rm -f libvirt-dev_*.deb
 apt_private download libvirt-dev
-
-orig=$(ls libvirt_*.orig.tar.* 2>/dev/null | sort -V | tail -n 1)
-deb=$(ls libvirt-dev_*.deb 2>/dev/null | sort -V | tail -n 1)
-[ -n "$orig" ] || { echo "fetch-sources: no libvirt orig tarball was downloaded" >&2; exit 1; }
+deb=$(ls "$DIR"/download/libvirt-dev_*.deb 2>/dev/null | sort -V | tail -n 1)
 [ -n "$deb" ] || { echo "fetch-sources: libvirt-dev was not downloaded" >&2; exit 1; }
-version=${orig#libvirt_}
+orig_name=${orig##*/}
+version=${orig_name#libvirt_}
 version=${version%.orig.tar.*}
 
 echo "== extracting libvirt $version"
