@@ -14,6 +14,12 @@ import { SshConnectionPool, type SshPoolOptions } from './services/connections/s
 import { FleetService } from './services/fleet/fleet-service';
 import { SettingsStore } from './services/settings/settings-store';
 import { StorageService } from './services/storage/storage-service';
+import { MetricsExportService } from './services/metrics-export/metrics-export-service';
+import { HostIoService, localHostFiles, sftpHostFiles } from './services/host-io/host-io-service';
+import { GuestAgentService } from './services/guest-agent/guest-agent-service';
+import { StorageBenchmarkService } from './services/storage-benchmark/storage-benchmark-service';
+import { ApiFailure } from './services/api-failure';
+import { createMonitoring } from './services/alerts/monitoring-wiring';
 import { userConfigDir } from './platform/user-dirs';
 import { APP_NAME, APP_VERSION } from './app-version';
 
@@ -60,15 +66,23 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   const fleet = new FleetService(
     (update) => events.publish('fleet.host', update),
     (hostId, error) => console.warn(`[fleet] sampling ${hostId} failed: ${error instanceof Error ? error.message : String(error)}`),
+    undefined,
+    undefined,
+    (updates) => events.publish('fleet.hosts', { updates }),
   );
+  const monitoring = createMonitoring({ configDir, events, fleet, hosts });
   const remoteViewers = new RemoteViewerSessions({ log: (line) => console.info(line) });
   // One SSH connection per host, shared by the host link (libvirt, consoles, SFTP) and the configuration editor.
   const sshPool = new SshConnectionPool(sshOptionsFromEnv());
   const connections = new HostConnections<LibvirtHostLink>(options.connector ?? createSshLibvirtConnector(sshOptionsFromEnv(), sshPool), prompts, {
     status: (status) => events.publish('hosts.status', status),
-    linkUp: (hostId, link) => fleet.attach(hostId, link.fleet),
+    linkUp: (hostId, link) => {
+      fleet.attach(hostId, link.fleet);
+      monitoring.linkUp(hostId, link);
+    },
     linkDown: (hostId) => {
       fleet.detach(hostId);
+      monitoring.linkDown(hostId);
       void remoteViewers.closeHost(hostId);
     },
   });
@@ -106,7 +120,56 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   const settings = new SettingsStore(configDir);
   settings.get().then((value) => fleet.setTickMs(value.statsIntervalMs), () => undefined);
   const sshConfigFile = sshOptionsFromEnv().sshConfigFile;
-  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool, storage };
+  const hostIo = new HostIoService(
+    (hostId) => {
+      const link = connections.link(hostId);
+      if (!link) return null;
+      const ssh = link.ssh;
+      return ssh ? sftpHostFiles(() => ssh.sftp()) : localHostFiles;
+    },
+    (sample) => events.publish('hostIo.sample', sample),
+  );
+  const guestAgent = new GuestAgentService((hostId) => connections.link(hostId)?.libvirt ?? null);
+  const storageBenchmark = new StorageBenchmarkService({
+    configDir,
+    ssh: (hostId) => {
+      const link = connections.link(hostId);
+      return link ? link.ssh : undefined;
+    },
+    pool: async (hostId, name) => {
+      const found = (await storage.pools(hostId)).find((pool) => pool.name === name);
+      if (!found) throw new ApiFailure('not-found', `No pool ${name} on this host`);
+      return { type: found.type, targetPath: found.targetPath, availableBytes: found.availableBytes };
+    },
+    publish: (job) => events.publish('storageBenchmark.progress', job),
+  });
+  const metricsExport = new MetricsExportService({
+    configDir,
+    hosts: async () => (await hosts.list()).map((host) => ({ id: host.id, name: host.displayName })),
+    connected: (hostId) => connections.link(hostId) !== null,
+    hostFigures: (hostId) => {
+      const history = connections.link(hostId)?.hostHistory();
+      const last = history ? history.times.length - 1 : -1;
+      return {
+        cpuPercent: history && last >= 0 ? (history.cpuPercent[last] ?? null) : null,
+        memoryUsedKiB: history && last >= 0 ? (history.memoryUsedKiB[last] ?? null) : null,
+        memoryTotalKiB: history && history.memoryTotalKiB > 0 ? history.memoryTotalKiB : null,
+      };
+    },
+    hostDisks: (hostId) => hostIo.latest(hostId)?.devices ?? [],
+    staleMs: async () => 3 * (await settings.get()).statsIntervalMs + 5_000,
+  });
+  fleet.onSamples((hostId, samples, at) => {
+    metricsExport.record(hostId, samples, at);
+    void hostIo.tick(hostId, samples, at);
+  });
+  events.subscribe('hosts.changed', ({ hosts: list }) => {
+    const ids = new Set(list.map((host) => host.id));
+    hostIo.retain(ids);
+    metricsExport.retain(ids);
+  });
+  void metricsExport.start().catch((error: unknown) => console.warn(`[metrics-export] ${error instanceof Error ? error.message : String(error)}`));
+  return { appInfo, hosts, events, connections, prompts, fleet, actions, settings, sshConfigFile, remoteViewers, hostConfig, sshPool, storage, metricsExport, hostIo, guestAgent, storageBenchmark, monitoring };
 }
 
 /** The composition root shared by Electron and serve mode. Nothing here may import Electron. */
@@ -118,6 +181,9 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     deps,
     dispose: async () => {
       deps.fleet.dispose();
+      await deps.metricsExport.dispose();
+      await deps.storageBenchmark.dispose();
+      await deps.monitoring.dispose();
       await deps.remoteViewers.dispose();
       await deps.storage.dispose();
       await deps.hostConfig.dispose();

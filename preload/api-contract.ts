@@ -22,6 +22,7 @@ import { DOMAIN_BACKUPS_CALLS, DOMAIN_BACKUPS_EVENTS, type DomainBackupsCalls, t
 import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
 import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
 import { DOMAIN_SNAPSHOTS_CALLS, type DomainSnapshotsCalls } from './contract/domain-snapshots';
+import { DOMAIN_HARDWARE_CALLS, type DomainHardwareCalls } from './contract/domain-hardware';
 import { DOMAIN_TUNING_CALLS, type DomainTuningCalls } from './contract/domain-tuning';
 import { DOMAIN_XML_CALLS, type DomainXmlCalls } from './contract/domain-xml';
 import { DOMAINS_CALLS, DOMAINS_EVENTS, type DomainsCalls, type DomainsEvents } from './contract/domains';
@@ -30,10 +31,17 @@ import { FLEET_CALLS, FLEET_EVENTS, type FleetCalls, type FleetEvents } from './
 import { HOST_CONFIG_CALLS, type HostConfigCalls } from './contract/host-config';
 import { HOST_DEVICES_CALLS, type HostDevicesCalls } from './contract/host-devices';
 import { HOSTS_CALLS, HOSTS_EVENTS, type HostsCalls, type HostsEvents } from './contract/hosts';
+import { MIGRATION_CALLS, MIGRATION_EVENTS, type MigrationCalls, type MigrationEvents } from './contract/migration';
 import { NEW_VM_CALLS, NEW_VM_EVENTS, type NewVmCalls, type NewVmEvents } from './contract/new-vm';
 import { NETWORKS_CALLS, NETWORKS_EVENTS, type NetworksCalls, type NetworksEvents } from './contract/networks';
 import { SETTINGS_CALLS, type SettingsCalls } from './contract/settings';
+import { METRICS_HISTORY_CALLS, type MetricsHistoryCalls } from './contract/metrics-history';
+import { ALERTS_CALLS, ALERTS_EVENTS, type AlertsCalls, type AlertsEvents } from './contract/alerts';
 import { STORAGE_CALLS, STORAGE_EVENTS, STORAGE_STREAMS, type StorageCalls, type StorageEvents, type StorageStreams } from './contract/storage';
+import { METRICS_EXPORT_CALLS, type MetricsExportCalls } from './contract/metrics-export';
+import { HOST_IO_CALLS, HOST_IO_EVENTS, type HostIoCalls, type HostIoEvents } from './contract/host-io';
+import { STORAGE_BENCHMARK_CALLS, STORAGE_BENCHMARK_EVENTS, type StorageBenchmarkCalls, type StorageBenchmarkEvents } from './contract/storage-benchmark';
+import { GUEST_AGENT_CALLS, type GuestAgentCalls } from './contract/guest-agent';
 
 export * from './contract/app';
 export * from './contract/consoles';
@@ -41,6 +49,7 @@ export * from './contract/domain-backups';
 export * from './contract/domain-clone';
 export * from './contract/domain-media';
 export * from './contract/domain-snapshots';
+export * from './contract/domain-hardware';
 export * from './contract/domain-tuning';
 export * from './contract/domain-xml';
 export * from './contract/domains';
@@ -49,10 +58,17 @@ export * from './contract/fleet';
 export * from './contract/host-config';
 export * from './contract/host-devices';
 export * from './contract/hosts';
+export * from './contract/migration';
 export * from './contract/new-vm';
 export * from './contract/networks';
 export * from './contract/settings';
 export * from './contract/storage';
+export * from './contract/metrics-export';
+export * from './contract/host-io';
+export * from './contract/storage-benchmark';
+export * from './contract/guest-agent';
+export * from './contract/metrics-history';
+export * from './contract/alerts';
 
 // ---------------------------------------------------------------------------------------------------
 // The whole API: every area's calls, events and streams (a name used twice is a type error).
@@ -70,10 +86,18 @@ export interface ApiCalls
     DomainCloneCalls,
     DomainMediaCalls,
     DomainSnapshotsCalls,
+    DomainHardwareCalls,
     NewVmCalls,
     NetworksCalls,
     HostDevicesCalls,
     StorageCalls,
+    MetricsExportCalls,
+    HostIoCalls,
+    StorageBenchmarkCalls,
+    GuestAgentCalls,
+    MetricsHistoryCalls,
+    AlertsCalls,
+    MigrationCalls,
     DomainBackupsCalls {}
 
 export interface ApiEvents
@@ -84,6 +108,10 @@ export interface ApiEvents
     NetworksEvents,
     StorageEvents,
     DomainCloneEvents,
+    HostIoEvents,
+    StorageBenchmarkEvents,
+    AlertsEvents,
+    MigrationEvents,
     DomainBackupsEvents {}
 
 export type ApiStreams = ConsolesStreams & StorageStreams;
@@ -100,11 +128,19 @@ export const API_CALL_NAMES = [
   ...DOMAIN_CLONE_CALLS,
   ...DOMAIN_MEDIA_CALLS,
   ...DOMAIN_SNAPSHOTS_CALLS,
+  ...DOMAIN_HARDWARE_CALLS,
   ...HOST_CONFIG_CALLS,
   ...NEW_VM_CALLS,
   ...NETWORKS_CALLS,
   ...HOST_DEVICES_CALLS,
   ...STORAGE_CALLS,
+  ...METRICS_EXPORT_CALLS,
+  ...HOST_IO_CALLS,
+  ...STORAGE_BENCHMARK_CALLS,
+  ...GUEST_AGENT_CALLS,
+  ...METRICS_HISTORY_CALLS,
+  ...ALERTS_CALLS,
+  ...MIGRATION_CALLS,
   ...DOMAIN_BACKUPS_CALLS,
 ] as const;
 export const API_EVENT_NAMES = [
@@ -115,6 +151,10 @@ export const API_EVENT_NAMES = [
   ...NETWORKS_EVENTS,
   ...STORAGE_EVENTS,
   ...DOMAIN_CLONE_EVENTS,
+  ...HOST_IO_EVENTS,
+  ...STORAGE_BENCHMARK_EVENTS,
+  ...ALERTS_EVENTS,
+  ...MIGRATION_EVENTS,
   ...DOMAIN_BACKUPS_EVENTS,
 ] as const;
 export const API_STREAM_KINDS = [...CONSOLES_STREAMS, ...STORAGE_STREAMS] as const;

@@ -10,6 +10,11 @@ import type { HostConfigService } from '../services/host-config/host-config-serv
 import type { HostStore } from '../services/hosts/host-store';
 import type { SettingsStore } from '../services/settings/settings-store';
 import type { StorageService } from '../services/storage/storage-service';
+import type { MetricsExportService } from '../services/metrics-export/metrics-export-service';
+import type { HostIoService } from '../services/host-io/host-io-service';
+import type { GuestAgentService } from '../services/guest-agent/guest-agent-service';
+import type { StorageBenchmarkService } from '../services/storage-benchmark/storage-benchmark-service';
+import type { Monitoring } from '../services/alerts/monitoring-wiring';
 import { ApiFailure } from '../services/api-failure';
 import type { ApiEventBus } from './event-bus';
 
@@ -33,6 +38,16 @@ export interface CallHandlerDeps {
   sshPool: SshConnectionPool;
   /** Pools, volumes and transfers. */
   storage: StorageService;
+  /** The opt-in Prometheus /metrics endpoint. */
+  metricsExport: MetricsExportService;
+  /** Host block devices (iostat) and guest disk latency on the stats tick. */
+  hostIo: HostIoService;
+  /** The QEMU guest agent of running VMs. */
+  guestAgent: GuestAgentService;
+  /** fio benchmarks of pools. */
+  storageBenchmark: StorageBenchmarkService;
+  /** Metrics history and alerts. */
+  monitoring: Monitoring;
 }
 
 /** The live link to a connected host, or a `not-found` failure the caller sees. */

@@ -11,6 +11,7 @@ import { createDomainBackupsCalls } from './domain-backups-calls';
 import { createDomainCloneCalls } from './domain-clone-calls';
 import { createDomainMediaCalls } from './domain-media-calls';
 import { createDomainSnapshotsCalls } from './domain-snapshots-calls';
+import { createDomainHardwareCalls } from './domain-hardware-calls';
 import { createDomainTuningCalls } from './domain-tuning-calls';
 import { createDomainXmlCalls } from './domain-xml-calls';
 import { createDomainsCalls } from './domains-calls';
@@ -18,10 +19,17 @@ import { createFleetCalls } from './fleet-calls';
 import { createHostConfigCalls } from './host-config-calls';
 import { createHostDevicesCalls } from './host-devices-calls';
 import { createHostsCalls } from './hosts-calls';
+import { createMigrationCalls } from './migration-calls';
 import { createNewVmCalls } from './new-vm-calls';
 import { createNetworksCalls } from './networks-calls';
 import { createSettingsCalls } from './settings-calls';
 import { createStorageCalls, createStorageStreams } from './storage-calls';
+import { createMetricsExportCalls } from './metrics-export-calls';
+import { createHostIoCalls } from './host-io-calls';
+import { createGuestAgentCalls } from './guest-agent-calls';
+import { createStorageBenchmarkCalls } from './storage-benchmark-calls';
+import { createMetricsHistoryCalls } from './metrics-history-calls';
+import { createAlertsCalls } from './alerts-calls';
 
 export type { CallHandlerDeps } from './api-deps';
 
@@ -38,11 +46,19 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createDomainCloneCalls(deps),
     ...createDomainMediaCalls(deps),
     ...createDomainSnapshotsCalls(deps),
+    ...createDomainHardwareCalls(deps),
     ...createHostConfigCalls(deps),
     ...createNewVmCalls(deps),
     ...createNetworksCalls(deps),
     ...createHostDevicesCalls(deps),
     ...createStorageCalls(deps),
+    ...createMetricsExportCalls(deps),
+    ...createHostIoCalls(deps),
+    ...createGuestAgentCalls(deps),
+    ...createStorageBenchmarkCalls(deps),
+    ...createMetricsHistoryCalls(deps),
+    ...createAlertsCalls(deps),
+    ...createMigrationCalls(deps),
     ...createDomainBackupsCalls(deps),
   };
 }

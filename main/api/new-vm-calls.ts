@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { NewVmCalls } from '../../preload/api-contract';
 import { NewVmService } from '../services/new-vm/new-vm-service';
+import { discardWizardUpload } from '../services/new-vm/wizard-upload';
 import { requireLink, type CallHandlerDeps } from './api-deps';
 import type { AreaCallHandlers } from './api-router';
 import { hostId } from './request-schemas';
@@ -69,6 +70,10 @@ export function createNewVmCalls(deps: CallHandlerDeps): AreaCallHandlers<NewVmC
     'newVm.create': {
       request: z.object({ hostId, spec, xml: z.string().min(1).max(4 * 1024 * 1024), createId: z.string().min(8).max(64) }),
       handle: ({ hostId: id, spec: s, xml, createId }) => service.create(host(id), s, xml, createId),
+    },
+    'newVm.discardUpload': {
+      request: z.object({ hostId, transferId: z.string().uuid() }),
+      handle: ({ hostId: id, transferId }) => discardWizardUpload(deps.storage, id, transferId),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { app, BrowserWindow, shell } from 'electron';
 import { join } from 'node:path';
 import { createAppServices, type AppServices } from '../app-services';
+import { installAlertNotifications } from './alert-notifications';
 import { installAppMenu } from './app-menu';
 import { APP_ORIGIN, registerAppScheme, serveRendererFiles } from './app-protocol';
 import { installIpcBridge } from './ipc-bridge';
@@ -78,7 +79,8 @@ void app.whenReady().then(() => {
   services = createAppServices({ transport: 'electron' });
   installIpcBridge(services.router, senders);
   installAppMenu();
-  createMainWindow();
+  const mainWindow = createMainWindow();
+  installAlertNotifications(services, () => (mainWindow.isDestroyed() ? null : mainWindow));
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createMainWindow();
   });

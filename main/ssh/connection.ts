@@ -1281,6 +1281,69 @@ export class SshConnection extends EventEmitter {
     }
     return this.sftpPromise;
   }
+
+  /** Remote forwards (tcpip-forward) open on this connection: `addr:port` → who takes their connections. */
+  private remoteListeners: Map<string, (channel: Duplex, from: { ip: string; port: number }) => void> | null = null;
+
+  /**
+   * Asks the host's sshd to listen on `bindAddr:bindPort` (0 = a free port) and hands each connection
+   * made to it there to `onConnection` as a channel (ssh2 forwardIn; needs AllowTcpForwarding, and
+   * GatewayPorts only for non-loopback addresses). Resolves with the port and a close() that stops it.
+   */
+  async listenRemote(
+    bindAddr: string,
+    bindPort: number,
+    onConnection: (channel: Duplex, from: { ip: string; port: number }) => void,
+  ): Promise<{ port: number; close(): Promise<void> }> {
+    if (this.closeReason) throw this.notConnected(this.closeReason.message);
+    if (!this.remoteListeners) {
+      const listeners = new Map<string, (channel: Duplex, from: { ip: string; port: number }) => void>();
+      this.remoteListeners = listeners;
+      this.client.on('tcp connection', (details, accept, reject) => {
+        const handler =
+          listeners.get(`${details.destIP}:${details.destPort}`) ??
+          (listeners.size === 1 ? [...listeners.values()][0] : undefined);
+        if (!handler) {
+          reject();
+          return;
+        }
+        const channel = accept();
+        adoptChannel(channel);
+        handler(channel, { ip: details.srcIP, port: details.srcPort });
+      });
+    }
+    const listeners = this.remoteListeners;
+    const port = await new Promise<number>((resolve, reject) => {
+      this.client.forwardIn(bindAddr, bindPort, (err, bound) => {
+        if (err) {
+          const { host, port: sshPort } = this.info;
+          reject(
+            new SshChannelOpenError(host, sshPort, 'direct-tcpip', hostPort(bindAddr, bindPort), null,
+              `the server refused to listen on ${hostPort(bindAddr, bindPort)}: ${err.message} (is AllowTcpForwarding disabled?)`,
+              { cause: err }),
+          );
+        } else resolve(bindPort === 0 ? bound : bindPort);
+      });
+    });
+    const key = `${bindAddr}:${port}`;
+    listeners.set(key, onConnection);
+    let closed = false;
+    return {
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          if (closed) return resolve();
+          closed = true;
+          listeners.delete(key);
+          if (this.closeReason) return resolve();
+          try {
+            this.client.unforwardIn(bindAddr, port, () => resolve());
+          } catch {
+            resolve();
+          }
+        }),
+    };
+  }
 }
 
 /** Same as {@link SshConnection.connect}. */

@@ -46,6 +46,11 @@ export interface DomainHistory {
   netTxBps: number[];
 }
 
+/** Several hosts' updates at once (gathered over ~100 ms): what the UI listens to with many hosts. */
+export interface FleetHostsBatch {
+  updates: FleetHostDomains[];
+}
+
 export interface FleetCalls {
   'fleet.snapshot': { request: null; response: FleetHostDomains[] };
   'fleet.history': { request: { hostId: string; uuid: string }; response: DomainHistory | null };
@@ -60,9 +65,12 @@ export type _FleetCallsListed = AssertNever<Exclude<keyof FleetCalls, (typeof FL
 export interface FleetEvents {
   /** One host's guests changed (lifecycle event or stats tick). */
   'fleet.host': FleetHostDomains;
+  /** The same updates, batched: one message per ~100 ms instead of one per host (1000 hosts). */
+  'fleet.hosts': FleetHostsBatch;
 }
 
 export const FLEET_EVENTS = [
   'fleet.host',
+  'fleet.hosts',
 ] as const satisfies readonly (keyof FleetEvents)[];
 export type _FleetEventsListed = AssertNever<Exclude<keyof FleetEvents, (typeof FLEET_EVENTS)[number]>>;

@@ -192,6 +192,12 @@ export interface NewVmCalls {
   'newVm.preview': { request: { hostId: string; spec: NewVmSpec }; response: NewVmPreview };
   /** Runs the steps with `xml` (the preview's, possibly edited) as the definition. */
   'newVm.create': { request: { hostId: string; spec: NewVmSpec; xml: string; createId: string }; response: NewVmCreateResult };
+  /**
+   * Removes the ISO volume a wizard uploaded (storage upload `transferId`, finished) when the wizard is
+   * cancelled or closed without a guest made from it. Only that transfer's volume, and never while a
+   * guest uses it (then `deleted` is false and `reason` says which guests).
+   */
+  'newVm.discardUpload': { request: { hostId: string; transferId: string }; response: { deleted: boolean; reason: string | null } };
 }
 
 export const NEW_VM_CALLS = [
@@ -200,6 +206,7 @@ export const NEW_VM_CALLS = [
   'newVm.defaults',
   'newVm.preview',
   'newVm.create',
+  'newVm.discardUpload',
 ] as const satisfies readonly (keyof NewVmCalls)[];
 export type _NewVmCallsListed = AssertNever<Exclude<keyof NewVmCalls, (typeof NEW_VM_CALLS)[number]>>;
 

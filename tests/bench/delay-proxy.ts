@@ -36,6 +36,7 @@ function parseHostPort(s: string, what: string): { host: string; port: number } 
 function pipeDelayed(from: net.Socket, to: net.Socket, delayMs: number): void {
   const queue: Array<{ at: number; chunk: Buffer | null }> = [];
   let timer: NodeJS.Timeout | null = null;
+  let waitingForDrain = false;
   const drain = (): void => {
     timer = null;
     const now = performance.now();
@@ -46,9 +47,13 @@ function pipeDelayed(from: net.Socket, to: net.Socket, delayMs: number): void {
         to.end();
         return;
       }
-      if (!to.write(chunk)) {
+      if (!to.write(chunk) && !waitingForDrain) {
+        waitingForDrain = true;
         from.pause();
-        to.once('drain', () => from.resume());
+        to.once('drain', () => {
+          waitingForDrain = false;
+          from.resume();
+        });
       }
     }
     if (queue.length > 0)

@@ -1,92 +1,463 @@
 /**
  * Fleet benchmark (a measurement, not a test): N host entries, all pointing at the lab's sshd (so N
  * real SSH connections and N libvirt connections), connected the way the app does it: all at once.
- * Prints one JSON line: time until every host is connected, until every host is inventoried, and the
- * process's memory.
+ * Optionally behind the loopback delay proxy (run as its own process, so its CPU is not VirtDeck's).
  *
- *   npm run bench -- fleet [--hosts 100] [--runs 1] [--account operator|root]
+ *   npm run bench -- fleet [--hosts 100] [--runs 1] [--account operator|root] [--delay-ms 0]
+ *                          [--ticks 5] [--ssh-reference on|off] [--ssh-concurrency N]
+ *
+ * One JSON line per run with three parts:
+ *   - `openssh`: the same number of parallel OpenSSH logins (`ssh host true`) over the same link,
+ *     at most --ssh-concurrency at once (default: all of them): time until all returned, their CPU
+ *     seconds (user+sys, from /usr/bin/time) and peak RSS per login;
+ *   - `virtdeck`: time until every host is connected and inventoried, VirtDeck's CPU seconds and RSS
+ *     (total and per host) for that phase;
+ *   - `steady`: --ticks stats ticks after that: VirtDeck's CPU seconds per tick and per host per tick,
+ *     RSS and heap per host, fleet events and their JSON bytes per tick;
+ *   - and for each phase the lab's side: CPU seconds of the lab's sshd (listener and every session
+ *     process), of libvirtd, and of the whole machine (/proc/stat), plus the sshd log's MaxStartups
+ *     drops, so that where the lab machine rather than VirtDeck is the limit shows in numbers.
  *
  * The lab's accounts differ in their shell start-up: on machines where root's ~/.bashrc runs slow or
  * locking commands (pyenv rehash here), every command a connection runs on the host queues behind it.
  */
-import { mkdtempSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createServices } from '../../main/app-services';
-import { readLabInfo } from '../support/lab';
+import { PROJECT_ROOT, labStateDir, readLabInfo } from '../support/lab';
 
-async function runOnce(hostCount: number, account: 'root' | 'operator'): Promise<Record<string, number | string>> {
+const CLK_TCK = 100;
+
+/** The collector, also without --expose-gc: RSS and heap are read after a full collection. */
+function gc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/** utime+stime+cutime+cstime of one process, in clock ticks (cutime/cstime: its reaped children). */
+function processTicks(pid: number): { ticks: number; ppid: number; comm: string } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // fields[0] is state (field 3); utime is field 14 → index 11.
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    return { ticks, ppid: Number(fields[1]), comm };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU ticks per pid of a process and all its descendants. */
+function treeTicks(root: number): Map<number, number> {
+  const all = new Map<number, { ticks: number; ppid: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const info = processTicks(Number(name));
+    if (info) all.set(Number(name), info);
+  }
+  const result = new Map<number, number>();
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    const info = all.get(pid);
+    if (!info) continue;
+    result.set(pid, info.ticks);
+    for (const [child, childInfo] of all) if (childInfo.ppid === pid) stack.push(child);
+  }
+  return result;
+}
+
+function libvirtdPid(): number | null {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const info = processTicks(Number(name));
+    if (info?.comm !== 'libvirtd') continue;
+    // Host A's libvirtd listens on /run/libvirt/libvirt-sock; host B's runs in its own mount namespace.
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('hostb')) continue;
+    } catch {
+      continue;
+    }
+    const pidFile = '/run/libvirtd.pid';
+    if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== name) continue;
+    return Number(name);
+  }
+  return null;
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  const total = values.reduce((sum, value) => sum + value, 0);
+  return { busy: total - idle, total };
+}
+
+/** The lab's side of a phase: sshd (listener + sessions), libvirtd, the whole machine, sshd's drops. */
+class LabMeter {
+  private readonly sshdPid: number | null;
+  private readonly libvirtd: number | null;
+  private readonly sshdLog: string;
+  private sshdStart = new Map<number, number>();
+  private libvirtdStart = 0;
+  private machineStart = { busy: 0, total: 0 };
+  private logOffset = 0;
+
+  constructor() {
+    const pidFile = join(labStateDir(), 'run', 'sshd.pid');
+    this.sshdPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : null;
+    this.libvirtd = libvirtdPid();
+    this.sshdLog = join(labStateDir(), 'logs', 'sshd.log');
+  }
+
+  start(): void {
+    this.sshdStart = this.sshdPid ? treeTicks(this.sshdPid) : new Map();
+    this.libvirtdStart = this.libvirtd ? (processTicks(this.libvirtd)?.ticks ?? 0) : 0;
+    this.machineStart = machineTicks();
+    this.logOffset = existsSync(this.sshdLog) ? statSync(this.sshdLog).size : 0;
+  }
+
+  stop(): Record<string, number | string> {
+    const sshdNow = this.sshdPid ? treeTicks(this.sshdPid) : new Map<number, number>();
+    let sshdTicks = 0;
+    for (const [pid, ticks] of sshdNow) sshdTicks += ticks - (this.sshdStart.get(pid) ?? 0);
+    const libvirtdTicks = this.libvirtd ? (processTicks(this.libvirtd)?.ticks ?? 0) - this.libvirtdStart : 0;
+    const machine = machineTicks();
+    const busy = machine.busy - this.machineStart.busy;
+    const total = machine.total - this.machineStart.total;
+    let log = '';
+    if (existsSync(this.sshdLog)) {
+      const buffer = readFileSync(this.sshdLog);
+      log = buffer.subarray(Math.min(this.logOffset, buffer.length)).toString('utf8');
+    }
+    const count = (pattern: RegExp) => log.split('\n').filter((line) => pattern.test(line)).length;
+    return {
+      sshd_cpu_s: round(sshdTicks / CLK_TCK, 2),
+      libvirtd_cpu_s: round(libvirtdTicks / CLK_TCK, 2),
+      // Busy share of both cores over the phase: 2.0 means the machine had nothing left.
+      machine_busy_cores: total > 0 ? round((busy / total) * 2, 2) : 0,
+      sshd_maxstartups_drops: count(/drop connection|MaxStartups throttling|exceeded MaxStartups/i),
+      sshd_accepted: count(/Accepted publickey/),
+    };
+  }
+}
+
+function round(value: number, digits = 0): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+interface DelayProxyProcess {
+  port: number;
+  stop(): void;
+}
+
+/** The delay proxy as its own process (its CPU must not count as VirtDeck's). */
+async function startDelayProxyProcess(targetHost: string, targetPort: number, delayMs: number): Promise<DelayProxyProcess> {
+  const child: ChildProcess = spawn(
+    'npx',
+    ['tsx', 'tests/bench/delay-proxy.ts', '--listen', '127.0.0.1:0', '--target', `${targetHost}:${targetPort}`, '--delay-ms', String(delayMs)],
+    { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
+  const stderr = child.stderr;
+  if (!stderr) throw new Error('the delay proxy has no stderr');
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the delay proxy did not start within 30 s')), 30_000);
+    createInterface({ input: stderr }).on('line', (line) => {
+      const match = /^delay-proxy: [^ ]+:(\d+) →/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the delay proxy exited with ${code}`)));
+  });
+  return {
+    port,
+    stop: () => {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
+
+interface Target {
+  host: string;
+  port: number;
+  user: string;
+  identityFile: string;
+  knownHostsFile: string;
+}
+
+/** N `ssh host true` logins, at most `concurrency` at once, each under /usr/bin/time. */
+async function openSshReference(target: Target, count: number, concurrency: number): Promise<Record<string, number | string>> {
+  const meter = new LabMeter();
+  meter.start();
+  const started = performance.now();
+  let next = 0;
+  let failed = 0;
+  let cpuSeconds = 0;
+  const rssKiB: number[] = [];
+  const errors = new Map<string, number>();
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const child = spawn(
+        '/usr/bin/time',
+        [
+          '-f', 'VDTIME %U %S %M',
+          'ssh', '-q', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=yes',
+          '-o', `UserKnownHostsFile=${target.knownHostsFile}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+          '-o', 'ConnectTimeout=120', '-F', 'none', '-i', target.identityFile, '-p', String(target.port),
+          `${target.user}@${target.host}`, 'true',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.once('close', (code) => {
+        const match = /VDTIME ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
+        if (match) {
+          cpuSeconds += Number(match[1]) + Number(match[2]);
+          rssKiB.push(Number(match[3]));
+        }
+        if (code !== 0) {
+          failed += 1;
+          const reason = stderr.replace(/VDTIME.*\n?/, '').replace(/Command exited.*\n?/, '').trim().split('\n')[0] || `exit ${code}`;
+          errors.set(reason, (errors.get(reason) ?? 0) + 1);
+        }
+        resolve();
+      });
+    });
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  const wallMs = performance.now() - started;
+  rssKiB.sort((a, b) => a - b);
+  return {
+    logins: count,
+    concurrency: Math.min(concurrency, count),
+    all_done_ms: Math.round(wallMs),
+    failed,
+    ...(errors.size > 0 ? { errors: [...errors].map(([reason, n]) => `${n}× ${reason}`).join('; ') } : {}),
+    cpu_s: round(cpuSeconds, 2),
+    cpu_ms_per_host: round((cpuSeconds * 1000) / count, 1),
+    rss_mb_per_login_median: round((rssKiB[Math.floor(rssKiB.length / 2)] ?? 0) / 1024, 1),
+    ...prefixed('lab_', meter.stop()),
+  };
+}
+
+function prefixed(prefix: string, record: Record<string, number | string>): Record<string, number | string> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [`${prefix}${key}`, value]));
+}
+
+interface RunOptions {
+  hosts: number;
+  account: 'root' | 'operator';
+  delayMs: number;
+  ticks: number;
+  sshReference: boolean;
+  sshConcurrency: number;
+}
+
+async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
+  const { hosts: hostCount, account } = options;
   const lab = readLabInfo();
   const configDir = mkdtempSync(join(tmpdir(), 'virtdeck-fleet-bench-'));
-  // Hosts first, connections later: the services connect every saved host at start, as the app does.
-  const setup = createServices({ transport: 'serve', configDir, connectOnLaunch: false });
-  for (let i = 0; i < hostCount; i++) {
-    await setup.hosts.add({
-      displayName: `lab-${i}`,
-      ssh: {
-        user: lab.accounts[account].user,
-        host: lab.ssh.host,
-        port: lab.ssh.port,
-        identityFile: lab.accounts[account].identityFile,
-      },
-      libvirtUri: lab.libvirtUri,
-      transport: 'auto',
-      tags: ['bench'],
-    });
-  }
-  await setup.connections.dispose();
-  setup.fleet.dispose();
+  const proxy = options.delayMs > 0 ? await startDelayProxyProcess(lab.ssh.host, lab.ssh.port, options.delayMs) : null;
+  try {
+    const port = proxy?.port ?? lab.ssh.port;
+    // The lab's host key, under the address the bench dials (the proxy's port when there is one).
+    const knownHostsFile = join(configDir, 'known_hosts');
+    writeFileSync(knownHostsFile, `[${lab.ssh.host}]:${port} ${lab.ssh.hostKey}\n`);
+    const target: Target = {
+      host: lab.ssh.host,
+      port,
+      user: lab.accounts[account].user,
+      identityFile: lab.accounts[account].identityFile,
+      knownHostsFile,
+    };
 
-  const rssBefore = process.memoryUsage().rss;
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  process.env.VIRTDECK_KNOWN_HOSTS = lab.ssh.knownHostsFile;
-  process.env.VIRTDECK_SSH_CONFIG = 'none';
-  const services = createServices({ transport: 'serve', configDir });
-  const connected = new Set<string>();
-  const inventoried = new Set<string>();
-  let connectedMs = 0;
-  let domains = 0;
-  const failures = new Map<string, string>();
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not done after 120 s: ${inventoried.size}/${hostCount} inventoried, failures: ${[...failures.values()].slice(0, 3).join('; ')}`)), 120_000);
-    services.events.subscribe('hosts.status', (status) => {
-      if (status.state.kind === 'connected') {
-        connected.add(status.hostId);
-        if (connected.size === hostCount) connectedMs = performance.now() - started;
-      } else if (status.state.kind === 'unreachable' || status.state.kind === 'needs-input') {
-        failures.set(status.hostId, status.state.kind === 'unreachable' ? status.state.reason : 'needs input');
-      }
-    });
+    const openssh = options.sshReference ? await openSshReference(target, hostCount, options.sshConcurrency) : null;
+    if (openssh) console.error(`[fleet-bench] openssh ${JSON.stringify(openssh)}`);
+
+    // Hosts first, connections later: the services connect every saved host at start, as the app does.
+    const setup = createServices({ transport: 'serve', configDir, connectOnLaunch: false });
+    for (let i = 0; i < hostCount; i++) {
+      await setup.hosts.add({
+        displayName: `lab-${i}`,
+        ssh: { user: target.user, host: target.host, port: target.port, identityFile: target.identityFile },
+        libvirtUri: lab.libvirtUri,
+        transport: 'auto',
+        tags: ['bench'],
+      });
+    }
+    await setup.connections.dispose();
+    setup.fleet.dispose();
+
+    gc();
+    const rssBefore = process.memoryUsage().rss;
+    const heapBefore = process.memoryUsage().heapUsed;
+    const meter = new LabMeter();
+    meter.start();
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    process.env.VIRTDECK_KNOWN_HOSTS = knownHostsFile;
+    process.env.VIRTDECK_SSH_CONFIG = 'none';
+    const services = createServices({ transport: 'serve', configDir });
+    const connected = new Set<string>();
+    const inventoried = new Set<string>();
+    let connectedMs = 0;
+    let domains = 0;
+    const failures = new Map<string, string>();
+    let events = 0;
+    let eventBytes = 0;
+    let countBytes = false;
+    let peakRss = 0;
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
     services.events.subscribe('fleet.host', (update) => {
-      if (update.domains.length === 0 || inventoried.has(update.hostId)) return;
-      inventoried.add(update.hostId);
-      domains += update.domains.length;
-      if (inventoried.size === hostCount) {
-        clearTimeout(timer);
-        resolve();
-      }
+      events += 1;
+      if (countBytes) eventBytes += JSON.stringify(update).length;
     });
-  });
-  const inventoriedMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  global.gc?.();
-  const memory = process.memoryUsage();
-  await services.connections.dispose();
-  services.fleet.dispose();
-  return {
-    account: lab.accounts[account].user,
-    hosts: hostCount,
-    domains,
-    all_connected_ms: Math.round(connectedMs),
-    all_inventoried_ms: Math.round(inventoriedMs),
-    rss_mb: Math.round(memory.rss / 1048576),
-    rss_growth_mb: Math.round((memory.rss - rssBefore) / 1048576),
-    heap_used_mb: Math.round(memory.heapUsed / 1048576),
-    // VirtDeck's own CPU time in that span: what is left of the wall time went to sshd and libvirtd.
-    client_cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
-  };
+    // Done when every host is inventoried or has failed for good (unreachable: it waits for the user);
+    // a host that stays neither for 300 s is counted as not done.
+    const unreachable = new Set<string>();
+    let timedOut = false;
+    await new Promise<void>((resolve) => {
+      const settle = () => {
+        if (inventoried.size + unreachable.size >= hostCount) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, 300_000);
+      services.events.subscribe('hosts.status', (status) => {
+        if (status.state.kind === 'connected') {
+          connected.add(status.hostId);
+          failures.delete(status.hostId);
+          unreachable.delete(status.hostId);
+          if (connected.size === hostCount) connectedMs = performance.now() - started;
+        } else if (status.state.kind === 'unreachable' || status.state.kind === 'needs-input' || status.state.kind === 'lost') {
+          failures.set(status.hostId, status.state.kind === 'needs-input' ? 'needs input' : status.state.reason);
+          if (status.state.kind !== 'lost') unreachable.add(status.hostId);
+          settle();
+        }
+      });
+      services.events.subscribe('fleet.host', (update) => {
+        if (update.domains.length === 0 || inventoried.has(update.hostId)) return;
+        inventoried.add(update.hostId);
+        domains += update.domains.length;
+        settle();
+      });
+    });
+    const inventoriedMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const lab1 = meter.stop();
+    gc();
+    const memory = process.memoryUsage();
+    const reasons = new Map<string, number>();
+    for (const reason of failures.values()) reasons.set(reason.replace(/127\.0\.0\.1:\d+/g, 'HOST'), (reasons.get(reason.replace(/127\.0\.0\.1:\d+/g, 'HOST')) ?? 0) + 1);
+    const virtdeck = {
+      inventoried: inventoried.size,
+      failed: unreachable.size,
+      ...(reasons.size > 0 ? { errors: [...reasons].map(([reason, n]) => `${n}× ${reason}`).join('; ') } : {}),
+      ...(timedOut ? { not_done_after_300_s: hostCount - inventoried.size - unreachable.size } : {}),
+      all_connected_ms: connectedMs > 0 ? Math.round(connectedMs) : null,
+      // Until every host was inventoried or had failed for good.
+      all_inventoried_ms: Math.round(inventoriedMs),
+      domains,
+      // VirtDeck's own CPU time in that span: what is left of the wall time went to sshd and libvirtd.
+      cpu_s: round((cpu.user + cpu.system) / 1e6, 2),
+      cpu_ms_per_host: round((cpu.user + cpu.system) / 1000 / hostCount, 1),
+      peak_rss_mb: Math.round(Math.max(peakRss, memory.rss) / 1048576),
+      rss_mb: Math.round(memory.rss / 1048576),
+      rss_growth_mb_per_host: round((memory.rss - rssBefore) / 1048576 / hostCount, 2),
+      heap_used_mb: Math.round(memory.heapUsed / 1048576),
+      ...prefixed('lab_', lab1),
+    };
+
+    // Steady state: `ticks` stats ticks with every host connected.
+    let steady: Record<string, number | string> | null = null;
+    if (options.ticks > 0) {
+      const tickMs = (await services.settings.get()).statsIntervalMs;
+      const settle = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, tickMs)); // let the start-up burst end
+      const meter2 = new LabMeter();
+      meter2.start();
+      const eventsBefore = events;
+      countBytes = true;
+      const cpu2 = process.cpuUsage();
+      const elu = performance.eventLoopUtilization();
+      const t0 = performance.now();
+      peakRss = 0;
+      await new Promise((resolve) => setTimeout(resolve, tickMs * options.ticks));
+      const spanMs = performance.now() - t0;
+      const used = process.cpuUsage(cpu2);
+      const loop = performance.eventLoopUtilization(elu);
+      countBytes = false;
+      const lab2 = meter2.stop();
+      gc();
+      const after = process.memoryUsage();
+      const ticks = spanMs / tickMs;
+      const cpuSeconds = (used.user + used.system) / 1e6;
+      steady = {
+        ticks: round(ticks, 1),
+        tick_ms: tickMs,
+        cpu_s_per_tick: round(cpuSeconds / ticks, 3),
+        // Share of one core, on average: the goal is "well under one core".
+        cores: round(cpuSeconds / (spanMs / 1000), 3),
+        cpu_ms_per_host_per_tick: round((cpuSeconds * 1000) / ticks / hostCount, 3),
+        event_loop_utilization: round(loop.utilization, 3),
+        fleet_events_per_tick: round((events - eventsBefore) / ticks, 1),
+        fleet_event_kb_per_tick: round(eventBytes / 1024 / ticks, 1),
+        peak_rss_mb: Math.round(Math.max(peakRss, after.rss) / 1048576),
+        rss_mb_per_host: round((after.rss - rssBefore) / 1048576 / hostCount, 2),
+        heap_mb_per_host: round((after.heapUsed - heapBefore) / 1048576 / hostCount, 3),
+        settle_ms: Math.round(t0 - settle),
+        ...prefixed('lab_', lab2),
+      };
+    }
+    clearInterval(rssTimer);
+    await services.connections.dispose();
+    services.fleet.dispose();
+    await services.sshPool.dispose();
+    return {
+      account: target.user,
+      hosts: hostCount,
+      delay_ms_each_way: options.delayMs,
+      ...(openssh ? { openssh } : {}),
+      virtdeck,
+      ...(steady ? { steady } : {}),
+      ...(openssh
+        ? {
+            ratio_time_vs_openssh: round(inventoriedMs / Number(openssh.all_done_ms), 2),
+            ratio_cpu_vs_openssh: round(Number(virtdeck.cpu_s) / Math.max(0.01, Number(openssh.cpu_s)), 2),
+          }
+        : {}),
+    };
+  } finally {
+    proxy?.stop();
+  }
 }
 
 export async function runFleetBench(argv: string[]): Promise<void> {
@@ -96,14 +467,26 @@ export async function runFleetBench(argv: string[]): Promise<void> {
       hosts: { type: 'string', default: '100' },
       runs: { type: 'string', default: '1' },
       account: { type: 'string', default: 'operator' },
+      'delay-ms': { type: 'string', default: '0' },
+      ticks: { type: 'string', default: '5' },
+      'ssh-reference': { type: 'string', default: 'on' },
+      'ssh-concurrency': { type: 'string' },
     },
   });
   const hosts = Number(values.hosts);
   const runs = Number(values.runs);
-  if (!Number.isInteger(hosts) || hosts < 1 || !Number.isInteger(runs) || runs < 1) {
-    throw new Error('--hosts and --runs take positive whole numbers');
+  const delayMs = Number(values['delay-ms']);
+  const ticks = Number(values.ticks);
+  const sshConcurrency = values['ssh-concurrency'] === undefined ? hosts : Number(values['ssh-concurrency']);
+  if (![hosts, runs, sshConcurrency].every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new Error('--hosts, --runs and --ssh-concurrency take positive whole numbers');
   }
+  if (!(delayMs >= 0) || !Number.isInteger(ticks) || ticks < 0) throw new Error('--delay-ms and --ticks take numbers ≥ 0');
   const account = values.account;
   if (account !== 'root' && account !== 'operator') throw new Error('--account is root or operator');
-  for (let run = 0; run < runs; run++) console.log(JSON.stringify(await runOnce(hosts, account)));
+  if (values['ssh-reference'] !== 'on' && values['ssh-reference'] !== 'off') throw new Error('--ssh-reference is on or off');
+  for (let run = 0; run < runs; run++) {
+    const result = await runOnce({ hosts, account, delayMs, ticks, sshReference: values['ssh-reference'] === 'on', sshConcurrency });
+    console.log(JSON.stringify(result));
+  }
 }

@@ -15,6 +15,8 @@
  *                 handshake, display channel linked, first drawing (spice-bench.ts)
  *   storage-transfer  volume upload/download of 1 GiB (random and sparse) behind the delay proxy, side by
  *                 side with scp of the same files over the same link (storage-transfer-bench.ts)
+ *   migration     a 256 MiB lab guest with its disk migrated live between hosts A and B, direct and relayed:
+ *                 total time, downtime, throughput (migration-bench.ts)
  */
 import { cloneBenchMain } from './clone-bench';
 import { consoleBenchMain } from './console-bench';
@@ -22,6 +24,7 @@ import { delayProxyMain } from './delay-proxy';
 import { runFleetBench } from './fleet-bench';
 import { inventoryMain } from './inventory-bench';
 import { labCompareMain } from './lab-compare';
+import { migrationBenchMain } from './migration-bench';
 import { spiceBenchMain } from './spice-bench';
 import { storageTransferBenchMain } from './storage-transfer-bench';
 
@@ -33,6 +36,7 @@ const benches: Record<string, (argv: readonly string[]) => Promise<number>> = {
   spice: spiceBenchMain,
   'storage-transfer': storageTransferBenchMain,
   clone: cloneBenchMain,
+  migration: migrationBenchMain,
   fleet: async (argv) => {
     await runFleetBench([...argv]);
     return 0;

@@ -155,9 +155,24 @@ test('the host page shows node info and the host checks with evidence', async ({
   const checks = page.getByTestId('host-checks');
   await expect(checks.getByTestId('host-check-cpu-virtualization')).toBeVisible({ timeout: 30_000 });
   await expect(checks.getByTestId('host-check-virt-host-validate')).toContainText('virt-host-validate');
-  await page.waitForTimeout(5_000); // a few host samples for the charts
+  // The history charts (15 min range) take every tick's host sample as it arrives.
+  await expectLiveHistory(page, 'cpu', /^CPU: CPU \d+%, I\/O wait \d+%$/);
+  await expectLiveHistory(page, 'memory', /^Memory: Used \d/);
   await page.screenshot({ path: testInfo.outputPath('host-page.png'), fullPage: true });
 });
+
+/**
+ * A history chart (uPlot on the 15 min range) shows the live samples: its point count grows from one tick
+ * to the next, and its label carries the latest value.
+ */
+async function expectLiveHistory(page: Page, chart: string, latest: RegExp): Promise<void> {
+  const plot = page.getByTestId(`history-chart-${chart}`).getByRole('img');
+  const points = async () => Number(await plot.getAttribute('data-points'));
+  await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(0);
+  const before = await points();
+  await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(before);
+  await expect(plot).toHaveAttribute('aria-label', latest);
+}
 
 test('a guest opens on its VM page with its disks, graphics and live charts', async ({ page }, testInfo) => {
   const errors = await openApp(page);
@@ -169,10 +184,12 @@ test('a guest opens on its VM page with its disks, graphics and live charts', as
   await expect(page.getByTestId('domain-graphics')).toContainText(/VNC\s*127\.0\.0\.1:59\d\d/);
   await expect(page.getByTestId('domain-summary')).toContainText('1 of 1');
   await expect(page.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
-  await page.waitForTimeout(6_000); // a few samples for the charts
+  // The history charts (15 min range) take every tick's sample as it arrives.
+  await expectLiveHistory(page, 'cpu', /^CPU: CPU \d+%$/);
+  await expectLiveHistory(page, 'memory', /^Memory: Balloon \d/);
   await page.screenshot({ path: testInfo.outputPath('vm-page.png'), fullPage: true });
-  // uPlot draws a canvas per chart: CPU, memory, disk, network.
-  await expect(page.locator('.uplot canvas')).toHaveCount(4);
+  // uPlot draws a canvas per chart: CPU, memory, disk I/O, disk latency, network.
+  await expect(page.getByTestId('metrics-history').locator('.uplot canvas')).toHaveCount(5);
   expect(errors).toEqual([]);
 });
 

@@ -29,7 +29,7 @@
 # CHANGES OUTSIDE THE STATE DIR (all idempotent; see also tests/lab/README.md):
 #   * packages: apt-get installs missing libvirt-daemon-system libvirt-daemon-driver-qemu
 #     libvirt-clients qemu-system-x86 qemu-utils openssh-server openssh-client busybox-static
-#     cpio gzip sudo procps iproute2 iptables dnsmasq-base pci.ids osinfo-db (+ qemu-system-modules-spice
+#     cpio gzip sudo procps iproute2 iptables dnsmasq-base pci.ids osinfo-db fio (+ qemu-system-modules-spice
 #     where SPICE is split out).
 #   * /etc/libvirt/qemu.conf:     user = "root", group = "root"
 #   * /etc/libvirt/libvirtd.conf: unix_sock_group = "libvirt", unix_sock_rw_perms = "0770",

@@ -73,6 +73,7 @@ import { HostApi } from '../objects/host';
 import { NetworkApi } from '../objects/network';
 import { NodeDeviceApi } from '../objects/node-device';
 import { ObjectRefs } from '../objects/object-refs';
+import { DomainMigrationApi } from '../objects/domain-migration';
 import type { LibvirtRpcCore } from '../objects/rpc-core';
 import { SecretApi } from '../objects/secret';
 import { StoragePoolApi } from '../objects/storage-pool';
@@ -257,6 +258,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
   readonly network = new NetworkApi(this, this.refs);
   readonly nodeDevice = new NodeDeviceApi(this);
   readonly secret = new SecretApi(this);
+  readonly migration = new DomainMigrationApi(this, this.refs);
   /** Consoles, screenshots, volume uploads and downloads. */
   readonly streams = new StreamsApi(this, this.refs);
 

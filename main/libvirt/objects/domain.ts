@@ -301,4 +301,35 @@ export class DomainApi {
   async detachDevice(ref: DomainRef, xml: string, flags = 0): Promise<void> {
     await this.core.call(P.REMOTE_PROC_DOMAIN_DETACH_DEVICE_FLAGS, { dom: await this.refs.domain(ref), xml, flags });
   }
+
+  /**
+   * What the guest agent reports (virDomainGetGuestInfo): `types` is a virDomainGuestInfoTypes mask,
+   * 0 = every kind the daemon supports. Fails when the agent is not configured or does not answer.
+   */
+  async getGuestInfo(ref: DomainRef, types = 0, flags = 0): Promise<TypedParam[]> {
+    const r = await this.core.call(P.REMOTE_PROC_DOMAIN_GET_GUEST_INFO, { dom: await this.refs.domain(ref), types, flags });
+    return fromRemoteTypedParams(r.params);
+  }
+
+  /** The guest's host name (virDomainGetHostname; flags virDomainGetHostnameFlags: LEASE, AGENT). */
+  async getHostname(ref: DomainRef, flags = 0): Promise<string> {
+    return (await this.core.call(P.REMOTE_PROC_DOMAIN_GET_HOSTNAME, { dom: await this.refs.domain(ref), flags })).hostname;
+  }
+
+  /** Freezes the guest's file systems through the agent (all when `mountpoints` is empty); returns how many. */
+  async fsFreeze(ref: DomainRef, mountpoints: readonly string[] = [], flags = 0): Promise<number> {
+    const r = await this.core.call(P.REMOTE_PROC_DOMAIN_FSFREEZE, { dom: await this.refs.domain(ref), mountpoints: [...mountpoints], flags });
+    return r.filesystems;
+  }
+
+  /** Thaws what fsFreeze froze; returns how many file systems. */
+  async fsThaw(ref: DomainRef, mountpoints: readonly string[] = [], flags = 0): Promise<number> {
+    const r = await this.core.call(P.REMOTE_PROC_DOMAIN_FSTHAW, { dom: await this.refs.domain(ref), mountpoints: [...mountpoints], flags });
+    return r.filesystems;
+  }
+
+  /** Sets the guest's clock through the agent (virDomainSetTime; flag VIR_DOMAIN_TIME_SYNC = from its RTC). */
+  async setTime(ref: DomainRef, seconds: bigint, nseconds: number, flags = 0): Promise<void> {
+    await this.core.call(P.REMOTE_PROC_DOMAIN_SET_TIME, { dom: await this.refs.domain(ref), seconds, nseconds, flags });
+  }
 }

@@ -95,6 +95,8 @@ export class LibvirtHostLink implements HostLink {
   };
   private previousCpu: { busy: bigint; total: bigint } | null = null;
   private memoryTotalKiB = 0;
+  /** Persistent and autostart guests as of the last full fleet sample. */
+  private membership: { persistent: Set<string>; autostart: Set<string> } | null = null;
 
   constructor(
     readonly hostId: string,
@@ -133,31 +135,37 @@ export class LibvirtHostLink implements HostLink {
   // ---- fleet ------------------------------------------------------------------------------------
 
   readonly fleet: FleetLibvirtPort = {
-    sampleDomains: async (): Promise<DomainSample[]> => {
-      const [domains, stats, persistent, autostart] = await Promise.all([
-        this.libvirt.domain.list(),
+    sampleDomains: async (options?: { full?: boolean }): Promise<DomainSample[]> => {
+      // One call per tick: GET_ALL_DOMAIN_STATS (NOWAIT) names every domain, active and inactive.
+      // Which guests are persistent and autostart rarely changes: read on a full sample only.
+      const full = options?.full !== false || this.membership === null;
+      const [stats, persistent, autostart] = await Promise.all([
         this.libvirt.domain.allStats({ stats: SAMPLE_STATS }),
-        this.libvirt.domain.list(ListFlags.VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
-        this.libvirt.domain.list(ListFlags.VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
+        full ? this.libvirt.domain.list(ListFlags.VIR_CONNECT_LIST_DOMAINS_PERSISTENT) : null,
+        full ? this.libvirt.domain.list(ListFlags.VIR_CONNECT_LIST_DOMAINS_AUTOSTART) : null,
       ]);
-      const persistentSet = new Set(persistent.map((d) => d.uuid));
-      const autostartSet = new Set(autostart.map((d) => d.uuid));
+      if (persistent && autostart) {
+        this.membership = {
+          persistent: new Set(persistent.map((d) => d.uuid)),
+          autostart: new Set(autostart.map((d) => d.uuid)),
+        };
+      }
+      const membership = this.membership ?? { persistent: new Set<string>(), autostart: new Set<string>() };
       this.sampleHost(); // host CPU/memory ride on the same tick
-      const byUuid = new Map(stats.map((record) => [record.domain.uuid, record]));
-      return domains.map((domain) => {
-        const record = byUuid.get(domain.uuid) ?? { domain, params: [] };
+      return stats.map((record) => {
         const summary = summarizeDomainStats(record);
         return {
           uuid: summary.domain.uuid,
           name: summary.domain.name,
           state: STATE_NAMES[summary.state ?? 0] ?? 'nostate',
-          persistent: persistentSet.has(summary.domain.uuid),
-          autostart: autostartSet.has(summary.domain.uuid),
+          persistent: membership.persistent.has(summary.domain.uuid),
+          autostart: membership.autostart.has(summary.domain.uuid),
           vcpus: summary.vcpus?.current ?? 0,
           memoryKiB: summary.memory?.currentKiB ?? 0,
           maxMemoryKiB: summary.memory?.maximumKiB ?? 0,
           cpuTimeNs: summary.cpuTimeNs ?? 0n,
           io: ioTotals(record.params),
+          params: record.params,
         };
       });
     },
@@ -207,6 +215,7 @@ export class LibvirtHostLink implements HostLink {
     ]).then(
       ([cpu, memory]) => {
         const at = Date.now();
+        for (const listener of this.hostSampleListeners) listener({ at, cpu, memory });
         const value = (field: string) => paramBigint(cpu, field) ?? 0n;
         const busy = value('kernel') + value('user');
         const total = busy + value('idle') + value('iowait');
@@ -233,6 +242,14 @@ export class LibvirtHostLink implements HostLink {
       },
       () => undefined,
     );
+  }
+
+  private readonly hostSampleListeners = new Set<(sample: { at: number; cpu: TypedParam[]; memory: TypedParam[] }) => void>();
+
+  /** The host's CPU and memory counters on every fleet tick (the metrics history); returns unsubscribe. */
+  onHostSample(listener: (sample: { at: number; cpu: TypedParam[]; memory: TypedParam[] }) => void): () => void {
+    this.hostSampleListeners.add(listener);
+    return () => this.hostSampleListeners.delete(listener);
   }
 
   hostHistory(): HostHistory {

@@ -1,6 +1,7 @@
 import type { HostEntry } from '../../../preload/api-contract';
 import { connectSsh, type SshConnection, type SshPrompter } from '../../ssh';
 import type { HostPrompter } from './host-prompts';
+import { StartupGate, type StartupGateOptions } from './startup-gate';
 
 /** How the hosts' SSH connections are made. */
 export interface SshPoolOptions {
@@ -9,6 +10,8 @@ export interface SshPoolOptions {
   /** ssh_config path, null for none; default ~/.ssh/config then /etc/ssh/ssh_config. */
   sshConfigFile?: string | null;
   connectTimeoutMs?: number;
+  /** SSH handshakes at once and how long a hanging one holds its slot (see startup-gate.ts). */
+  startup?: StartupGateOptions;
 }
 
 /** Bridges the SSH layer's questions to the user-facing prompt broker. */
@@ -63,8 +66,12 @@ interface PoolEntry {
  */
 export class SshConnectionPool {
   private readonly entries = new Map<string, PoolEntry>();
+  /** One fair queue for every host's handshake: 1000 hosts never start 1000 key exchanges at once. */
+  readonly startup: StartupGate;
 
-  constructor(private readonly options: SshPoolOptions = {}) {}
+  constructor(private readonly options: SshPoolOptions = {}) {
+    this.startup = new StartupGate(options.startup);
+  }
 
   /** The host's live SSH connection, or a new one; callers asking at the same time share one attempt. */
   async acquire(host: HostEntry, prompter: HostPrompter, signal?: AbortSignal): Promise<SshConnection> {
@@ -109,22 +116,22 @@ export class SshConnectionPool {
   }
 
   private async open(host: HostEntry, prompter: HostPrompter, signal?: AbortSignal): Promise<SshConnection> {
-    const ssh = await connectSsh(
-      {
-        host: host.ssh.host,
-        user: host.ssh.user,
-        port: host.ssh.port,
-        ...(host.ssh.identityFile ? { identityFile: host.ssh.identityFile } : {}),
-        ...(host.ssh.proxyJump ? { proxyJump: host.ssh.proxyJump } : {}),
-      },
-      {
-        prompter: sshPrompter(prompter),
-        ...(signal ? { signal } : {}),
-        ...(this.options.knownHostsFiles ? { knownHostsFiles: this.options.knownHostsFiles } : {}),
-        ...(this.options.sshConfigFile !== undefined ? { sshConfigFile: this.options.sshConfigFile } : {}),
-        ...(this.options.connectTimeoutMs ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
-      },
-    );
+    const target = {
+      host: host.ssh.host,
+      user: host.ssh.user,
+      port: host.ssh.port,
+      ...(host.ssh.identityFile ? { identityFile: host.ssh.identityFile } : {}),
+      ...(host.ssh.proxyJump ? { proxyJump: host.ssh.proxyJump } : {}),
+    };
+    const options = {
+      prompter: sshPrompter(prompter),
+      ...(signal ? { signal } : {}),
+      ...(this.options.knownHostsFiles ? { knownHostsFiles: this.options.knownHostsFiles } : {}),
+      ...(this.options.sshConfigFile !== undefined ? { sshConfigFile: this.options.sshConfigFile } : {}),
+      ...(this.options.connectTimeoutMs ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
+    };
+    // The handshake waits its turn in the fair start-up queue (a hung host gives its slot up after slotMs).
+    const ssh = await this.startup.run(() => connectSsh(target, options), signal);
     // OpenSSH's sshd turns Nagle off (TCP_NODELAY) only once a session channel runs a command;
     // forwarded channels alone (libvirt's socket, VNC) leave it on, and each small reply then
     // waits ~40 ms for our delayed ACK (measured: VNC banner 45 ms → 5 ms). One `true` fixes it.

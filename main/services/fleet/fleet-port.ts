@@ -1,4 +1,5 @@
 import type { DomainState } from '../../../preload/api-contract';
+import type { TypedParam } from '../../libvirt/client/typed-params';
 
 /** One guest as one bulk stats call reports it (CONNECT_LIST_ALL_DOMAINS + GET_ALL_DOMAIN_STATS). */
 export interface DomainSample {
@@ -14,6 +15,8 @@ export interface DomainSample {
   cpuTimeNs: bigint;
   /** Bytes read and written by all disks, and received and sent by all NICs, since the guest started. */
   io: { diskRead: bigint; diskWrite: bigint; netRx: bigint; netTx: bigint };
+  /** The bulk stats record's typed parameters (the metrics history reads balloon, block and net figures). */
+  params?: readonly TypedParam[];
 }
 
 export type DomainEventKind =
@@ -32,8 +35,12 @@ export type DomainEventKind =
  * not depend on the RPC client's full surface.
  */
 export interface FleetLibvirtPort {
-  /** Every domain (active and inactive) with its bulk stats, in one round of calls (NOWAIT). */
-  sampleDomains(): Promise<DomainSample[]>;
+  /**
+   * Every domain (active and inactive) with its bulk stats, in one round of calls (NOWAIT). `full`
+   * also reads which guests are persistent and autostart (two more listings); otherwise the port may
+   * answer those from its last full read.
+   */
+  sampleDomains(options?: { full?: boolean }): Promise<DomainSample[]>;
   /** Guest addresses (agent, else DHCP lease) for running domains; may be slow, called rarely. */
   domainAddresses?(uuid: string): Promise<string[]>;
   /** Domain lifecycle events; returns an unsubscribe function. */

@@ -8,13 +8,22 @@ export interface FleetOptions {
   historyMs: number;
   /** How often guest addresses are refreshed (agent / DHCP lookups are slower than stats). */
   addressRefreshMs: number;
+  /**
+   * How long updates are gathered into one batch for the UI (`publishBatch`): with 1000 hosts the
+   * window gets one message per batch instead of one per host. Optional for callers built before it.
+   */
+  batchMs?: number;
 }
 
 export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   tickMs: 2_000,
   historyMs: 10 * 60_000,
   addressRefreshMs: 30_000,
+  batchMs: 100,
 };
+
+/** One host's raw samples of one tick (epoch ms `at`). */
+export type SampleListener = (hostId: string, samples: DomainSample[], at: number) => void;
 
 type History = Omit<DomainHistory, 'hostId' | 'uuid'>;
 
@@ -25,8 +34,9 @@ const IO_HISTORY = { diskRead: 'diskReadBps', diskWrite: 'diskWriteBps', netRx: 
 class HostFleet {
   domains: FleetDomain[] = [];
   sampledAt = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
   private sampling = false;
+  /** When membership (persistent, autostart) was last read in full; 0 = read it on the next sample. */
+  private fullAt = 0;
   /** An event arrived while a sample was running: sample again as soon as it ends. */
   private dirty = false;
   private stopped = false;
@@ -43,17 +53,34 @@ class HostFleet {
     private readonly now: () => number,
     private readonly publish: (update: FleetHostDomains) => void,
     private readonly onError: (hostId: string, error: unknown) => void,
+    /** Every raw sample, for consumers of the tick (metrics export, per-VM disk latency). */
+    private readonly tap: (hostId: string, samples: DomainSample[], at: number) => void = () => undefined,
   ) {
-    // A lifecycle event changes the row within one round trip: resample right away.
-    this.unsubscribe = port.onDomainEvent(() => void this.sample());
+    // A lifecycle event changes the row within one round trip: resample right away, in full
+    // (a defined or undefined guest changes which guests are persistent).
+    this.unsubscribe = port.onDomainEvent(() => {
+      this.fullAt = 0;
+      void this.sample();
+    });
     void this.sample();
   }
 
   stop(): void {
     this.stopped = true;
     this.unsubscribe();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  }
+
+  /**
+   * The shared scheduler's tick. A host whose previous sample has not come back (a hung host) is
+   * skipped, not queued: it never holds up the tick of the others, and catches up when it answers.
+   */
+  tick(): void {
+    if (!this.sampling) void this.sample();
+  }
+
+  /** Membership is read again on an event, after an action, and every addressRefreshMs. */
+  forceFull(): void {
+    this.fullAt = 0;
   }
 
   async sample(): Promise<void> {
@@ -63,23 +90,22 @@ class HostFleet {
       return;
     }
     this.sampling = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     try {
-      const samples = await this.port.sampleDomains();
+      const started = this.now();
+      const full = this.fullAt === 0 || started - this.fullAt >= this.settings().addressRefreshMs;
+      const samples = await this.port.sampleDomains({ full });
       if (this.stopped) return;
-      this.apply(samples, this.now());
+      if (full) this.fullAt = started;
+      const at = this.now();
+      this.apply(samples, at);
+      this.tap(this.hostId, samples, at);
     } catch (error) {
       if (!this.stopped) this.onError(this.hostId, error);
     } finally {
       this.sampling = false;
-      if (!this.stopped) {
-        if (this.dirty) {
-          this.dirty = false;
-          void this.sample();
-        } else {
-          this.timer = setTimeout(() => void this.sample(), this.settings().tickMs);
-        }
+      if (!this.stopped && this.dirty) {
+        this.dirty = false;
+        void this.sample();
       }
     }
   }
@@ -169,22 +195,43 @@ class HostFleet {
 }
 
 /**
- * The live inventory across hosts: one bulk stats call per connected host per tick (default 2 s),
- * plus an immediate resample on every lifecycle event, with CPU history for charts.
+ * The live inventory across hosts: one bulk stats call per connected host per tick (default 2 s), all
+ * hosts on ONE shared timer (a hung host is skipped, never waited for), plus an immediate resample on
+ * every lifecycle event, with CPU history for charts. Every host's update is published on its own
+ * (`publish`, for services in main) and, gathered over `batchMs`, in batches (`publishBatch`, for
+ * the UI: one message per batch instead of one per host).
  */
 export class FleetService {
   private readonly hosts = new Map<string, HostFleet>();
+  private tickTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly batch = new Map<string, FleetHostDomains>();
+  private batchTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly publish: (update: FleetHostDomains) => void,
     private readonly onError: (hostId: string, error: unknown) => void = () => undefined,
     private options: FleetOptions = DEFAULT_FLEET_OPTIONS,
     private readonly now: () => number = Date.now,
+    private readonly publishBatch: ((updates: FleetHostDomains[]) => void) | null = null,
   ) {}
 
   attach(hostId: string, port: FleetLibvirtPort): void {
     this.hosts.get(hostId)?.stop();
-    this.hosts.set(hostId, new HostFleet(hostId, port, () => this.options, this.now, this.publish, this.onError));
+    this.hosts.set(
+      hostId,
+      new HostFleet(hostId, port, () => this.options, this.now, this.emit, this.onError, (id, samples, at) => {
+        for (const listener of this.sampleListeners) listener(id, samples, at);
+      }),
+    );
+    this.schedule();
+  }
+
+  private readonly sampleListeners = new Set<SampleListener>();
+
+  /** Calls `listener` with every host's raw samples on every tick; returns the unsubscribe function. */
+  onSamples(listener: SampleListener): () => void {
+    this.sampleListeners.add(listener);
+    return () => this.sampleListeners.delete(listener);
   }
 
   /** The link dropped: stop polling but keep the last rows (the host's status says they are stale). */
@@ -196,12 +243,45 @@ export class FleetService {
   remove(hostId: string): void {
     this.hosts.get(hostId)?.stop();
     this.hosts.delete(hostId);
-    this.publish({ hostId, domains: [], sampledAt: this.now() });
+    this.emit({ hostId, domains: [], sampledAt: this.now() });
   }
 
   /** Resamples a host now (after an action), instead of waiting for the tick. */
   refresh(hostId: string): Promise<void> {
-    return this.hosts.get(hostId)?.sample() ?? Promise.resolve();
+    const host = this.hosts.get(hostId);
+    host?.forceFull();
+    return host?.sample() ?? Promise.resolve();
+  }
+
+  private readonly emit = (update: FleetHostDomains): void => {
+    this.publish(update);
+    if (!this.publishBatch) return;
+    this.batch.set(update.hostId, update);
+    if (!this.batchTimer) this.batchTimer = setTimeout(this.flush, this.options.batchMs ?? 100);
+  };
+
+  private readonly flush = (): void => {
+    this.batchTimer = null;
+    if (this.batch.size === 0) return;
+    const updates = [...this.batch.values()];
+    this.batch.clear();
+    this.publishBatch?.(updates);
+  };
+
+  /** One timer for every host; it stops when no host is attached and restarts on the next attach. */
+  private schedule(): void {
+    if (this.tickTimer) return;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
+      for (const [hostId, host] of this.hosts) {
+        try {
+          host.tick();
+        } catch (error) {
+          this.onError(hostId, error);
+        }
+      }
+      if (this.hosts.size > 0) this.schedule();
+    }, this.options.tickMs);
   }
 
   snapshot(): FleetHostDomains[] {
@@ -235,5 +315,10 @@ export class FleetService {
   dispose(): void {
     for (const host of this.hosts.values()) host.stop();
     this.hosts.clear();
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = null;
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    this.batch.clear();
   }
 }

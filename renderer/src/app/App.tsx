@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi, useConnectionState } from '../api/api-context';
 import type { FleetDomain } from '../../../preload/api-contract';
 import { DomainCloneDialogs } from '../domain-clone/DomainCloneDialogs';
+import { MigrationDialogs } from '../migration/MigrationDialogs';
 import { DomainPage } from '../domains/DomainPage';
 import { FleetPage } from '../fleet/FleetPage';
 import { useFleet } from '../fleet/use-fleet';
@@ -14,10 +15,15 @@ import { useHostStatuses } from '../hosts/use-host-statuses';
 import { HostsPage } from '../hosts/HostsPage';
 import { useHosts } from '../hosts/use-hosts';
 import { AppSettingsMenu } from './AppSettingsMenu';
+import { AlertCentre } from '../alerts/AlertCentre';
+import { AlertNotifier } from '../alerts/AlertNotifier';
+import { AlertsNavLink } from '../alerts/AlertsNavLink';
+import { HostAlertBadge } from '../alerts/TargetAlertBadge';
 
 type Page =
   | { kind: 'fleet' }
   | { kind: 'hosts' }
+  | { kind: 'alerts' }
   | { kind: 'host'; hostId: string }
   | { kind: 'domain'; hostId: string; uuid: string; tab?: 'serial' | 'graphics' };
 
@@ -93,10 +99,12 @@ export function App() {
             aria-current={page.kind === 'hosts' ? 'page' : undefined}
             onClick={() => setPage({ kind: 'hosts' })}
           />
+          <AlertsNavLink active={page.kind === 'alerts'} onClick={() => setPage({ kind: 'alerts' })} />
           {hosts.map((host) => (
             <NavLink
               key={host.id}
               pl="xl"
+              rightSection={<HostAlertBadge hostId={host.id} />}
               label={host.displayName}
               active={page.kind === 'host' && page.hostId === host.id}
               aria-current={page.kind === 'host' && page.hostId === host.id ? 'page' : undefined}
@@ -108,6 +116,9 @@ export function App() {
       <AppShell.Main>
         {/* Until the hosts have loaded it is not known which first page fits: show none rather than flash one. */}
         {chosenPage === null && hostsState.status === 'loading' && <Loader size="sm" aria-label={t('app.loading')} />}
+        {page.kind === 'alerts' && (
+          <AlertCentre hosts={hosts} domains={fleet.domains} onOpen={(target) => (target.kind === 'host' ? openHost(target.hostId) : setPage({ kind: 'domain', hostId: target.hostId, uuid: target.uuid }))} />
+        )}
         {page.kind === 'fleet' && <FleetPage hosts={hosts} onOpenDomain={openDomain} />}
         {page.kind === 'hosts' && (chosenPage !== null || hostsState.status !== 'loading') && (
           <HostsPage onOpenHost={openHost} />
@@ -122,6 +133,8 @@ export function App() {
       </AppShell.Main>
       <HostPromptDialog hosts={hostMap} />
       <DomainCloneDialogs />
+      <AlertNotifier onOpen={(target) => (target.kind === 'host' ? openHost(target.hostId) : setPage({ kind: 'domain', hostId: target.hostId, uuid: target.uuid }))} />
+      <MigrationDialogs />
     </AppShell>
   );
 }

@@ -6,6 +6,7 @@ import type { AdvisorThresholds, AppSettings } from '../../../preload/api-contra
 import { useApi } from '../api/api-context';
 import { LANGUAGES, setLanguage } from '../i18n';
 import { AdvisorThresholdsDialog } from './AdvisorThresholdsDialog';
+import { MetricsExportDialog } from '../metrics-export/MetricsExportDialog';
 
 const SCHEMES: MantineColorScheme[] = ['auto', 'light', 'dark'];
 const INTERVALS_MS = [1_000, 2_000, 5_000, 10_000];
@@ -20,6 +21,7 @@ export function AppSettingsMenu() {
     api.call('settings.get', null).then(setSettings, () => undefined);
   }, [api]);
   const [editingAdvisor, setEditingAdvisor] = useState(false);
+  const [exportOpen, setExportOpen] = useState(false);
   const check = (on: boolean) => (on ? <IconCheck size={16} aria-hidden /> : <span style={{ width: 16 }} />);
   const save = (change: Partial<AppSettings>) => {
     if (settings) api.call('settings.set', { ...settings, ...change }).then(setSettings, () => undefined);
@@ -38,6 +40,7 @@ export function AppSettingsMenu() {
           onSave={saveAdvisor}
         />
       )}
+      <MetricsExportDialog opened={exportOpen} onClose={() => setExportOpen(false)} />
       <Menu position="bottom-end" withinPortal>
         <Menu.Target>
           <ActionIcon
@@ -97,6 +100,8 @@ export function AppSettingsMenu() {
           <Menu.Item onClick={() => setEditingAdvisor(true)} disabled={!settings}>
             {t('app.advisor.edit')}
           </Menu.Item>
+          <Menu.Divider />
+          <Menu.Item onClick={() => setExportOpen(true)}>{t('metricsExport.menu')}</Menu.Item>
         </Menu.Dropdown>
       </Menu>
     </>

@@ -15,28 +15,29 @@ import {
 } from '@mantine/core';
 import { IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import type { DomainDetails, DomainHistory, FleetDomain, HostEntry } from '../../../preload/api-contract';
+import type { DomainDetails, FleetDomain, HostEntry } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
-import { usePolled } from '../api/use-polled';
-import { TimeSeriesChart, type TimeSeries } from '../charts/TimeSeriesChart';
 import { ConfirmActionDialog } from '../fleet/ConfirmActionDialog';
 import { DomainStateBadge } from '../fleet/DomainStateBadge';
 import { actionApplies } from '../fleet/domain-actions';
-import { formatMemory, formatRate } from '../format';
+import { formatMemory } from '../format';
 import { useDomainActions } from '../fleet/use-domain-actions';
 import { GraphicsConsole } from '../consoles/GraphicsConsole';
 import { LazyDomainXmlTab } from '../domain-xml/LazyDomainXmlTab';
+import { MetricsHistoryPanel } from '../metrics-history/MetricsHistoryPanel';
 import { SpiceConsole } from '../consoles/spice/SpiceConsole';
 import { SerialConsole, serialDeviceOptions } from '../consoles/SerialConsole';
 import { AdvisorPanel } from '../domain-tuning/AdvisorPanel';
 import { TuningPanel } from '../domain-tuning/TuningPanel';
 import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
+import { MigrateButton } from '../migration/MigrationEntries';
 import { DomainMediaCard } from '../domain-media/DomainMediaCard';
 import { SnapshotsPanel } from '../domain-snapshots/SnapshotsPanel';
+import { HardwarePanel } from '../domain-hardware/HardwarePanel';
+import { GuestAgentPanel } from '../guest-agent/GuestAgentPanel';
 import { BackupsPanel } from '../domain-backups/BackupsPanel';
 
-const HISTORY_POLL_MS = 2_000;
 
 /**
  * One guest: its state and quick actions, live charts and the devices from its domain XML. The page is
@@ -48,12 +49,6 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
   const actions = useDomainActions();
   const [details, setDetails] = useState<DomainDetails | null>(null);
   const [detailsError, setDetailsError] = useState<string | null>(null);
-  const history = usePolled<DomainHistory | null>(
-    () => api.call('fleet.history', { hostId: host.id, uuid: domain.uuid }),
-    HISTORY_POLL_MS,
-    true,
-    `${host.id}/${domain.uuid}`,
-  );
   const running = domain.state !== 'shutoff' && domain.state !== 'crashed';
 
   useEffect(() => {
@@ -83,45 +78,6 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
     [domain],
   );
 
-  const times = history?.times ?? [];
-  const charts: Array<{
-    title: string;
-    series: TimeSeries[];
-    format(value: number): string;
-    yMax?: number;
-    yMinTop?: number;
-  }> = [
-    {
-      title: t('domain.charts.cpu'),
-      series: [{ label: t('host.cpu'), values: history?.cpuPercent ?? [], color: '#228be6' }],
-      format: (v) => `${v.toFixed(0)}%`,
-      yMax: 100,
-    },
-    {
-      title: t('domain.charts.memory'),
-      series: [{ label: t('domain.charts.balloon'), values: history?.memoryKiB ?? [], color: '#12b886' }],
-      format: formatMemory,
-      yMax: domain.maxMemoryKiB || undefined,
-    },
-    {
-      title: t('domain.charts.disk'),
-      series: [
-        { label: t('domain.charts.read'), values: history?.diskReadBps ?? [], color: '#7950f2' },
-        { label: t('domain.charts.write'), values: history?.diskWriteBps ?? [], color: '#f76707' },
-      ],
-      format: formatRate,
-      yMinTop: 4096,
-    },
-    {
-      title: t('domain.charts.network'),
-      series: [
-        { label: t('domain.charts.received'), values: history?.netRxBps ?? [], color: '#1098ad' },
-        { label: t('domain.charts.sent'), values: history?.netTxBps ?? [], color: '#e64980' },
-      ],
-      format: formatRate,
-      yMinTop: 4096,
-    },
-  ];
   const vncChannel = details?.graphics.findIndex((graphics) => graphics.type === 'vnc') ?? -1;
   const spiceChannel = details?.graphics.findIndex((graphics) => graphics.type === 'spice') ?? -1;
   return (
@@ -150,6 +106,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
             </Button>
           ))}
           <DomainCloneButtons domain={domain} />
+          <MigrateButton domain={domain} />
         </Group>
       </Group>
       <ConfirmActionDialog
@@ -166,6 +123,8 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
           <Tabs.Tab value="tuning">{t('domainTuning.tabs.tuning')}</Tabs.Tab>
           <Tabs.Tab value="advisor">{t('domainTuning.tabs.advisor')}</Tabs.Tab>
           <Tabs.Tab value="snapshots">{t('domainSnapshots.tab')}</Tabs.Tab>
+          <Tabs.Tab value="hardware">{t('domainHardware.tab')}</Tabs.Tab>
+          <Tabs.Tab value="guest-agent">{t('guestAgent.tab')}</Tabs.Tab>
           <Tabs.Tab value="backups">{t('domainBackups.tab')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="backups" pt="md">
@@ -174,11 +133,17 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
         <Tabs.Panel value="tuning" pt="md">
           <TuningPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
         </Tabs.Panel>
+        <Tabs.Panel value="hardware" pt="md">
+          <HardwarePanel key={`${host.id}/${domain.uuid}/${running}`} hostId={host.id} uuid={domain.uuid} />
+        </Tabs.Panel>
         <Tabs.Panel value="advisor" pt="md">
           <AdvisorPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
         </Tabs.Panel>
         <Tabs.Panel value="snapshots" pt="md">
           <SnapshotsPanel key={`${host.id}/${domain.uuid}/${domain.state}`} hostId={host.id} uuid={domain.uuid} />
+        </Tabs.Panel>
+        <Tabs.Panel value="guest-agent" pt="md">
+          <GuestAgentPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} name={domain.name} running={running} />
         </Tabs.Panel>
         <Tabs.Panel value="xml" pt="md">
           <LazyDomainXmlTab key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
@@ -222,24 +187,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
         </Tabs.Panel>
         <Tabs.Panel value="overview" pt="md">
           <Stack gap="md">
-            <SimpleGrid cols={{ base: 1, md: 2, xl: 4 }}>
-              {charts.map((chart) => (
-                <Card withBorder key={chart.title}>
-                  <Title order={3} size="h5" mb="xs">
-                    {chart.title}
-                  </Title>
-                  <TimeSeriesChart
-                    label={chart.title}
-                    times={times}
-                    series={chart.series}
-                    yMax={chart.yMax}
-                    yMinTop={chart.yMinTop}
-                    yFormat={chart.format}
-                    height={150}
-                  />
-                </Card>
-              ))}
-            </SimpleGrid>
+            <MetricsHistoryPanel entity={{ kind: 'vm', hostId: host.id, uuid: domain.uuid }} memoryMaxKiB={domain.maxMemoryKiB || undefined} />
             {detailsError && <Alert color="red">{detailsError}</Alert>}
             {!details && !detailsError && <Loader size="sm" />}
             {details && <DomainDevices details={details} />}

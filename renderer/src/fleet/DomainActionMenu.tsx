@@ -4,6 +4,7 @@ import { useOs } from '@mantine/hooks';
 import { useTranslation } from 'react-i18next';
 import type { DomainAction, FleetDomain } from '../../../preload/api-contract';
 import { DomainCloneMenuItems } from '../domain-clone/DomainCloneEntries';
+import { MigrateMenuItem } from '../migration/MigrationEntries';
 import { ACTION_MENU, actionApplies, shortcutLabel } from './domain-actions';
 
 /** The actions as menu items, enabled when they apply to at least one selected guest. */
@@ -34,5 +35,5 @@ export function DomainActionMenuItems({
       </Fragment>
     );
   });
-  return <>{items}<DomainCloneMenuItems domains={domains} /></>;
+  return <>{items}<DomainCloneMenuItems domains={domains} /><MigrateMenuItem domains={domains} /></>;
 }

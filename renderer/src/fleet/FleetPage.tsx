@@ -13,6 +13,11 @@ import { FleetTable } from './FleetTable';
 import { useFleet } from './use-fleet';
 import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
 import { BulkSnapshotButton } from '../domain-snapshots/BulkSnapshotButton';
+import { FleetAverageControls, formatVmMetric, type FleetAverageChoice } from '../metrics-history/FleetAverageControls';
+import { useFleetAverages } from '../metrics-history/use-fleet-averages';
+import { AlertBadge } from '../alerts/AlertBadge';
+import { activeByTarget, useAlerts } from '../alerts/use-alerts';
+import { metricKey } from '../alerts/alert-text';
 
 const STATES: DomainState[] = ['running', 'paused', 'shutoff', 'crashed', 'pmsuspended', 'shutdown', 'blocked', 'nostate'];
 
@@ -25,6 +30,9 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
   const [groupByHost, setGroupByHost] = useState(false);
   const [selection, setSelection] = useState<Set<string>>(new Set());
   const search = useDeferredValue(filter.search);
+  const [averageChoice, setAverageChoice] = useState<FleetAverageChoice>({ metric: 'vm.cpu.percent', range: null });
+  const averages = useFleetAverages(averageChoice.metric, averageChoice.range);
+  const activeAlerts = activeByTarget(useAlerts());
 
   const hostMap = useMemo(() => new Map(hosts.map((host) => [host.id, host])), [hosts]);
   const tags = useMemo(
@@ -32,8 +40,8 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
     [hosts],
   );
   const items = useMemo(
-    () => fleetItems(fleet.domains, hostMap, { ...filter, search }, sort, groupByHost),
-    [fleet.domains, hostMap, filter, search, sort, groupByHost],
+    () => fleetItems(fleet.domains, hostMap, { ...filter, search }, sort, groupByHost, averages ?? undefined),
+    [fleet.domains, hostMap, filter, search, sort, groupByHost, averages],
   );
   const shown = items.filter((item) => item.type === 'domain').length;
   const actions = useDomainActions();
@@ -100,6 +108,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
             clearable
           />
         )}
+        <FleetAverageControls value={averageChoice} onChange={setAverageChoice} />
         <Switch
           label={t('fleet.groupByHost')}
           checked={groupByHost}
@@ -157,7 +166,8 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
         onCancel={actions.cancel}
         onConfirm={actions.confirm}
       />
-      <div style={{ flex: 1, minHeight: 0 }}>
+      {/* data-search: the search the rows on screen were filtered with (it lags the box while typing). */}
+      <div style={{ flex: 1, minHeight: 0 }} data-testid="fleet-table-area" data-search={search}>
         <FleetTable
           items={items}
           sort={sort}
@@ -167,6 +177,16 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           cpuHistory={fleet.cpuHistory}
           onOpen={onOpenDomain}
           onContextMenu={(_domain, position) => setMenuAt(position)}
+          rowBadge={(key) => <AlertBadge alert={activeAlerts.get(key)} />}
+          {...(averageChoice.range
+            ? {
+                average: {
+                  label: t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${metricKey(averageChoice.metric)}` as never) as string }),
+                  values: averages ?? new Map<string, number>(),
+                  format: (v: number) => formatVmMetric(averageChoice.metric, v),
+                },
+              }
+            : {})}
         />
       </div>
     </Stack>

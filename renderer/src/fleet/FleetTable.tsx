@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import { Checkbox, Group, Text, UnstyledButton } from '@mantine/core';
 import { IconChevronDown, IconChevronUp, IconSelector, IconServer2 } from '@tabler/icons-react';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -38,6 +38,10 @@ export interface FleetTableProps {
   cpuHistory: ReadonlyMap<string, readonly number[]>;
   onOpen(domain: FleetDomain): void;
   onContextMenu(domain: FleetDomain, position: { x: number; y: number }): void;
+  /** A metric's average over a range, shown as an extra sortable column (key 'average'). */
+  average?: { label: string; values: ReadonlyMap<string, number>; format(value: number): string };
+  /** A badge after a row's name (open alerts), by domain key. */
+  rowBadge?(key: string): ReactNode;
 }
 
 /**
@@ -46,7 +50,8 @@ export interface FleetTableProps {
  * click opens the actions menu.
  */
 export function FleetTable(props: FleetTableProps) {
-  const { items, sort, onSortChange, selection, onSelectionChange, cpuHistory, onOpen, onContextMenu } = props;
+  const { items, sort, onSortChange, selection, onSelectionChange, cpuHistory, onOpen, onContextMenu, average, rowBadge } = props;
+  const rowClass = average ? `${classes.row} ${classes.withAverage}` : classes.row;
   const { t } = useTranslation();
   const scroller = useRef<HTMLDivElement>(null);
   const [focusIndex, setFocusIndex] = useState(0);
@@ -154,7 +159,7 @@ export function FleetTable(props: FleetTableProps) {
       aria-multiselectable
       onKeyDown={onKeyDown}
     >
-      <div className={`${classes.row} ${classes.header}`} role="row" aria-rowindex={1}>
+      <div className={`${rowClass} ${classes.header}`} role="row" aria-rowindex={1}>
         <div className={classes.check} role="columnheader">
           <Checkbox
             size="xs"
@@ -195,6 +200,18 @@ export function FleetTable(props: FleetTableProps) {
             )}
           </div>
         ))}
+        {average && (
+          <div className={classes.average} role="columnheader" aria-sort={ariaSort('average')}>
+            <UnstyledButton className={classes.sortButton} onClick={() => onSortChange({ key: 'average', descending: sort.key === 'average' ? !sort.descending : true })}>
+              <Group gap={4} wrap="nowrap">
+                <Text size="sm" fw={600} truncate>
+                  {average.label}
+                </Text>
+                {sortIcon('average')}
+              </Group>
+            </UnstyledButton>
+          </div>
+        )}
       </div>
       <div ref={scroller} className={classes.body} role="rowgroup">
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
@@ -208,7 +225,7 @@ export function FleetTable(props: FleetTableProps) {
                 <div
                   key={`group:${item.hostId}`}
                   data-index={virtual.index}
-                  className={`${classes.row} ${classes.group}`}
+                  className={`${rowClass} ${classes.group}`}
                   style={style}
                   role="row"
                   aria-rowindex={virtual.index + 2}
@@ -238,7 +255,7 @@ export function FleetTable(props: FleetTableProps) {
                 key={key}
                 data-index={virtual.index}
                 data-testid="fleet-row"
-                className={`${classes.row} ${selected ? classes.selected : ''}`}
+                className={`${rowClass} ${selected ? classes.selected : ''}`}
                 style={style}
                 role="row"
                 aria-rowindex={virtual.index + 2}
@@ -264,9 +281,12 @@ export function FleetTable(props: FleetTableProps) {
                   />
                 </div>
                 <div className={classes.name} role="gridcell">
-                  <Text size="sm" fw={500} truncate>
-                    {domain.name}
-                  </Text>
+                  <Group gap={6} wrap="nowrap">
+                    <Text size="sm" fw={500} truncate>
+                      {domain.name}
+                    </Text>
+                    {rowBadge?.(key)}
+                  </Group>
                 </div>
                 <div className={classes.host} role="gridcell">
                   <Text size="sm" c="dimmed" truncate>
@@ -297,6 +317,13 @@ export function FleetTable(props: FleetTableProps) {
                     {domain.addresses.join(', ')}
                   </Text>
                 </div>
+                {average && (
+                  <div className={classes.average} role="gridcell" data-testid="fleet-average">
+                    <Text size="sm" ta="right">
+                      {average.values.has(key) ? average.format(average.values.get(key) ?? 0) : '–'}
+                    </Text>
+                  </div>
+                )}
               </div>
             );
           })}

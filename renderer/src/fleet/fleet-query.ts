@@ -15,7 +15,7 @@ export interface FleetFilter {
 
 export const EMPTY_FILTER: FleetFilter = { search: '', states: [], hostIds: [], tags: [] };
 
-export type FleetSortKey = 'name' | 'host' | 'state' | 'vcpus' | 'memory' | 'cpu';
+export type FleetSortKey = 'name' | 'host' | 'state' | 'vcpus' | 'memory' | 'cpu' | 'average';
 export interface FleetSort {
   key: FleetSortKey;
   descending: boolean;
@@ -32,6 +32,23 @@ const STATE_ORDER: Record<DomainState, number> = {
   shutoff: 6,
   nostate: 7,
 };
+
+/**
+ * One collator for every comparison: `a.localeCompare(b, undefined, options)` builds a new collator per
+ * call, which made sorting 10,000 rows take seconds.
+ */
+const collator = new Intl.Collator(undefined, { numeric: true });
+
+/** Lower-cased search text per row object (rows are replaced, never mutated, when a host updates). */
+const haystacks = new WeakMap<FleetDomain, { hostName: string; text: string }>();
+
+function haystack(domain: FleetDomain, hostName: string): string {
+  const cached = haystacks.get(domain);
+  if (cached && cached.hostName === hostName) return cached.text;
+  const text = [domain.name, hostName, domain.uuid, ...domain.addresses].join(' ').toLowerCase();
+  haystacks.set(domain, { hostName, text });
+  return text;
+}
 
 export type FleetItem =
   | { type: 'group'; hostId: string; hostName: string; count: number }
@@ -54,17 +71,17 @@ export function filterDomains(
       return false;
     }
     if (words.length === 0) return true;
-    const haystack = [domain.name, host?.displayName ?? '', domain.uuid, ...domain.addresses].join(' ').toLowerCase();
-    return words.every((word) => haystack.includes(word));
+    const text = haystack(domain, host?.displayName ?? '');
+    return words.every((word) => text.includes(word));
   });
 }
 
-function compare(a: FleetDomain, b: FleetDomain, key: FleetSortKey, hostName: (id: string) => string): number {
+function compare(a: FleetDomain, b: FleetDomain, key: FleetSortKey, hostName: (id: string) => string, averages?: ReadonlyMap<string, number>): number {
   switch (key) {
     case 'name':
-      return a.name.localeCompare(b.name, undefined, { numeric: true });
+      return collator.compare(a.name, b.name);
     case 'host':
-      return hostName(a.hostId).localeCompare(hostName(b.hostId), undefined, { numeric: true });
+      return collator.compare(hostName(a.hostId), hostName(b.hostId));
     case 'state':
       return STATE_ORDER[a.state] - STATE_ORDER[b.state];
     case 'vcpus':
@@ -73,6 +90,8 @@ function compare(a: FleetDomain, b: FleetDomain, key: FleetSortKey, hostName: (i
       return a.memoryKiB - b.memoryKiB;
     case 'cpu':
       return (a.cpuPercent ?? -1) - (b.cpuPercent ?? -1);
+    case 'average':
+      return (averages?.get(domainKey(a)) ?? -1) - (averages?.get(domainKey(b)) ?? -1);
   }
 }
 
@@ -80,14 +99,16 @@ export function sortDomains(
   domains: readonly FleetDomain[],
   hosts: ReadonlyMap<string, HostEntry>,
   sort: FleetSort,
+  /** A metric's average over a range per domain key (the "average" sort). */
+  averages?: ReadonlyMap<string, number>,
 ): FleetDomain[] {
   const hostName = (id: string) => hosts.get(id)?.displayName ?? id;
   const direction = sort.descending ? -1 : 1;
   return [...domains].sort(
     (a, b) =>
-      direction * compare(a, b, sort.key, hostName) ||
-      a.name.localeCompare(b.name, undefined, { numeric: true }) ||
-      a.hostId.localeCompare(b.hostId),
+      direction * compare(a, b, sort.key, hostName, averages) ||
+      collator.compare(a.name, b.name) ||
+      (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0),
   );
 }
 
@@ -98,9 +119,10 @@ export function fleetItems(
   filter: FleetFilter,
   sort: FleetSort,
   groupByHost: boolean,
+  averages?: ReadonlyMap<string, number>,
 ): FleetItem[] {
   const hostName = (id: string) => hosts.get(id)?.displayName ?? id;
-  const sorted = sortDomains(filterDomains(domains, hosts, filter), hosts, sort);
+  const sorted = sortDomains(filterDomains(domains, hosts, filter), hosts, sort, averages);
   if (!groupByHost) return sorted.map((domain) => ({ type: 'domain', domain, hostName: hostName(domain.hostId) }));
   const byHost = new Map<string, FleetDomain[]>();
   for (const domain of sorted) {
@@ -108,7 +130,7 @@ export function fleetItems(
     if (list) list.push(domain);
     else byHost.set(domain.hostId, [domain]);
   }
-  const hostOrder = [...byHost.keys()].sort((a, b) => hostName(a).localeCompare(hostName(b), undefined, { numeric: true }));
+  const hostOrder = [...byHost.keys()].sort((a, b) => collator.compare(hostName(a), hostName(b)));
   return hostOrder.flatMap((hostId) => {
     const list = byHost.get(hostId) ?? [];
     const name = hostName(hostId);

@@ -13,14 +13,17 @@ export interface FleetData {
 }
 
 /**
- * All guests of all hosts, live: the snapshot, then one event per host per change. Updates are applied
- * once per animation frame, so 100 hosts ticking at once cost one render.
+ * All guests of all hosts, live: the snapshot, then batches of host updates (`fleet.hosts`, one
+ * message per ~100 ms however many hosts ticked). Updates are applied once per animation frame, and
+ * cost what changed: a host's sparkline arrays are replaced (never mutated, so rows whose history did
+ * not change keep their arrays and do not redraw), and only the updated hosts' keys are visited.
  */
 export function useFleet(): FleetData {
   const api = useApi();
   const [data, setData] = useState<FleetData>({ domains: [], cpuHistory: new Map(), loaded: false });
   const byHost = useRef(new Map<string, FleetHostDomains>());
-  const history = useRef(new Map<string, number[]>());
+  /** Sparkline points per host, then per domain key. */
+  const history = useRef(new Map<string, Map<string, readonly number[]>>());
 
   useEffect(() => {
     let live = true;
@@ -28,37 +31,43 @@ export function useFleet(): FleetData {
     const queued: FleetHostDomains[] = [];
     const flush = () => {
       frame = 0;
+      let changed = false;
       for (const update of queued.splice(0)) {
         const previous = byHost.current.get(update.hostId);
         if (previous && previous.sampledAt > update.sampledAt) continue;
         byHost.current.set(update.hostId, update);
+        changed = true;
         if (previous?.sampledAt === update.sampledAt) continue;
-        const present = new Set<string>();
+        const before = history.current.get(update.hostId);
+        const after = new Map<string, readonly number[]>();
         for (const domain of update.domains) {
           const key = domainKey(domain);
-          present.add(key);
-          if (domain.cpuPercent === null) continue;
-          const points = history.current.get(key) ?? [];
-          points.push(domain.cpuPercent);
-          if (points.length > SPARKLINE_POINTS) points.splice(0, points.length - SPARKLINE_POINTS);
-          history.current.set(key, points);
+          const points = before?.get(key);
+          if (domain.cpuPercent === null) {
+            if (points) after.set(key, points);
+            continue;
+          }
+          const next = points ? points.slice(Math.max(0, points.length + 1 - SPARKLINE_POINTS)) : [];
+          next.push(domain.cpuPercent);
+          after.set(key, next);
         }
-        for (const key of [...history.current.keys()]) {
-          if (key.startsWith(`${update.hostId}/`) && !present.has(key)) history.current.delete(key);
-        }
+        if (after.size > 0) history.current.set(update.hostId, after);
+        else history.current.delete(update.hostId);
       }
-      if (!live) return;
-      setData({
-        domains: [...byHost.current.values()].flatMap((host) => host.domains),
-        cpuHistory: new Map([...history.current].map(([key, points]) => [key, [...points]])),
-        loaded: true,
-      });
+      if (!live || !changed) return;
+      const cpuHistory = new Map<string, readonly number[]>();
+      for (const perHost of history.current.values()) for (const [key, points] of perHost) cpuHistory.set(key, points);
+      const domains: FleetDomain[] = [];
+      for (const host of byHost.current.values()) for (const domain of host.domains) domains.push(domain);
+      setData({ domains, cpuHistory, loaded: true });
     };
     const enqueue = (update: FleetHostDomains) => {
       queued.push(update);
       if (!frame) frame = requestAnimationFrame(flush);
     };
-    const unsubscribe = api.subscribe('fleet.host', enqueue);
+    const unsubscribe = api.subscribe('fleet.hosts', ({ updates }) => {
+      for (const update of updates) enqueue(update);
+    });
     api.call('fleet.snapshot', null).then(
       (snapshot) => {
         for (const update of snapshot) enqueue(update);

@@ -17,11 +17,11 @@ import {
 } from '@mantine/core';
 import { IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import type { HostCheck, HostEntry, HostHistory, HostOverview, HostStatus } from '../../../preload/api-contract';
+import type { HostCheck, HostEntry, HostOverview, HostStatus } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
-import { usePolled } from '../api/use-polled';
-import { TimeSeriesChart } from '../charts/TimeSeriesChart';
+import { HostAlertBadge } from '../alerts/TargetAlertBadge';
+import { MetricsHistoryPanel } from '../metrics-history/MetricsHistoryPanel';
 import { EMPTY_FILTER, fleetItems, type FleetSort } from '../fleet/fleet-query';
 import { FleetTable } from '../fleet/FleetTable';
 import { formatMemory } from '../format';
@@ -32,9 +32,10 @@ import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
 import { DevicesTab } from '../host-devices/DevicesTab';
 import { NetworksTab } from '../networks/NetworksTab';
 import { StorageSection } from '../storage';
+import { DiskIoPanel } from '../host-io/DiskIoPanel';
+import { BenchmarkPanel } from '../storage-benchmark/BenchmarkPanel';
 
 const CHECK_COLORS = { ok: 'teal', info: 'blue', warn: 'yellow', fail: 'red' } as const;
-const HISTORY_POLL_MS = 2_000;
 
 
 function useHostData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; reload(): void } {
@@ -70,12 +71,6 @@ export function HostPage({
   const connected = status?.state.kind === 'connected';
   const overview = useHostData<HostOverview>(() => api.call('host.overview', { hostId: host.id }), [api, host.id, connected]);
   const checks = useHostData<HostCheck[]>(() => api.call('host.checks', { hostId: host.id }), [api, host.id, connected]);
-  const history = usePolled<HostHistory | null>(
-    () => api.call('host.history', { hostId: host.id }),
-    HISTORY_POLL_MS,
-    connected,
-    host.id,
-  );
   const fleet = useFleet();
   const [sort, setSort] = useState<FleetSort>({ key: 'name', descending: false });
   const [selection, setSelection] = useState<Set<string>>(new Set());
@@ -93,6 +88,7 @@ export function HostPage({
         <Group gap="sm">
           <Title order={2}>{host.displayName}</Title>
           <HostStatusBadge status={status} />
+          <HostAlertBadge hostId={host.id} />
           {connected && <NewVmButton hosts={[host]} hostId={host.id} onOpenDomain={onOpenDomain} />}
         </Group>
         {overview.data && (
@@ -125,12 +121,20 @@ export function HostPage({
           <Tabs.Tab value="devices" disabled={!connected}>
             {t('host.tabs.devices')}
           </Tabs.Tab>
+          <Tabs.Tab value="disk-io" disabled={!connected}>
+            {t('hostIo.tab')}
+          </Tabs.Tab>
+          <Tabs.Tab value="benchmark" disabled={!connected}>
+            {t('storageBenchmark.tab')}
+          </Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="storage">
           <StorageSection hostId={host.id} connected={connected} />
         </Tabs.Panel>
         <Tabs.Panel value="networks">{connected && <NetworksTab hostId={host.id} />}</Tabs.Panel>
         <Tabs.Panel value="devices">{connected && <DevicesTab hostId={host.id} />}</Tabs.Panel>
+        <Tabs.Panel value="disk-io">{connected && <DiskIoPanel hostId={host.id} />}</Tabs.Panel>
+        <Tabs.Panel value="benchmark">{connected && <BenchmarkPanel hostId={host.id} />}</Tabs.Panel>
         <Tabs.Panel value="overview">
       <Stack gap="md">
       {node && overview.data && (
@@ -168,32 +172,9 @@ export function HostPage({
               </Table.Tbody>
             </Table>
           </Card>
-          <Card withBorder>
-            <Title order={3} size="h5" mb="xs">
-              {t('host.cpuChart')}
-            </Title>
-            <TimeSeriesChart
-              label={t('host.cpuChart')}
-              times={history?.times ?? []}
-              series={[{ label: t('host.cpu'), values: history?.cpuPercent ?? [], color: '#228be6' }]}
-              yMax={100}
-              yFormat={(v) => `${v.toFixed(0)}%`}
-            />
-          </Card>
-          <Card withBorder>
-            <Title order={3} size="h5" mb="xs">
-              {t('host.memoryChart')}
-            </Title>
-            <TimeSeriesChart
-              label={t('host.memoryChart')}
-              times={history?.times ?? []}
-              series={[{ label: t('host.memoryUsed'), values: history?.memoryUsedKiB ?? [], color: '#12b886' }]}
-              yMax={history?.memoryTotalKiB ?? node.memoryKiB}
-              yFormat={(v) => formatMemory(v)}
-            />
-          </Card>
         </SimpleGrid>
       )}
+      <MetricsHistoryPanel entity={{ kind: 'host', hostId: host.id }} memoryMaxKiB={node?.memoryKiB} />
       <HostConfigSection host={host} />
       {connected && (
         <Card withBorder data-testid="host-checks">

@@ -43,6 +43,8 @@ import { checkWellFormed } from '../domain-xml/xml-text';
 import { useFleet } from '../fleet/use-fleet';
 import { formatBytes } from '../format';
 import { useHostStatuses } from '../hosts/use-host-statuses';
+import { cancelTransfer } from '../storage';
+import { LocalIsoUpload, type WizardUpload } from './LocalIsoUpload';
 import type { OpenDomain } from './NewVmButton';
 
 const VALIDATE_DEBOUNCE_MS = 250;
@@ -145,7 +147,25 @@ export function NewVmWizard({
   const [progress, setProgress] = useState<Map<number, NewVmStepProgress>>(new Map());
   const [result, setResult] = useState<NewVmCreateResult | null>(null);
   const [createError, setCreateError] = useState<string | null>(null);
+  const [upload, setUpload] = useState<(WizardUpload & { path?: string }) | null>(null);
   const opened = useRef(false);
+
+  // The ISO uploaded in this wizard is its own until a guest is made from it: when the wizard goes
+  // without one (Cancel, closed, a failed Create left as it is), a running upload is cancelled and a
+  // finished one deleted again, unless the user chose to keep it.
+  const ending = useRef({ upload, hostId, createdWith: null as string | null });
+  ending.current.upload = upload;
+  ending.current.hostId = hostId;
+  ending.current.createdWith = result?.ok && sourceKind === 'iso' ? volumePath : null;
+  useEffect(
+    () => () => {
+      const { upload: made, hostId: host, createdWith } = ending.current;
+      if (!made || !host || made.keep) return;
+      if (made.state === 'running') cancelTransfer(api, made.transferId);
+      else if (!made.path || made.path !== createdWith) void api.call('newVm.discardUpload', { hostId: host, transferId: made.transferId }).catch(() => undefined);
+    },
+    [api],
+  );
 
   // The first connected host, unless one was given.
   useEffect(() => {
@@ -360,6 +380,7 @@ export function NewVmWizard({
               onChange={setHostId}
               allowDeselect={false}
               nothingFoundMessage={t('newVm.noHost')}
+              disabled={upload !== null}
             />
             {connected.length === 0 && <Alert color="yellow">{t('newVm.noHost')}</Alert>}
             {contextError && <Alert color="red">{contextError}</Alert>}
@@ -396,10 +417,28 @@ export function NewVmWizard({
                   searchable
                   disabled={volumes.length === 0}
                 />
-                {sourceKind === 'iso' && (
-                  <Text size="xs" c="dimmed">
-                    {t('newVm.localIsoGap')}
-                  </Text>
+                {sourceKind === 'iso' && hostId && (
+                  <LocalIsoUpload
+                    hostId={hostId}
+                    pools={context.pools}
+                    takenNames={new Set(context.volumes.map((v) => `${v.pool}/${v.name}`))}
+                    upload={upload}
+                    onChange={setUpload}
+                    onUploaded={(done) => {
+                      setUpload(done);
+                      // The new volume as the wizard's ISO: read the host's volumes again and pick it.
+                      api.call('newVm.context', { hostId }).then(
+                        (value) => {
+                          setContext(value);
+                          const found = value.volumes.find((v) => v.pool === done.pool && v.name === done.name);
+                          if (!found) return;
+                          setUpload((current) => (current?.transferId === done.transferId ? { ...current, path: found.path } : current));
+                          setVolumePath(found.path);
+                        },
+                        (error: unknown) => setContextError(errorText(error)),
+                      );
+                    }}
+                  />
                 )}
                 {sourceKind === 'cloud-image' && (
                   <SimpleGrid cols={2}>

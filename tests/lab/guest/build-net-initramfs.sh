@@ -15,7 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 GUEST_DIR="$STATE/guest"
 NET_SRC="$LAB_SRC/guest/net"
 OUT="$GUEST_DIR/initramfs-net.gz"
-NET_MODULES=(virtio_net)
+# virtio_blk: hot-plugged virtio disks show up in the guest (/proc/partitions; the Hardware tests).
+NET_MODULES=(virtio_net virtio_blk)
 WORK=
 trap 'rm -rf "$WORK" "$OUT.new"' EXIT
 

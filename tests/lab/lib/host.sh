@@ -12,6 +12,8 @@ REQUIRED_PACKAGES=(
   dnsmasq-base iptables
   # Vendor and device names for the host-device list (/usr/share/misc/pci.ids).
   pci.ids
+  # "Benchmark storage" runs fio on the host.
+  fio
 )
 
 # Is systemd the init system? (Not in CI sandboxes; a developer laptop maybe.)

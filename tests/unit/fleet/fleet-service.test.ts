@@ -6,11 +6,16 @@ import { FleetService } from '../../../main/services/fleet/fleet-service';
 /** A host whose guests the test sets; counts how often it was sampled. */
 class ScriptedHost implements FleetLibvirtPort {
   samples = 0;
+  fullSamples = 0;
   domains: DomainSample[] = [];
   delayMs = 0;
+  /** A host that stopped answering: its sample never returns. */
+  hung = false;
   private listener: ((event: { uuid: string; kind: DomainEventKind }) => void) | null = null;
-  async sampleDomains(): Promise<DomainSample[]> {
+  async sampleDomains(options?: { full?: boolean }): Promise<DomainSample[]> {
     this.samples++;
+    if (options?.full !== false) this.fullSamples++;
+    if (this.hung) return new Promise<never>(() => undefined);
     if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     return structuredClone(this.domains);
   }
@@ -184,5 +189,78 @@ describe('FleetService', () => {
     expect(host.samples).toBe(2);
     await tick(1_000);
     expect(host.samples).toBe(3);
+  });
+
+  it('a hung host never delays the others: they keep their tick, it is skipped, not queued', async () => {
+    const hung = new ScriptedHost();
+    hung.hung = true;
+    const hosts = Array.from({ length: 50 }, () => new ScriptedHost());
+    for (const host of hosts) host.domains = [guest('u1')];
+    const { fleet, updates } = setup();
+    fleet.attach('hung', hung);
+    hosts.forEach((host, i) => fleet.attach(`h${i}`, host));
+    await tick(0);
+    for (let t = 1; t <= 5; t++) {
+      await tick(2_000);
+      expect(hosts.every((host) => host.samples === t + 1)).toBe(true);
+    }
+    expect(hung.samples).toBe(1);
+    expect(updates.filter((u) => u.hostId === 'hung')).toEqual([]);
+    // Six samples (plus the guest-address update, which keeps its sample's time).
+    expect(new Set(updates.filter((u) => u.hostId === 'h7').map((u) => u.sampledAt)).size).toBe(6);
+  });
+
+  it('one shared timer: hosts attached at different moments tick together', async () => {
+    const a = new ScriptedHost();
+    const b = new ScriptedHost();
+    const { fleet } = setup();
+    fleet.attach('a', a);
+    await tick(500);
+    fleet.attach('b', b);
+    await tick(1_500); // the shared tick at 2 s samples both
+    expect([a.samples, b.samples]).toEqual([2, 2]);
+    await tick(2_000);
+    expect([a.samples, b.samples]).toEqual([3, 3]);
+    expect(vi.getTimerCount()).toBe(1);
+  });
+
+  it('reads membership (persistent, autostart) in full at first, after an event or refresh, and every addressRefreshMs', async () => {
+    const host = new ScriptedHost();
+    host.domains = [guest('u1')];
+    const { fleet } = setup({ tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 10_000 });
+    fleet.attach('h1', host);
+    await tick(0);
+    await tick(2_000);
+    await tick(2_000);
+    expect([host.samples, host.fullSamples]).toEqual([3, 1]);
+    host.emit('u1', 'defined');
+    await tick(0);
+    expect([host.samples, host.fullSamples]).toEqual([4, 2]);
+    await fleet.refresh('h1');
+    expect([host.samples, host.fullSamples]).toEqual([5, 3]);
+    await tick(10_000);
+    expect(host.fullSamples).toBe(4);
+  });
+
+  it('batches updates of many hosts for the UI: one batch per tick, each host once, its latest update', async () => {
+    const batches: FleetHostDomains[][] = [];
+    const fleet = new FleetService(
+      () => undefined,
+      () => undefined,
+      { tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 30_000, batchMs: 100 },
+      () => now,
+      (updates) => batches.push(updates),
+    );
+    const hosts = Array.from({ length: 100 }, () => new ScriptedHost());
+    for (const host of hosts) host.domains = [guest('u1')];
+    hosts.forEach((host, i) => fleet.attach(`h${i}`, host));
+    hosts[3]?.emit('u1', 'started'); // a second update of h3 within the same batch
+    await tick(100);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toHaveLength(100);
+    await tick(2_000);
+    expect(batches).toHaveLength(2);
+    expect(new Set(batches[1]?.map((u) => u.hostId)).size).toBe(100);
+    fleet.dispose();
   });
 });

@@ -1,0 +1,196 @@
+/**
+ * Host I/O on the stats tick: every connected host's block devices (/proc/diskstats and /proc/uptime
+ * read over the host's SFTP session — no process started on the host — or locally for "this
+ * computer"), and every running guest's disk latency from the same tick's bulk stats
+ * (Δrd.times / Δrd.reqs). Each host's sample is published as the `hostIo.sample` event and to
+ * {@link HostIoService.onSample} listeners (alert rules read `metrics['host.disk.await_ms']`).
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import type { SFTPWrapper } from 'ssh2';
+import { HOST_IO_AWAIT_LIMIT_MS, type HostIoSample, type VmDiskLatency } from '../../../preload/api-contract';
+import type { DomainSample } from '../fleet/fleet-port';
+import { deviceStats, type DiskStats } from '../metrics-export/domain-device-stats';
+import { computeIostat, parseDiskstats, parseUptime, type DiskReading } from './iostat';
+
+/** The metric name alert rules use for a host's worst device wait over the interval (ms). */
+export const HOST_DISK_AWAIT_METRIC = 'host.disk.await_ms';
+
+/** How a host's files are read: its SSH connection's SFTP session, or this computer's. */
+export interface HostFiles {
+  readFile(path: string): Promise<string>;
+  readdir(path: string): Promise<string[]>;
+}
+
+export function sftpHostFiles(sftp: () => Promise<SFTPWrapper>): HostFiles {
+  return {
+    readFile: async (path) => {
+      const session = await sftp();
+      return new Promise((resolve, reject) =>
+        session.readFile(path, (error, data) => (error ? reject(error) : resolve(data.toString('utf8')))),
+      );
+    },
+    readdir: async (path) => {
+      const session = await sftp();
+      return new Promise((resolve, reject) =>
+        session.readdir(path, (error, list) => (error ? reject(error) : resolve(list.map((entry) => entry.filename)))),
+      );
+    },
+  };
+}
+
+export const localHostFiles: HostFiles = {
+  readFile: (path) => readFile(path, 'utf8'),
+  readdir: (path) => readdir(path),
+};
+
+export type HostIoListener = (sample: HostIoSample) => void;
+
+interface HostState {
+  reading: DiskReading | null;
+  wholeDevices: { names: Set<string>; at: number } | null;
+  reading$: boolean;
+  guests: Map<string, { at: number; disks: DiskStats[] }>;
+  latest: HostIoSample | null;
+}
+
+const WHOLE_DEVICES_REFRESH_MS = 5 * 60_000;
+
+/** Per-guest disk latency between two ticks of the same guest. */
+export function vmDiskLatency(
+  domain: Pick<DomainSample, 'uuid' | 'name'>,
+  previous: { at: number; disks: DiskStats[] },
+  current: { at: number; disks: DiskStats[] },
+): VmDiskLatency[] {
+  const seconds = (current.at - previous.at) / 1000;
+  if (seconds <= 0) return [];
+  const before = new Map(previous.disks.map((d) => [d.name, d]));
+  const out: VmDiskLatency[] = [];
+  for (const disk of current.disks) {
+    const old = before.get(disk.name);
+    if (!old) continue;
+    const d = (key: 'rdReqs' | 'rdBytes' | 'rdTimesNs' | 'wrReqs' | 'wrBytes' | 'wrTimesNs') => {
+      const a = disk[key];
+      const b = old[key];
+      if (a === null || b === null || a < b) return null;
+      return Number(a - b);
+    };
+    const reads = d('rdReqs');
+    const writes = d('wrReqs');
+    if (reads === null && writes === null) continue; // a CD-ROM without media has no counters
+    const rTimes = d('rdTimesNs');
+    const wTimes = d('wrTimesNs');
+    const rAwaitMs = reads && rTimes !== null ? rTimes / reads / 1e6 : null;
+    const wAwaitMs = writes && wTimes !== null ? wTimes / writes / 1e6 : null;
+    out.push({
+      uuid: domain.uuid,
+      name: domain.name,
+      target: disk.name,
+      path: disk.path,
+      readsPerSec: (reads ?? 0) / seconds,
+      writesPerSec: (writes ?? 0) / seconds,
+      readBps: (d('rdBytes') ?? 0) / seconds,
+      writeBps: (d('wrBytes') ?? 0) / seconds,
+      rAwaitMs,
+      wAwaitMs,
+      overLimit: (rAwaitMs ?? 0) > HOST_IO_AWAIT_LIMIT_MS || (wAwaitMs ?? 0) > HOST_IO_AWAIT_LIMIT_MS,
+    });
+  }
+  return out;
+}
+
+export class HostIoService {
+  private readonly hosts = new Map<string, HostState>();
+  private readonly listeners = new Set<HostIoListener>();
+
+  constructor(
+    /** The host's files (null when it is not connected). */
+    private readonly files: (hostId: string) => HostFiles | null,
+    private readonly publish: (sample: HostIoSample) => void,
+  ) {}
+
+  /** Every host's sample as it is made; returns the unsubscribe function. For main's own consumers (alerts). */
+  onSample(listener: HostIoListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  latest(hostId: string): HostIoSample | null {
+    return this.hosts.get(hostId)?.latest ?? null;
+  }
+
+  /** Drops the hosts no longer saved. */
+  retain(hostIds: ReadonlySet<string>): void {
+    for (const id of [...this.hosts.keys()]) if (!hostIds.has(id)) this.forget(id);
+  }
+
+  forget(hostId: string): void {
+    this.hosts.delete(hostId);
+  }
+
+  private state(hostId: string): HostState {
+    let state = this.hosts.get(hostId);
+    if (!state) {
+      state = { reading: null, wholeDevices: null, reading$: false, guests: new Map(), latest: null };
+      this.hosts.set(hostId, state);
+    }
+    return state;
+  }
+
+  /** One fleet tick of a host (FleetService.onSamples): reads its disks and publishes the sample. */
+  async tick(hostId: string, samples: DomainSample[], at: number): Promise<void> {
+    const state = this.state(hostId);
+    const vmDisks: VmDiskLatency[] = [];
+    const seen = new Set<string>();
+    for (const domain of samples) {
+      if (domain.state !== 'running') continue;
+      seen.add(domain.uuid);
+      const current = { at, disks: deviceStats(domain.params).disks };
+      const previous = state.guests.get(domain.uuid);
+      state.guests.set(domain.uuid, current);
+      if (previous) vmDisks.push(...vmDiskLatency(domain, previous, current));
+    }
+    for (const uuid of [...state.guests.keys()]) if (!seen.has(uuid)) state.guests.delete(uuid);
+
+    // A slow host never stacks reads: a tick that finds the previous read still running skips its own.
+    if (state.reading$) return;
+    state.reading$ = true;
+    let error: string | null = null;
+    let devices: HostIoSample['devices'] = [];
+    let intervalMs = 0;
+    try {
+      const files = this.files(hostId);
+      if (!files) return;
+      if (!state.wholeDevices || at - state.wholeDevices.at > WHOLE_DEVICES_REFRESH_MS) {
+        const names = await files.readdir('/sys/block').catch(() => null);
+        state.wholeDevices = names ? { names: new Set(names), at } : null;
+      }
+      const [uptime, diskstats] = await Promise.all([files.readFile('/proc/uptime'), files.readFile('/proc/diskstats')]);
+      const reading: DiskReading = { uptimeSec: parseUptime(uptime), disks: parseDiskstats(diskstats) };
+      const previous = state.reading;
+      state.reading = reading;
+      if (previous) {
+        devices = computeIostat(previous, reading, state.wholeDevices?.names ?? null);
+        intervalMs = Math.round((reading.uptimeSec - previous.uptimeSec) * 1000);
+      }
+    } catch (failure) {
+      error = `Reading /proc/diskstats failed: ${failure instanceof Error ? failure.message : String(failure)}`;
+    } finally {
+      state.reading$ = false;
+    }
+    if (!this.hosts.has(hostId)) return; // forgotten meanwhile
+    if (intervalMs <= 0 && error === null && vmDisks.length === 0) return; // first reading: nothing to compare yet
+    const worst = devices.reduce((max, d) => Math.max(max, d.rAwaitMs, d.wAwaitMs), 0);
+    const sample: HostIoSample = {
+      hostId,
+      at,
+      intervalMs,
+      devices,
+      vmDisks,
+      metrics: devices.length > 0 ? { [HOST_DISK_AWAIT_METRIC]: worst } : {},
+      error,
+    };
+    state.latest = sample;
+    this.publish(sample);
+    for (const listener of this.listeners) listener(sample);
+  }
+}
