@@ -21,7 +21,11 @@ export class DomainSnapshotApi {
     return { name, dom };
   }
 
-  /** virDomainListAllSnapshots; flags: virDomainSnapshotListFlags (e.g. VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL). */
+  /**
+   * virDomainListAllSnapshots; flags: virDomainSnapshotListFlags. Beware VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL
+   * on libvirt 9.0: while a snapshot is being created it fails with "name in virGetDomainSnapshot must not
+   * be NULL" (the new snapshot is counted but not yet in the tree it walks); without it, it lists them all.
+   */
   async list(ref: DomainRef, flags = 0): Promise<DomainSnapshot[]> {
     const r = await this.core.call(P.REMOTE_PROC_DOMAIN_LIST_ALL_SNAPSHOTS, {
       dom: await this.refs.domain(ref),

@@ -93,6 +93,40 @@ export interface TreeSnapshot {
   current: boolean;
 }
 
+/**
+ * The tree from the snapshots' own XML (their <parent>), parents before children; roots and siblings
+ * oldest first (then by name). A snapshot whose parent is not in the list counts as a root.
+ *
+ * Built here rather than asked of libvirt with VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL: while a snapshot is
+ * being created, libvirt 9.0 already has it in the domain's snapshot table but links it into the tree only
+ * after QEMU finished (qemuSnapshotCreate: virDomainSnapshotAssignDef … qemuSnapshotCreateWriteMetadata),
+ * so a topological listing counts one name more than the tree walk fills and fails with "name in
+ * virGetDomainSnapshot must not be NULL" (virDomainListSnapshots). The plain listing walks the table.
+ */
+export function snapshotTree(snapshots: ParsedSnapshot[], current: string | null): TreeSnapshot[] {
+  const byName = new Map(snapshots.map((s) => [s.name, s]));
+  const older = (a: ParsedSnapshot, b: ParsedSnapshot) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const childrenOf = new Map<string, ParsedSnapshot[]>();
+  const roots: ParsedSnapshot[] = [];
+  for (const snap of snapshots) {
+    if (snap.parent && snap.parent !== snap.name && byName.has(snap.parent)) childrenOf.set(snap.parent, [...(childrenOf.get(snap.parent) ?? []), snap]);
+    else roots.push(snap);
+  }
+  for (const list of childrenOf.values()) list.sort(older);
+  const ordered: ParsedSnapshot[] = [];
+  const seen = new Set<string>();
+  const visit = (snap: ParsedSnapshot) => {
+    if (seen.has(snap.name)) return;
+    seen.add(snap.name);
+    ordered.push(snap);
+    for (const child of childrenOf.get(snap.name) ?? []) visit(child);
+  };
+  roots.sort(older).forEach(visit);
+  // A parent cycle (libvirt refuses to make one) would leave snapshots unvisited: list them anyway.
+  snapshots.filter((s) => !seen.has(s.name)).sort(older).forEach(visit);
+  return ordered.map((parsed) => ({ parsed, children: (childrenOf.get(parsed.name) ?? []).map((c) => c.name), current: parsed.name === current }));
+}
+
 function descendants(name: string, byName: Map<string, TreeSnapshot>): TreeSnapshot[] {
   const found: TreeSnapshot[] = [];
   const queue = [...(byName.get(name)?.children ?? [])];
@@ -158,7 +192,7 @@ function deleteChildrenAbility(tree: TreeSnapshot, ctx: GuestContext, byName: Ma
   return deleteOneAbility(tree.parsed, ctx, byName);
 }
 
-/** Each snapshot with what the host will do with it. `snapshots` in libvirt's topological order. */
+/** Each snapshot with what the host will do with it. `snapshots` parents before children (snapshotTree). */
 export function snapshotEntries(snapshots: TreeSnapshot[], ctx: GuestContext): SnapshotEntry[] {
   const byName = new Map(snapshots.map((s) => [s.parsed.name, s]));
   return snapshots.map(({ parsed, children, current }): SnapshotEntry => {

@@ -21,12 +21,11 @@ import type { LibvirtClient } from '../../libvirt/client';
 import {
   virDomainSnapshotCreateFlags as Create,
   virDomainSnapshotDeleteFlags as Delete,
-  virDomainSnapshotListFlags as List,
   virDomainSnapshotRevertFlags as Revert,
   virDomainSnapshotXMLFlags as XmlFlags,
 } from '../../libvirt/protocol';
 import { ApiFailure, toApiError } from '../api-failure';
-import { SNAPSHOT_NAME, createAbilities, reasonText, snapshotEntries, stateAfterRevert, versionText, type GuestContext, type TreeSnapshot } from './snapshot-rules';
+import { SNAPSHOT_NAME, createAbilities, reasonText, snapshotEntries, snapshotTree, stateAfterRevert, versionText, type GuestContext, type TreeSnapshot } from './snapshot-rules';
 import {
   buildSnapshotXml,
   memoryPath,
@@ -67,13 +66,10 @@ async function guestContext(libvirt: LibvirtClient, uuid: string): Promise<{ ctx
 
 async function readTree(libvirt: LibvirtClient, uuid: string): Promise<TreeSnapshot[]> {
   const ref = { uuid };
-  const [list, current] = await Promise.all([libvirt.snapshot.list(ref, List.VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL), libvirt.snapshot.current(ref)]);
+  // Not VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL: libvirt 9.0 fails it while a snapshot is being created (snapshotTree).
+  const [list, current] = await Promise.all([libvirt.snapshot.list(ref), libvirt.snapshot.current(ref)]);
   const parsed = await Promise.all(list.map(async (snap) => parseSnapshotXml(await libvirt.snapshot.getXml(ref, snap.name))));
-  const children = new Map<string, string[]>();
-  for (const snap of parsed) {
-    if (snap.parent) children.set(snap.parent, [...(children.get(snap.parent) ?? []), snap.name]);
-  }
-  return parsed.map((snap) => ({ parsed: snap, children: children.get(snap.name) ?? [], current: snap.name === current }));
+  return snapshotTree(parsed, current);
 }
 
 export async function snapshotsState(libvirt: LibvirtClient, hostId: string, uuid: string): Promise<SnapshotsState> {

@@ -13,6 +13,7 @@ import {
   createAbilities,
   reasonText,
   snapshotEntries,
+  snapshotTree,
   stateAfterRevert,
   type GuestContext,
   type TreeSnapshot,
@@ -145,6 +146,47 @@ describe('snapshot XML', () => {
     expect(SNAPSHOT_NAME.test('a/b')).toBe(false);
     expect(SNAPSHOT_NAME.test('.hidden')).toBe(false);
     expect(SNAPSHOT_NAME.test('')).toBe(false);
+  });
+});
+
+describe('the tree, built from the snapshots\' own XML (libvirt 9.0 fails a TOPOLOGICAL listing during a create)', () => {
+  const at = (xml: string, time: number) => xml.replace('<creationTime>1764936000</creationTime>', `<creationTime>${time}</creationTime>`);
+  const snap = (name: string, time: number, parent?: string) => parseSnapshotXml(at(snapshotXml({ name, parent, state: 'running', memory: 'internal', disk: 'internal' }), time));
+
+  it('parents before children whatever order libvirt lists them in; roots and siblings oldest first; children and the current mark', () => {
+    // As the plain listing may come: hash order, children first.
+    const listed = [snap('c2', 40, 'b'), snap('b', 20, 'a'), snap('z-root', 5), snap('c1', 30, 'b'), snap('a', 10), snap('d', 50, 'a')];
+    const tree = snapshotTree(listed, 'c1');
+    expect(tree.map((t) => t.parsed.name)).toEqual(['z-root', 'a', 'b', 'c1', 'c2', 'd']);
+    expect(Object.fromEntries(tree.map((t) => [t.parsed.name, t.children]))).toEqual({ 'z-root': [], a: ['b', 'd'], b: ['c1', 'c2'], c1: [], c2: [], d: [] });
+    expect(tree.filter((t) => t.current).map((t) => t.parsed.name)).toEqual(['c1']);
+    const seen = new Set<string>();
+    for (const t of tree) {
+      if (t.parsed.parent) expect(seen.has(t.parsed.parent)).toBe(true);
+      seen.add(t.parsed.name);
+    }
+    // Same times: by name.
+    expect(snapshotTree([snap('y', 1), snap('x', 1)], null).map((t) => t.parsed.name)).toEqual(['x', 'y']);
+  });
+
+  it('a snapshot whose parent is not listed is a root; no current; a parent cycle still lists each once', () => {
+    const tree = snapshotTree([snap('child', 2, 'gone'), snap('other', 1)], null);
+    expect(tree.map((t) => [t.parsed.name, t.children])).toEqual([
+      ['other', []],
+      ['child', []],
+    ]);
+    expect(tree.some((t) => t.current)).toBe(false);
+    const cycle = snapshotTree([snap('p', 1, 'q'), snap('q', 2, 'p'), snap('self', 3, 'self')], 'q');
+    expect(cycle.map((t) => t.parsed.name).sort()).toEqual(['p', 'q', 'self']);
+    expect(cycle.find((t) => t.parsed.name === 'self')?.children).toEqual([]);
+  });
+
+  it('feeds snapshotEntries: depth-first entries keep the parent and children libvirt stored', () => {
+    const entries = snapshotEntries(snapshotTree([snap('b', 2, 'a'), snap('a', 1)], 'b'), ctx());
+    expect(entries.map((e) => [e.name, e.parent, e.children, e.current])).toEqual([
+      ['a', null, ['b'], false],
+      ['b', 'a', [], true],
+    ]);
   });
 });
 
