@@ -33,6 +33,7 @@ import type {
 } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
+import { SnapshotLoads } from './snapshot-loads';
 
 type T = ReturnType<typeof useTranslation>['t'];
 
@@ -77,8 +78,15 @@ function treeRows(snapshots: SnapshotEntry[]): Array<{ entry: SnapshotEntry; dep
   return rows;
 }
 
-/** VM page → Snapshots: the tree, and create / revert / delete / edit the description. */
-export function SnapshotsPanel({ hostId, uuid }: { hostId: string; uuid: string }) {
+/** Runs a snapshot operation of the tab (create, revert, delete, edit): resolves with its answer. */
+type Operate = <T>(run: () => Promise<T>) => Promise<T>;
+
+/**
+ * VM page → Snapshots: the tree, and create / revert / delete / edit the description. Read again when the
+ * guest's state changes, but not while an operation of the tab runs (it changes that state itself, and
+ * answers with the state after it): the open dialog stays until libvirt has answered.
+ */
+export function SnapshotsPanel({ hostId, uuid, domainState }: { hostId: string; uuid: string; domainState: string }) {
   const { t } = useTranslation();
   const api = useApi();
   const [state, setState] = useState<SnapshotsState | null>(null);
@@ -89,13 +97,45 @@ export function SnapshotsPanel({ hostId, uuid }: { hostId: string; uuid: string 
   const [describing, setDescribing] = useState<SnapshotEntry | null>(null);
   const [xmlOf, setXmlOf] = useState<{ name: string; xml: string } | null>(null);
 
-  const load = useCallback(() => {
-    api.call('domainSnapshots.state', { hostId, uuid }).then(
-      (value) => (setState(value), setError(null)),
-      (e: unknown) => setError(errorText(e)),
-    );
-  }, [api, hostId, uuid]);
-  useEffect(load, [load]);
+  const loads = useMemo(() => new SnapshotLoads(), []);
+  const load = useCallback(
+    (asked: boolean) => {
+      const id = loads.beginLoad(asked);
+      if (id === null) return;
+      api.call('domainSnapshots.state', { hostId, uuid }).then(
+        (value) => {
+          if (!loads.accept(id)) return;
+          setState(value);
+          setError(null);
+        },
+        (e: unknown) => {
+          if (loads.accept(id)) setError(errorText(e));
+        },
+      );
+    },
+    [api, hostId, uuid, loads],
+  );
+  // On opening, and when the guest's state changes (not while an operation of the tab runs).
+  useEffect(() => load(false), [load, domainState]);
+  const operate: Operate = useCallback(
+    <T,>(run: () => Promise<T>) => {
+      const id = loads.beginOperation();
+      return run().then(
+        (value) => {
+          // Its answer is the newest: the dialog hands it to the tab (done) right after.
+          loads.accept(loads.endOperation(id));
+          return value;
+        },
+        (e: unknown) => {
+          loads.endOperation(id);
+          // A failed operation may still have changed the guest (a revert that stopped QEMU): read again.
+          load(false);
+          throw e;
+        },
+      );
+    },
+    [loads, load],
+  );
   const rows = useMemo(() => treeRows(state?.snapshots ?? []), [state]);
 
   if (error && !state) return <Alert color="red">{error}</Alert>;
@@ -111,7 +151,7 @@ export function SnapshotsPanel({ hostId, uuid }: { hostId: string; uuid: string 
           {t('domainSnapshots.summary', { count: state.snapshots.length, version: state.libvirtVersion })}
         </Text>
         <Group gap="xs">
-          <Button size="xs" variant="default" leftSection={<IconRefresh size={14} />} onClick={load}>
+          <Button size="xs" variant="default" leftSection={<IconRefresh size={14} />} onClick={() => load(true)}>
             {t('domainSnapshots.refresh')}
           </Button>
           <Button size="xs" leftSection={<IconCamera size={14} />} onClick={() => setCreating(true)}>
@@ -197,6 +237,7 @@ export function SnapshotsPanel({ hostId, uuid }: { hostId: string; uuid: string 
       {creating && (
         <CreateDialog
           state={state}
+          operate={operate}
           onClose={() => setCreating(false)}
           onDone={(next, name) => {
             setCreating(false);
@@ -207,6 +248,7 @@ export function SnapshotsPanel({ hostId, uuid }: { hostId: string; uuid: string 
       {reverting && (
         <RevertDialog
           state={state}
+          operate={operate}
           entry={reverting}
           onClose={() => setReverting(null)}
           onDone={(next) => {
@@ -218,6 +260,7 @@ export function SnapshotsPanel({ hostId, uuid }: { hostId: string; uuid: string 
       {deleting && (
         <DeleteDialog
           state={state}
+          operate={operate}
           entry={deleting}
           onClose={() => setDeleting(null)}
           onDone={(next) => {
@@ -229,6 +272,7 @@ export function SnapshotsPanel({ hostId, uuid }: { hostId: string; uuid: string 
       {describing && (
         <DescriptionDialog
           state={state}
+          operate={operate}
           entry={describing}
           onClose={() => setDescribing(null)}
           onDone={(next) => {
@@ -246,7 +290,7 @@ export function SnapshotsPanel({ hostId, uuid }: { hostId: string; uuid: string 
   );
 }
 
-function CreateDialog({ state, onClose, onDone }: { state: SnapshotsState; onClose(): void; onDone(next: SnapshotsState, name: string): void }) {
+function CreateDialog({ state, operate, onClose, onDone }: { state: SnapshotsState; operate: Operate; onClose(): void; onDone(next: SnapshotsState, name: string): void }) {
   const { t } = useTranslation();
   const api = useApi();
   const internalReason = reasonOf(t, state.create.internal);
@@ -276,7 +320,7 @@ function CreateDialog({ state, onClose, onDone }: { state: SnapshotsState; onClo
         (e: unknown) => (setError(errorText(e)), setPreview(null), done()),
       );
     } else {
-      api.call('domainSnapshots.create', request).then(
+      operate(() => api.call('domainSnapshots.create', request)).then(
         (value) => (done(), onDone(value, request.name)),
         (e: unknown) => (setError(errorText(e)), done()),
       );
@@ -362,7 +406,7 @@ function ConfirmName({ name, value, onChange }: { name: string; value: string; o
   );
 }
 
-function RevertDialog({ state, entry, onClose, onDone }: { state: SnapshotsState; entry: SnapshotEntry; onClose(): void; onDone(next: SnapshotsState): void }) {
+function RevertDialog({ state, entry, operate, onClose, onDone }: { state: SnapshotsState; entry: SnapshotEntry; operate: Operate; onClose(): void; onDone(next: SnapshotsState): void }) {
   const { t } = useTranslation();
   const api = useApi();
   const [after, setAfter] = useState<SnapshotRevertAfter>(entry.revertDefaultAllowed ? 'default' : 'running');
@@ -396,7 +440,7 @@ function RevertDialog({ state, entry, onClose, onDone }: { state: SnapshotsState
             loading={busy}
             onClick={() => {
               setBusy(true);
-              api.call('domainSnapshots.revert', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, confirmName, after }).then(
+              operate(() => api.call('domainSnapshots.revert', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, confirmName, after })).then(
                 (next) => onDone(next),
                 (e: unknown) => (setError(errorText(e)), setBusy(false)),
               );
@@ -410,7 +454,7 @@ function RevertDialog({ state, entry, onClose, onDone }: { state: SnapshotsState
   );
 }
 
-function DeleteDialog({ state, entry, onClose, onDone }: { state: SnapshotsState; entry: SnapshotEntry; onClose(): void; onDone(next: SnapshotsState): void }) {
+function DeleteDialog({ state, entry, operate, onClose, onDone }: { state: SnapshotsState; entry: SnapshotEntry; operate: Operate; onClose(): void; onDone(next: SnapshotsState): void }) {
   const { t } = useTranslation();
   const api = useApi();
   const abilities: Record<SnapshotDeleteMode, SnapshotAbility> = { one: entry.deleteOne, children: entry.deleteWithChildren, metadata: entry.deleteMetadataOnly };
@@ -447,7 +491,7 @@ function DeleteDialog({ state, entry, onClose, onDone }: { state: SnapshotsState
             loading={busy}
             onClick={() => {
               setBusy(true);
-              api.call('domainSnapshots.delete', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, confirmName, mode }).then(
+              operate(() => api.call('domainSnapshots.delete', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, confirmName, mode })).then(
                 (next) => onDone(next),
                 (e: unknown) => (setError(errorText(e)), setBusy(false)),
               );
@@ -461,7 +505,7 @@ function DeleteDialog({ state, entry, onClose, onDone }: { state: SnapshotsState
   );
 }
 
-function DescriptionDialog({ state, entry, onClose, onDone }: { state: SnapshotsState; entry: SnapshotEntry; onClose(): void; onDone(next: SnapshotsState): void }) {
+function DescriptionDialog({ state, entry, operate, onClose, onDone }: { state: SnapshotsState; entry: SnapshotEntry; operate: Operate; onClose(): void; onDone(next: SnapshotsState): void }) {
   const { t } = useTranslation();
   const api = useApi();
   const [description, setDescription] = useState(entry.description);
@@ -480,7 +524,7 @@ function DescriptionDialog({ state, entry, onClose, onDone }: { state: Snapshots
             loading={busy}
             onClick={() => {
               setBusy(true);
-              api.call('domainSnapshots.setDescription', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, description }).then(
+              operate(() => api.call('domainSnapshots.setDescription', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, description })).then(
                 (next) => onDone(next),
                 (e: unknown) => (setError(errorText(e)), setBusy(false)),
               );

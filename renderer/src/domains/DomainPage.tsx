@@ -140,7 +140,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
           <AdvisorPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
         </Tabs.Panel>
         <Tabs.Panel value="snapshots" pt="md">
-          <SnapshotsPanel key={`${host.id}/${domain.uuid}/${domain.state}`} hostId={host.id} uuid={domain.uuid} />
+          <SnapshotsPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} domainState={domain.state} />
         </Tabs.Panel>
         <Tabs.Panel value="guest-agent" pt="md">
           <GuestAgentPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} name={domain.name} running={running} />
