@@ -10,7 +10,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { virsh } from '../support/clone-lab';
-import { cleanUpSnapshotGuests, defineSnapshotGuest, snapshotNames, waitForPrompt } from '../support/snapshot-lab';
+import { cleanUpSnapshotGuests, defineSnapshotGuest, libvirtdLogEnd, libvirtdLogSince, snapshotNames, waitForPrompt } from '../support/snapshot-lab';
 import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -89,6 +89,7 @@ test('add the lab host for the snapshot tests', async ({ page }) => {
 
 test('snapshot with memory, marker written, revert: the marker is gone and the guest runs; child; delete', async ({ page }) => {
   const errors = await openApp(page);
+  const logFrom = libvirtdLogEnd();
   await openVmPage(page);
   await takeSnapshot(page, 'before');
   await expect(page.getByTestId('snapshot-before').getByTestId('snapshot-current')).toBeVisible();
@@ -105,8 +106,10 @@ test('snapshot with memory, marker written, revert: the marker is gone and the g
   await expect(confirm).toBeDisabled();
   await revert.getByRole('button', { name: 'Use the name before' }).click();
   await confirm.click();
+  // The dialog stays until libvirt answered (the guest stops, starts paused and runs meanwhile).
   await expect(revert).toBeHidden({ timeout: 60_000 });
-  expect(virsh('domstate', VM).trim()).toBe('running');
+  expect(virsh('domstate', '--reason', VM).trim()).toBe('running (from snapshot)');
+  await expect(page.getByText('Reverted to before')).toBeVisible();
 
   await inGuest(page, 'test -e /tmp/vd-marker && echo marker-still-$((1+1)) || echo marker-gone-$((2+2))', (line) => line.trim() === 'marker-gone-4');
   expect((await terminalLines(page)).some((line) => line.trim() === 'marker-still-2')).toBe(false);
@@ -130,6 +133,8 @@ test('snapshot with memory, marker written, revert: the marker is gone and the g
   expect(snapshotNames(VM)).toEqual([]);
   expect(virsh('domstate', VM).trim()).toBe('running');
   expect(errors).toEqual([]);
+  // No snapshot call libvirt failed on its own side (a TOPOLOGICAL listing during a create did).
+  if (logFrom !== null) expect(libvirtdLogSince(logFrom, /virGetDomainSnapshot|snapshot/i)).toEqual([]);
 });
 
 test('external disk-only snapshot: revert disabled with the libvirt version that adds it; deleted', async ({ page }) => {

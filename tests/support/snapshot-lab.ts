@@ -4,12 +4,13 @@
  * in SNAP_DIR. Clean-up removes every such guest with its snapshot metadata, disks, overlays and logs.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { throwawayXml, virsh, virshOk } from './clone-lab';
 
 export const SNAP_PREFIX = 'vd-test-snap-';
 export const SNAP_DIR = '/var/lib/virtdeck-lab/vd-test-snap';
 const LOGS = '/var/lib/virtdeck-lab/logs';
+const LIBVIRTD_LOG = `${LOGS}/libvirtd.log`;
 
 export const serialLogOf = (name: string) => `${LOGS}/${name}.serial.log`;
 
@@ -56,4 +57,26 @@ export function cleanUpSnapshotGuests(): void {
   }
   if (existsSync(LOGS)) for (const file of readdirSync(LOGS)) if (file.startsWith(SNAP_PREFIX)) rmSync(`${LOGS}/${file}`, { force: true });
   rmSync(SNAP_DIR, { recursive: true, force: true });
+}
+
+/** Where the lab's libvirtd log ends now (null when this lab keeps none there). */
+export function libvirtdLogEnd(): number | null {
+  return existsSync(LIBVIRTD_LOG) ? statSync(LIBVIRTD_LOG).size : null;
+}
+
+/** The lines libvirtd logged after `from` (libvirtdLogEnd) that match `pattern`. */
+export function libvirtdLogSince(from: number, pattern: RegExp): string[] {
+  const length = statSync(LIBVIRTD_LOG).size - from;
+  if (length <= 0) return [];
+  const buffer = Buffer.alloc(length);
+  const fd = openSync(LIBVIRTD_LOG, 'r');
+  try {
+    readSync(fd, buffer, 0, length, from);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => pattern.test(line));
 }
