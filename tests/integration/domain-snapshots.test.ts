@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LibvirtClient } from '../../main/libvirt/client';
-import { virDomainSnapshotListFlags } from '../../main/libvirt/protocol';
 import type { SshConnection } from '../../main/ssh';
 import { fileStatFor } from '../../main/services/domain-clone/clone-storage';
 import {
@@ -153,37 +152,32 @@ describe.skipIf(SKIP)(`snapshots against the lab${SKIP_REASON}`, () => {
     const { xml } = await previewCreate(libvirt, { hostId, uuid, name: 'r2', description: '', kind: 'internal', memory: true, quiesce: false });
     let creating = true;
     const failures: unknown[] = [];
-    const during: string[][] = [];
-    const topological = { ok: 0, failed: 0 };
+    const done: Array<{ start: number; end: number; names: string[] }> = [];
     const reads = (async () => {
       while (creating) {
+        const start = performance.now();
         try {
           const s = await state();
-          if (creating) during.push(s.snapshots.map((e) => e.name));
+          done.push({ start, end: performance.now(), names: s.snapshots.map((e) => e.name) });
         } catch (error) {
           failures.push(error);
         }
       }
     })();
-    // What libvirt itself does with a topological listing meanwhile: printed, not asserted (it is libvirt's).
-    const topologicalReads = (async () => {
-      while (creating) {
-        await libvirt.snapshot.list({ uuid }, virDomainSnapshotListFlags.VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL).then(
-          () => topological.ok++,
-          () => topological.failed++,
-        );
-      }
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // (A TOPOLOGICAL listing sent meanwhile fails, and libvirtd logs "name in virGetDomainSnapshot must
+    // not be NULL": not sent here, to keep the shared lab's log free of it.)
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const t0 = performance.now();
     await libvirt.snapshot.create({ uuid }, xml, 0);
-    const ms = performance.now() - t0;
+    const t1 = performance.now();
     creating = false;
-    await Promise.all([reads, topologicalReads]);
-    console.log(`during a ${ms.toFixed(0)} ms memory snapshot: ${during.length} tree reads, ${failures.length} failed; TOPOLOGICAL listings ok ${topological.ok}, failed ${topological.failed}`);
+    await reads;
+    // Reads sent and answered while libvirt was making the snapshot (QEMU saving the guest).
+    const inside = done.filter((read) => read.start >= t0 && read.end <= t1);
+    console.log(`during a ${(t1 - t0).toFixed(0)} ms memory snapshot: ${inside.length} tree reads inside it, ${failures.length} reads failed`);
     expect(failures).toEqual([]);
-    expect(during.length).toBeGreaterThan(2);
-    for (const names of during) expect(names[0]).toBe('r1');
+    expect(inside.length).toBeGreaterThanOrEqual(2);
+    for (const read of done) expect(read.names[0]).toBe('r1');
     const s = await state();
     expect(s.snapshots.map((e) => [e.name, e.parent, e.current])).toEqual([
       ['r1', null, false],
