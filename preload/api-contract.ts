@@ -21,6 +21,7 @@ import { CONSOLES_CALLS, CONSOLES_STREAMS, type ConsolesCalls, type ConsolesStre
 import { DOMAIN_BACKUPS_CALLS, DOMAIN_BACKUPS_EVENTS, type DomainBackupsCalls, type DomainBackupsEvents } from './contract/domain-backups';
 import { DOMAIN_CLONE_CALLS, DOMAIN_CLONE_EVENTS, type DomainCloneCalls, type DomainCloneEvents } from './contract/domain-clone';
 import { DOMAIN_MEDIA_CALLS, type DomainMediaCalls } from './contract/domain-media';
+import { DOMAIN_SNAPSHOTS_CALLS, type DomainSnapshotsCalls } from './contract/domain-snapshots';
 import { DOMAIN_HARDWARE_CALLS, type DomainHardwareCalls } from './contract/domain-hardware';
 import { DOMAIN_TUNING_CALLS, type DomainTuningCalls } from './contract/domain-tuning';
 import { DOMAIN_XML_CALLS, type DomainXmlCalls } from './contract/domain-xml';
@@ -47,6 +48,7 @@ export * from './contract/consoles';
 export * from './contract/domain-backups';
 export * from './contract/domain-clone';
 export * from './contract/domain-media';
+export * from './contract/domain-snapshots';
 export * from './contract/domain-hardware';
 export * from './contract/domain-tuning';
 export * from './contract/domain-xml';
@@ -83,6 +85,7 @@ export interface ApiCalls
     HostConfigCalls,
     DomainCloneCalls,
     DomainMediaCalls,
+    DomainSnapshotsCalls,
     DomainHardwareCalls,
     NewVmCalls,
     NetworksCalls,
@@ -124,6 +127,7 @@ export const API_CALL_NAMES = [
   ...DOMAIN_TUNING_CALLS,
   ...DOMAIN_CLONE_CALLS,
   ...DOMAIN_MEDIA_CALLS,
+  ...DOMAIN_SNAPSHOTS_CALLS,
   ...DOMAIN_HARDWARE_CALLS,
   ...HOST_CONFIG_CALLS,
   ...NEW_VM_CALLS,

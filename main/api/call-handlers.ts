@@ -10,6 +10,7 @@ import { createConsolesCalls, createConsolesStreams } from './consoles-calls';
 import { createDomainBackupsCalls } from './domain-backups-calls';
 import { createDomainCloneCalls } from './domain-clone-calls';
 import { createDomainMediaCalls } from './domain-media-calls';
+import { createDomainSnapshotsCalls } from './domain-snapshots-calls';
 import { createDomainHardwareCalls } from './domain-hardware-calls';
 import { createDomainTuningCalls } from './domain-tuning-calls';
 import { createDomainXmlCalls } from './domain-xml-calls';
@@ -44,6 +45,7 @@ export function createCallHandlers(deps: CallHandlerDeps): CallHandlers {
     ...createDomainTuningCalls(deps),
     ...createDomainCloneCalls(deps),
     ...createDomainMediaCalls(deps),
+    ...createDomainSnapshotsCalls(deps),
     ...createDomainHardwareCalls(deps),
     ...createHostConfigCalls(deps),
     ...createNewVmCalls(deps),

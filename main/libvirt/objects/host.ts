@@ -103,4 +103,9 @@ export class HostApi {
       })
     ).capabilities;
   }
+
+  /** libvirt's version on the host (virConnectGetLibVersion): major × 1 000 000 + minor × 1000 + micro. */
+  async libVersion(): Promise<number> {
+    return Number((await this.core.call(P.REMOTE_PROC_CONNECT_GET_LIB_VERSION, undefined)).lib_ver);
+  }
 }

@@ -33,6 +33,7 @@ import { TuningPanel } from '../domain-tuning/TuningPanel';
 import { DomainCloneButtons } from '../domain-clone/DomainCloneEntries';
 import { MigrateButton } from '../migration/MigrationEntries';
 import { DomainMediaCard } from '../domain-media/DomainMediaCard';
+import { SnapshotsPanel } from '../domain-snapshots/SnapshotsPanel';
 import { HardwarePanel } from '../domain-hardware/HardwarePanel';
 import { GuestAgentPanel } from '../guest-agent/GuestAgentPanel';
 import { BackupsPanel } from '../domain-backups/BackupsPanel';
@@ -121,6 +122,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
           <Tabs.Tab value="xml">{t('domainXml.tab')}</Tabs.Tab>
           <Tabs.Tab value="tuning">{t('domainTuning.tabs.tuning')}</Tabs.Tab>
           <Tabs.Tab value="advisor">{t('domainTuning.tabs.advisor')}</Tabs.Tab>
+          <Tabs.Tab value="snapshots">{t('domainSnapshots.tab')}</Tabs.Tab>
           <Tabs.Tab value="hardware">{t('domainHardware.tab')}</Tabs.Tab>
           <Tabs.Tab value="guest-agent">{t('guestAgent.tab')}</Tabs.Tab>
           <Tabs.Tab value="backups">{t('domainBackups.tab')}</Tabs.Tab>
@@ -136,6 +138,9 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
         </Tabs.Panel>
         <Tabs.Panel value="advisor" pt="md">
           <AdvisorPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
+        </Tabs.Panel>
+        <Tabs.Panel value="snapshots" pt="md">
+          <SnapshotsPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} domainState={domain.state} />
         </Tabs.Panel>
         <Tabs.Panel value="guest-agent" pt="md">
           <GuestAgentPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} name={domain.name} running={running} />

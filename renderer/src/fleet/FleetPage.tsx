@@ -12,6 +12,7 @@ import { useDomainActions } from './use-domain-actions';
 import { FleetTable } from './FleetTable';
 import { useFleet } from './use-fleet';
 import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
+import { BulkSnapshotButton } from '../domain-snapshots/BulkSnapshotButton';
 import { FleetAverageControls, formatVmMetric, type FleetAverageChoice } from '../metrics-history/FleetAverageControls';
 import { useFleetAverages } from '../metrics-history/use-fleet-averages';
 import { AlertBadge } from '../alerts/AlertBadge';
@@ -143,6 +144,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
               <DomainActionMenuItems domains={selected} onAction={(action) => actions.request(action, selected)} />
             </Menu.Dropdown>
           </Menu>
+          <BulkSnapshotButton domains={selected} />
         </Group>
       </Paper>
       <Menu opened={menuAt !== null} onChange={(open) => !open && setMenuAt(null)} position="bottom-start" withinPortal>
