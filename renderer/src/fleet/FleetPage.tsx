@@ -1,13 +1,22 @@
-import { useDeferredValue, useMemo, useState } from 'react';
+import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Button, Group, Menu, MultiSelect, Paper, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { useHotkeys } from '@mantine/hooks';
 import { IconDots, IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh, IconSearch } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import type { DomainState, HostEntry } from '../../../preload/api-contract';
+import type { DomainState, FleetDomain, HostEntry } from '../../../preload/api-contract';
 import { ConfirmActionDialog } from './ConfirmActionDialog';
 import { ACTION_MENU } from './domain-actions';
 import { DomainActionMenuItems } from './DomainActionMenu';
-import { EMPTY_FILTER, domainKey, fleetItems, type FleetFilter, type FleetSort } from './fleet-query';
+import {
+  EMPTY_FILTER,
+  FleetFilterCache,
+  domainKey,
+  groupItems,
+  prepareSearch,
+  sortDomains,
+  type FleetFilter,
+  type FleetSort,
+} from './fleet-query';
 import { useDomainActions } from './use-domain-actions';
 import { FleetTable } from './FleetTable';
 import { useFleet } from './use-fleet';
@@ -31,25 +40,59 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
   const search = useDeferredValue(filter.search);
   const [averageChoice, setAverageChoice] = useState<FleetAverageChoice>({ metric: 'vm.cpu.percent', range: null });
   const averages = useFleetAverages(averageChoice.metric, averageChoice.range);
-  const activeAlerts = activeByTarget(useAlerts());
+  const alerts = useAlerts();
+  const activeAlerts = useMemo(() => activeByTarget(alerts), [alerts]);
 
   const hostMap = useMemo(() => new Map(hosts.map((host) => [host.id, host])), [hosts]);
   const tags = useMemo(
     () => [...new Set(hosts.flatMap((host) => [...host.tags, ...(host.group ? [host.group] : [])]))].sort(),
     [hosts],
   );
+  // Sorted once per inventory, sort or averages change (and each row's search text made then); a
+  // keystroke only filters the sorted rows (filtering keeps their order), narrowing the last result
+  // while the search grows.
+  const sorted = useMemo(() => {
+    const rows = sortDomains(fleet.domains, hostMap, sort, averages ?? undefined);
+    prepareSearch(rows, hostMap);
+    return rows;
+  }, [fleet.domains, hostMap, sort, averages]);
+  const [filterCache] = useState(() => new FleetFilterCache());
+  const { states, hostIds, tags: tagFilter } = filter;
   const items = useMemo(
-    () => fleetItems(fleet.domains, hostMap, { ...filter, search }, sort, groupByHost, averages ?? undefined),
-    [fleet.domains, hostMap, filter, search, sort, groupByHost, averages],
+    () => groupItems(filterCache.filter(sorted, hostMap, { search, states, hostIds, tags: tagFilter }), hostMap, groupByHost),
+    [filterCache, sorted, hostMap, search, states, hostIds, tagFilter, groupByHost],
   );
-  const shown = items.filter((item) => item.type === 'domain').length;
+  const shown = useMemo(() => (groupByHost ? items.filter((item) => item.type === 'domain').length : items.length), [items, groupByHost]);
   const actions = useDomainActions();
   const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);
   const selected = useMemo(
-    () => fleet.domains.filter((domain) => selection.has(domainKey(domain))),
+    () => (selection.size === 0 ? [] : fleet.domains.filter((domain) => selection.has(domainKey(domain)))),
     [fleet.domains, selection],
   );
   const none = selected.length === 0;
+  // Stable props, so that the (memoised) table does not render again for a keystroke before the
+  // filtered rows are ready, nor for anything else on this page that does not concern it.
+  const openDomain = useRef(onOpenDomain);
+  useLayoutEffect(() => {
+    openDomain.current = onOpenDomain;
+  });
+  const onOpen = useCallback((domain: FleetDomain) => openDomain.current(domain), []);
+  const onContextMenu = useCallback((_domain: FleetDomain, position: { x: number; y: number }) => setMenuAt(position), []);
+  const rowBadge = useCallback((key: string) => <AlertBadge alert={activeAlerts.get(key)} />, [activeAlerts]);
+  const averageLabel = averageChoice.range
+    ? t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${metricKey(averageChoice.metric)}` as never) as string })
+    : null;
+  const average = useMemo(
+    () =>
+      averageLabel === null
+        ? undefined
+        : {
+            label: averageLabel,
+            values: averages ?? new Map<string, number>(),
+            format: (v: number) => formatVmMetric(averageChoice.metric, v),
+          },
+    [averageLabel, averages, averageChoice.metric],
+  );
   useHotkeys(
     ACTION_MENU.filter((entry) => entry.shortcut).map((entry) => [
       entry.shortcut ?? '',
@@ -173,18 +216,10 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           selection={selection}
           onSelectionChange={setSelection}
           cpuHistory={fleet.cpuHistory}
-          onOpen={onOpenDomain}
-          onContextMenu={(_domain, position) => setMenuAt(position)}
-          rowBadge={(key) => <AlertBadge alert={activeAlerts.get(key)} />}
-          {...(averageChoice.range
-            ? {
-                average: {
-                  label: t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${metricKey(averageChoice.metric)}` as never) as string }),
-                  values: averages ?? new Map<string, number>(),
-                  format: (v: number) => formatVmMetric(averageChoice.metric, v),
-                },
-              }
-            : {})}
+          onOpen={onOpen}
+          onContextMenu={onContextMenu}
+          rowBadge={rowBadge}
+          {...(average ? { average } : {})}
         />
       </div>
     </Stack>
