@@ -63,12 +63,17 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     overscan: 12,
   });
 
-  const visibleKeys = useMemo(
-    () => items.flatMap((item) => (item.type === 'domain' ? [domainKey(item.domain)] : [])),
-    [items],
-  );
-  const allSelected = visibleKeys.length > 0 && visibleKeys.every((key) => selection.has(key));
-  const someSelected = !allSelected && visibleKeys.some((key) => selection.has(key));
+  // The visible rows' keys, built when first needed (selecting), not on every filtered list.
+  const keysOf = useMemo(() => {
+    let keys: string[] | null = null;
+    return () => (keys ??= items.flatMap((item) => (item.type === 'domain' ? [domainKey(item.domain)] : [])));
+  }, [items]);
+  const { allSelected, someSelected } = useMemo(() => {
+    if (selection.size === 0) return { allSelected: false, someSelected: false };
+    const keys = keysOf();
+    const all = keys.length > 0 && keys.every((key) => selection.has(key));
+    return { allSelected: all, someSelected: !all && keys.some((key) => selection.has(key)) };
+  }, [keysOf, selection]);
 
   const focusRow = useCallback(
     (index: number) => {
@@ -83,7 +88,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
   );
 
   const select = (key: string, modifiers: { toggle: boolean; range: boolean }) => {
-    onSelectionChange(nextSelection(selection, visibleKeys, key, anchor, modifiers));
+    onSelectionChange(nextSelection(selection, keysOf(), key, anchor, modifiers));
     if (!modifiers.range) setAnchor(key);
   };
 
@@ -145,7 +150,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
       case 'a':
         if (event.ctrlKey || event.metaKey) {
           event.preventDefault();
-          onSelectionChange(new Set(visibleKeys));
+          onSelectionChange(new Set(keysOf()));
         }
         return;
       case 'Escape':
@@ -185,7 +190,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
             aria-label={t('fleet.selectAll')}
             checked={allSelected}
             indeterminate={someSelected}
-            onChange={() => onSelectionChange(allSelected ? new Set() : new Set(visibleKeys))}
+            onChange={() => onSelectionChange(allSelected ? new Set() : new Set(keysOf()))}
           />
         </div>
         {COLUMNS.map((column) => (
