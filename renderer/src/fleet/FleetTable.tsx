@@ -92,10 +92,9 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     if (!modifiers.range) setAnchor(key);
   };
 
-  const onRowClick = (event: MouseEvent, item: FleetItem, index: number) => {
+  const onRowClick = (event: MouseEvent, key: string, index: number) => {
     setFocusIndex(index);
-    if (item.type !== 'domain') return;
-    select(domainKey(item.domain), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey });
+    select(key, { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey });
   };
 
   // The rows get one handler object for the table's life, which calls the latest handlers: a memoised
@@ -106,7 +105,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
   });
   const rowHandlers = useMemo<RowHandlers>(
     () => ({
-      click: (event, item, index) => latest.current.onRowClick(event, item, index),
+      click: (event, key, index) => latest.current.onRowClick(event, key, index),
       open: (domain) => latest.current.onOpen(domain),
       contextMenu: (event, domain, key, selected) => {
         if (!selected) latest.current.select(key, { toggle: false, range: false });
@@ -275,7 +274,8 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
               <FleetRow
                 key={key}
                 rowKey={key}
-                item={item}
+                domain={item.domain}
+                hostName={item.hostName}
                 index={virtual.index}
                 start={virtual.start}
                 className={rowClass}
@@ -297,7 +297,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
 const NO_HISTORY: readonly number[] = [];
 
 interface RowHandlers {
-  click(event: MouseEvent, item: FleetItem, index: number): void;
+  click(event: MouseEvent, key: string, index: number): void;
   open(domain: FleetDomain): void;
   contextMenu(event: MouseEvent, domain: FleetDomain, key: string, selected: boolean): void;
   toggle(key: string): void;
@@ -310,7 +310,8 @@ interface RowHandlers {
  */
 const FleetRow = memo(function FleetRow({
   rowKey: key,
-  item,
+  domain,
+  hostName,
   index,
   start,
   className,
@@ -322,7 +323,8 @@ const FleetRow = memo(function FleetRow({
   handlers,
 }: {
   rowKey: string;
-  item: Extract<FleetItem, { type: 'domain' }>;
+  domain: FleetDomain;
+  hostName: string;
   index: number;
   start: number;
   className: string | undefined;
@@ -334,7 +336,6 @@ const FleetRow = memo(function FleetRow({
   handlers: RowHandlers;
 }) {
   const { t } = useTranslation();
-  const domain = item.domain;
   return (
     <div
       data-index={index}
@@ -344,9 +345,9 @@ const FleetRow = memo(function FleetRow({
       role="row"
       aria-rowindex={index + 2}
       aria-selected={selected}
-      aria-label={t('fleet.rowLabel', { name: domain.name, host: item.hostName })}
+      aria-label={t('fleet.rowLabel', { name: domain.name, host: hostName })}
       tabIndex={focused ? 0 : -1}
-      onClick={(event) => handlers.click(event, item, index)}
+      onClick={(event) => handlers.click(event, key, index)}
       onDoubleClick={() => handlers.open(domain)}
       onContextMenu={(event) => {
         event.preventDefault();
@@ -373,7 +374,7 @@ const FleetRow = memo(function FleetRow({
       </div>
       <div className={classes.host} role="gridcell">
         <Text size="sm" c="dimmed" truncate>
-          {item.hostName}
+          {hostName}
         </Text>
       </div>
       <div className={classes.state} role="gridcell" data-testid="fleet-state">
