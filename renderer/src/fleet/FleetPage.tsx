@@ -1,56 +1,99 @@
-import { useDeferredValue, useMemo, useState } from 'react';
-import { Button, Group, Menu, MultiSelect, Paper, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
+import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { Button, Group, Menu, Paper, Stack, Text, Title } from '@mantine/core';
 import { useHotkeys } from '@mantine/hooks';
-import { IconDots, IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh, IconSearch } from '@tabler/icons-react';
+import { IconDots, IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import type { DomainState, HostEntry } from '../../../preload/api-contract';
+import type { FleetDomain, HostEntry } from '../../../preload/api-contract';
 import { ConfirmActionDialog } from './ConfirmActionDialog';
 import { ACTION_MENU } from './domain-actions';
 import { DomainActionMenuItems } from './DomainActionMenu';
-import { EMPTY_FILTER, domainKey, fleetItems, type FleetFilter, type FleetSort } from './fleet-query';
+import {
+  FleetFilterCache,
+  domainKey,
+  groupItems,
+  prepareSearch,
+  sortDomains,
+  type FleetSort,
+} from './fleet-query';
 import { useDomainActions } from './use-domain-actions';
 import { FleetTable } from './FleetTable';
 import { useFleet } from './use-fleet';
 import { NewVmButton, type OpenDomain } from '../new-vm/NewVmButton';
 import { BulkSnapshotButton } from '../domain-snapshots/BulkSnapshotButton';
-import { FleetAverageControls, formatVmMetric, type FleetAverageChoice } from '../metrics-history/FleetAverageControls';
+import { formatVmMetric, type FleetAverageChoice } from '../metrics-history/FleetAverageControls';
+import { FleetFilters, FleetSearch, type FleetSelectFilters } from './FleetFilters';
 import { useFleetAverages } from '../metrics-history/use-fleet-averages';
 import { AlertBadge } from '../alerts/AlertBadge';
 import { activeByTarget, useAlerts } from '../alerts/use-alerts';
 import { metricKey } from '../alerts/alert-text';
 
-const STATES: DomainState[] = ['running', 'paused', 'shutoff', 'crashed', 'pmsuspended', 'shutdown', 'blocked', 'nostate'];
+const NO_FILTERS: FleetSelectFilters = { states: [], hostIds: [], tags: [] };
 
 /** The inventory across all hosts, with search, filters, sorting, grouping and multi-selection. */
 export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenDomain: OpenDomain }) {
   const { t } = useTranslation();
   const fleet = useFleet();
-  const [filter, setFilter] = useState<FleetFilter>(EMPTY_FILTER);
+  const [filter, setFilter] = useState<FleetSelectFilters>(NO_FILTERS);
+  // Set in a transition by the search box, which shows what is typed at once.
+  const [search, setSearch] = useState('');
   const [sort, setSort] = useState<FleetSort>({ key: 'name', descending: false });
   const [groupByHost, setGroupByHost] = useState(false);
   const [selection, setSelection] = useState<Set<string>>(new Set());
-  const search = useDeferredValue(filter.search);
   const [averageChoice, setAverageChoice] = useState<FleetAverageChoice>({ metric: 'vm.cpu.percent', range: null });
   const averages = useFleetAverages(averageChoice.metric, averageChoice.range);
-  const activeAlerts = activeByTarget(useAlerts());
+  const alerts = useAlerts();
+  const activeAlerts = useMemo(() => activeByTarget(alerts), [alerts]);
 
   const hostMap = useMemo(() => new Map(hosts.map((host) => [host.id, host])), [hosts]);
   const tags = useMemo(
     () => [...new Set(hosts.flatMap((host) => [...host.tags, ...(host.group ? [host.group] : [])]))].sort(),
     [hosts],
   );
+  // Sorted once per inventory, sort or averages change (and each row's search text made then); a
+  // keystroke only filters the sorted rows (filtering keeps their order), narrowing the last result
+  // while the search grows.
+  const sorted = useMemo(() => {
+    const rows = sortDomains(fleet.domains, hostMap, sort, averages ?? undefined);
+    prepareSearch(rows, hostMap);
+    return rows;
+  }, [fleet.domains, hostMap, sort, averages]);
+  const [filterCache] = useState(() => new FleetFilterCache());
+  const { states, hostIds, tags: tagFilter } = filter;
   const items = useMemo(
-    () => fleetItems(fleet.domains, hostMap, { ...filter, search }, sort, groupByHost, averages ?? undefined),
-    [fleet.domains, hostMap, filter, search, sort, groupByHost, averages],
+    () => groupItems(filterCache.filter(sorted, hostMap, { search, states, hostIds, tags: tagFilter }), hostMap, groupByHost),
+    [filterCache, sorted, hostMap, search, states, hostIds, tagFilter, groupByHost],
   );
-  const shown = items.filter((item) => item.type === 'domain').length;
+  const shown = useMemo(() => (groupByHost ? items.filter((item) => item.type === 'domain').length : items.length), [items, groupByHost]);
   const actions = useDomainActions();
   const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);
   const selected = useMemo(
-    () => fleet.domains.filter((domain) => selection.has(domainKey(domain))),
+    () => (selection.size === 0 ? [] : fleet.domains.filter((domain) => selection.has(domainKey(domain)))),
     [fleet.domains, selection],
   );
   const none = selected.length === 0;
+  // Stable props, so that the (memoised) table does not render again for a keystroke before the
+  // filtered rows are ready, nor for anything else on this page that does not concern it.
+  const openDomain = useRef(onOpenDomain);
+  useLayoutEffect(() => {
+    openDomain.current = onOpenDomain;
+  });
+  const onOpen = useCallback<OpenDomain>((domain, tab) => openDomain.current(domain, tab), []);
+  const onContextMenu = useCallback((_domain: FleetDomain, position: { x: number; y: number }) => setMenuAt(position), []);
+  const rowBadge = useCallback((key: string) => <AlertBadge alert={activeAlerts.get(key)} />, [activeAlerts]);
+  const averageLabel = averageChoice.range
+    ? t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${metricKey(averageChoice.metric)}` as never) as string })
+    : null;
+  const average = useMemo(
+    () =>
+      averageLabel === null
+        ? undefined
+        : {
+            label: averageLabel,
+            values: averages ?? new Map<string, number>(),
+            format: (v: number) => formatVmMetric(averageChoice.metric, v),
+          },
+    [averageLabel, averages, averageChoice.metric],
+  );
   useHotkeys(
     ACTION_MENU.filter((entry) => entry.shortcut).map((entry) => [
       entry.shortcut ?? '',
@@ -63,57 +106,23 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
       <Group justify="space-between" align="flex-end">
         <Group gap="sm">
           <Title order={2}>{t('fleet.title')}</Title>
-          <NewVmButton hosts={hosts} onOpenDomain={onOpenDomain} />
+          <NewVmButton hosts={hosts} onOpenDomain={onOpen} />
         </Group>
         <Text size="sm" c="dimmed" aria-live="polite" data-testid="fleet-count">
           {t('fleet.count', { shown, total: fleet.domains.length, selected: selection.size })}
         </Text>
       </Group>
       <Group gap="sm" align="flex-end" wrap="wrap">
-        <TextInput
-          w={280}
-          leftSection={<IconSearch size={16} />}
-          placeholder={t('fleet.searchPlaceholder')}
-          aria-label={t('fleet.search')}
-          value={filter.search}
-          onChange={(event) => setFilter({ ...filter, search: event.currentTarget.value })}
-        />
-        <MultiSelect
-          w={220}
-          aria-label={t('fleet.filters.state')}
-          placeholder={t('fleet.filters.state')}
-          data={STATES.map((state) => ({ value: state, label: t(`fleet.state.${state}`) }))}
-          value={filter.states}
-          onChange={(values) => setFilter({ ...filter, states: values as DomainState[] })}
-          clearable
-        />
-        <MultiSelect
-          w={220}
-          aria-label={t('fleet.filters.host')}
-          placeholder={t('fleet.filters.host')}
-          data={hosts.map((host) => ({ value: host.id, label: host.displayName }))}
-          value={filter.hostIds}
-          onChange={(hostIds) => setFilter({ ...filter, hostIds })}
-          searchable
-          clearable
-        />
-        {tags.length > 0 && (
-          <MultiSelect
-            w={200}
-            aria-label={t('fleet.filters.tag')}
-            placeholder={t('fleet.filters.tag')}
-            data={tags}
-            value={filter.tags}
-            onChange={(values) => setFilter({ ...filter, tags: values })}
-            clearable
-          />
-        )}
-        <FleetAverageControls value={averageChoice} onChange={setAverageChoice} />
-        <Switch
-          label={t('fleet.groupByHost')}
-          checked={groupByHost}
-          onChange={(event) => setGroupByHost(event.currentTarget.checked)}
-          mb={8}
+        <FleetSearch onSearch={setSearch} />
+        <FleetFilters
+          hosts={hosts}
+          tags={tags}
+          filter={filter}
+          onFilterChange={setFilter}
+          averageChoice={averageChoice}
+          onAverageChoiceChange={setAverageChoice}
+          groupByHost={groupByHost}
+          onGroupByHostChange={setGroupByHost}
         />
       </Group>
       {/* Always there, so that selecting a row never moves the table (a double-click must land on the row it started on). */}
@@ -175,18 +184,10 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           selection={selection}
           onSelectionChange={setSelection}
           cpuHistory={fleet.cpuHistory}
-          onOpen={onOpenDomain}
-          onContextMenu={(_domain, position) => setMenuAt(position)}
-          rowBadge={(key) => <AlertBadge alert={activeAlerts.get(key)} />}
-          {...(averageChoice.range
-            ? {
-                average: {
-                  label: t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${metricKey(averageChoice.metric)}` as never) as string }),
-                  values: averages ?? new Map<string, number>(),
-                  format: (v: number) => formatVmMetric(averageChoice.metric, v),
-                },
-              }
-            : {})}
+          onOpen={onOpen}
+          onContextMenu={onContextMenu}
+          rowBadge={rowBadge}
+          {...(average ? { average } : {})}
         />
       </div>
     </Stack>

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
+import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import { Checkbox, Group, Text, UnstyledButton } from '@mantine/core';
 import { IconChevronDown, IconChevronUp, IconSelector, IconServer2 } from '@tabler/icons-react';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -49,7 +49,7 @@ export interface FleetTableProps {
  * by VM and host; arrow keys move, Space/Shift/Ctrl select, Enter opens, the context-menu key or right
  * click opens the actions menu.
  */
-export function FleetTable(props: FleetTableProps) {
+export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
   const { items, sort, onSortChange, selection, onSelectionChange, cpuHistory, onOpen, onContextMenu, average, rowBadge } = props;
   const rowClass = average ? `${classes.row} ${classes.withAverage}` : classes.row;
   const { t } = useTranslation();
@@ -63,12 +63,17 @@ export function FleetTable(props: FleetTableProps) {
     overscan: 12,
   });
 
-  const visibleKeys = useMemo(
-    () => items.flatMap((item) => (item.type === 'domain' ? [domainKey(item.domain)] : [])),
-    [items],
-  );
-  const allSelected = visibleKeys.length > 0 && visibleKeys.every((key) => selection.has(key));
-  const someSelected = !allSelected && visibleKeys.some((key) => selection.has(key));
+  // The visible rows' keys, built when first needed (selecting), not on every filtered list.
+  const keysOf = useMemo(() => {
+    let keys: string[] | null = null;
+    return () => (keys ??= items.flatMap((item) => (item.type === 'domain' ? [domainKey(item.domain)] : [])));
+  }, [items]);
+  const { allSelected, someSelected } = useMemo(() => {
+    if (selection.size === 0) return { allSelected: false, someSelected: false };
+    const keys = keysOf();
+    const all = keys.length > 0 && keys.every((key) => selection.has(key));
+    return { allSelected: all, someSelected: !all && keys.some((key) => selection.has(key)) };
+  }, [keysOf, selection]);
 
   const focusRow = useCallback(
     (index: number) => {
@@ -83,15 +88,33 @@ export function FleetTable(props: FleetTableProps) {
   );
 
   const select = (key: string, modifiers: { toggle: boolean; range: boolean }) => {
-    onSelectionChange(nextSelection(selection, visibleKeys, key, anchor, modifiers));
+    onSelectionChange(nextSelection(selection, keysOf(), key, anchor, modifiers));
     if (!modifiers.range) setAnchor(key);
   };
 
-  const onRowClick = (event: MouseEvent, item: FleetItem, index: number) => {
+  const onRowClick = (event: MouseEvent, key: string, index: number) => {
     setFocusIndex(index);
-    if (item.type !== 'domain') return;
-    select(domainKey(item.domain), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey });
+    select(key, { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey });
   };
+
+  // The rows get one handler object for the table's life, which calls the latest handlers: a memoised
+  // row need not render again because the table's closures are new.
+  const latest = useRef({ onRowClick, select, onOpen, onContextMenu });
+  useLayoutEffect(() => {
+    latest.current = { onRowClick, select, onOpen, onContextMenu };
+  });
+  const rowHandlers = useMemo<RowHandlers>(
+    () => ({
+      click: (event, key, index) => latest.current.onRowClick(event, key, index),
+      open: (domain) => latest.current.onOpen(domain),
+      contextMenu: (event, domain, key, selected) => {
+        if (!selected) latest.current.select(key, { toggle: false, range: false });
+        latest.current.onContextMenu(domain, { x: event.clientX, y: event.clientY });
+      },
+      toggle: (key) => latest.current.select(key, { toggle: true, range: false }),
+    }),
+    [],
+  );
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const item = items[focusIndex];
@@ -126,7 +149,7 @@ export function FleetTable(props: FleetTableProps) {
       case 'a':
         if (event.ctrlKey || event.metaKey) {
           event.preventDefault();
-          onSelectionChange(new Set(visibleKeys));
+          onSelectionChange(new Set(keysOf()));
         }
         return;
       case 'Escape':
@@ -166,7 +189,7 @@ export function FleetTable(props: FleetTableProps) {
             aria-label={t('fleet.selectAll')}
             checked={allSelected}
             indeterminate={someSelected}
-            onChange={() => onSelectionChange(allSelected ? new Set() : new Set(visibleKeys))}
+            onChange={() => onSelectionChange(allSelected ? new Set() : new Set(keysOf()))}
           />
         </div>
         {COLUMNS.map((column) => (
@@ -246,89 +269,145 @@ export function FleetTable(props: FleetTableProps) {
                 </div>
               );
             }
-            const domain = item.domain;
-            const key = domainKey(domain);
-            const selected = selection.has(key);
-            const history = cpuHistory.get(key) ?? [];
+            const key = domainKey(item.domain);
             return (
-              <div
+              <FleetRow
                 key={key}
-                data-index={virtual.index}
-                data-testid="fleet-row"
-                className={`${rowClass} ${selected ? classes.selected : ''}`}
-                style={style}
-                role="row"
-                aria-rowindex={virtual.index + 2}
-                aria-selected={selected}
-                aria-label={t('fleet.rowLabel', { name: domain.name, host: item.hostName })}
-                tabIndex={tabIndex}
-                onClick={(event) => onRowClick(event, item, virtual.index)}
-                onDoubleClick={() => onOpen(domain)}
-                onContextMenu={(event) => {
-                  event.preventDefault();
-                  if (!selected) select(key, { toggle: false, range: false });
-                  onContextMenu(domain, { x: event.clientX, y: event.clientY });
-                }}
-              >
-                <div className={classes.check} role="gridcell">
-                  <Checkbox
-                    size="xs"
-                    tabIndex={-1}
-                    aria-label={t('fleet.selectRow', { name: domain.name })}
-                    checked={selected}
-                    onClick={(event) => event.stopPropagation()}
-                    onChange={() => select(key, { toggle: true, range: false })}
-                  />
-                </div>
-                <div className={classes.name} role="gridcell">
-                  <Group gap={6} wrap="nowrap">
-                    <Text size="sm" fw={500} truncate>
-                      {domain.name}
-                    </Text>
-                    {rowBadge?.(key)}
-                  </Group>
-                </div>
-                <div className={classes.host} role="gridcell">
-                  <Text size="sm" c="dimmed" truncate>
-                    {item.hostName}
-                  </Text>
-                </div>
-                <div className={classes.state} role="gridcell" data-testid="fleet-state">
-                  <DomainStateBadge state={domain.state} />
-                </div>
-                <div className={classes.vcpus} role="gridcell">
-                  <Text size="sm">{domain.vcpus}</Text>
-                </div>
-                <div className={classes.memory} role="gridcell">
-                  <Text size="sm">{formatMemory(domain.memoryKiB)}</Text>
-                </div>
-                <div className={classes.cpu} role="gridcell">
-                  <Group gap={8} wrap="nowrap">
-                    <Text size="sm" w={44} ta="right">
-                      {domain.cpuPercent === null ? '–' : `${domain.cpuPercent.toFixed(0)}%`}
-                    </Text>
-                    {domain.state === 'running' && history.length > 1 && (
-                      <Sparkline values={history} label={t('fleet.cpuHistory', { name: domain.name })} />
-                    )}
-                  </Group>
-                </div>
-                <div className={classes.addresses} role="gridcell">
-                  <Text size="sm" ff="monospace" truncate>
-                    {domain.addresses.join(', ')}
-                  </Text>
-                </div>
-                {average && (
-                  <div className={classes.average} role="gridcell" data-testid="fleet-average">
-                    <Text size="sm" ta="right">
-                      {average.values.has(key) ? average.format(average.values.get(key) ?? 0) : '–'}
-                    </Text>
-                  </div>
-                )}
-              </div>
+                rowKey={key}
+                domain={item.domain}
+                hostName={item.hostName}
+                index={virtual.index}
+                start={virtual.start}
+                className={rowClass}
+                focused={virtual.index === focusIndex}
+                selected={selection.has(key)}
+                history={cpuHistory.get(key) ?? NO_HISTORY}
+                average={average}
+                rowBadge={rowBadge}
+                handlers={rowHandlers}
+              />
             );
           })}
         </div>
       </div>
     </div>
   );
+});
+
+const NO_HISTORY: readonly number[] = [];
+
+interface RowHandlers {
+  click(event: MouseEvent, key: string, index: number): void;
+  open(domain: FleetDomain): void;
+  contextMenu(event: MouseEvent, domain: FleetDomain, key: string, selected: boolean): void;
+  toggle(key: string): void;
 }
+
+/**
+ * One guest's row. Memoised: a row renders again only when what it shows changes (its guest's row
+ * object, which the fleet keeps while unchanged, selection, focus, position, sparkline), not for every
+ * keystroke, tick or selection elsewhere in the table.
+ */
+const FleetRow = memo(function FleetRow({
+  rowKey: key,
+  domain,
+  hostName,
+  index,
+  start,
+  className,
+  focused,
+  selected,
+  history,
+  average,
+  rowBadge,
+  handlers,
+}: {
+  rowKey: string;
+  domain: FleetDomain;
+  hostName: string;
+  index: number;
+  start: number;
+  className: string | undefined;
+  focused: boolean;
+  selected: boolean;
+  history: readonly number[];
+  average: FleetTableProps['average'];
+  rowBadge: FleetTableProps['rowBadge'];
+  handlers: RowHandlers;
+}) {
+  const { t } = useTranslation();
+  return (
+    <div
+      data-index={index}
+      data-testid="fleet-row"
+      className={`${className ?? ''} ${selected ? classes.selected : ''}`}
+      style={{ transform: `translateY(${start}px)`, height: ROW_HEIGHT }}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      aria-label={t('fleet.rowLabel', { name: domain.name, host: hostName })}
+      tabIndex={focused ? 0 : -1}
+      onClick={(event) => handlers.click(event, key, index)}
+      onDoubleClick={() => handlers.open(domain)}
+      onContextMenu={(event) => {
+        event.preventDefault();
+        handlers.contextMenu(event, domain, key, selected);
+      }}
+    >
+      <div className={classes.check} role="gridcell">
+        <Checkbox
+          size="xs"
+          tabIndex={-1}
+          aria-label={t('fleet.selectRow', { name: domain.name })}
+          checked={selected}
+          onClick={(event) => event.stopPropagation()}
+          onChange={() => handlers.toggle(key)}
+        />
+      </div>
+      <div className={classes.name} role="gridcell">
+        <Group gap={6} wrap="nowrap">
+          <Text size="sm" fw={500} truncate>
+            {domain.name}
+          </Text>
+          {rowBadge?.(key)}
+        </Group>
+      </div>
+      <div className={classes.host} role="gridcell">
+        <Text size="sm" c="dimmed" truncate>
+          {hostName}
+        </Text>
+      </div>
+      <div className={classes.state} role="gridcell" data-testid="fleet-state">
+        <DomainStateBadge state={domain.state} />
+      </div>
+      <div className={classes.vcpus} role="gridcell">
+        <Text size="sm">{domain.vcpus}</Text>
+      </div>
+      <div className={classes.memory} role="gridcell">
+        <Text size="sm">{formatMemory(domain.memoryKiB)}</Text>
+      </div>
+      <div className={classes.cpu} role="gridcell">
+        <Group gap={8} wrap="nowrap">
+          <Text size="sm" w={44} ta="right">
+            {domain.cpuPercent === null ? '–' : `${domain.cpuPercent.toFixed(0)}%`}
+          </Text>
+          {domain.state === 'running' && history.length > 1 && (
+            <Sparkline values={history} label={t('fleet.cpuHistory', { name: domain.name })} />
+          )}
+        </Group>
+      </div>
+      <div className={classes.addresses} role="gridcell">
+        <Text size="sm" ff="monospace" truncate>
+          {domain.addresses.join(', ')}
+        </Text>
+      </div>
+      {average && (
+        <div className={classes.average} role="gridcell" data-testid="fleet-average">
+          <Text size="sm" ta="right">
+            {average.values.has(key) ? average.format(average.values.get(key) ?? 0) : '–'}
+          </Text>
+        </div>
+      )}
+    </div>
+  );
+});

@@ -5,6 +5,39 @@ export function domainKey(domain: Pick<FleetDomain, 'hostId' | 'uuid'>): string 
   return `${domain.hostId}/${domain.uuid}`;
 }
 
+/** Every field of a row but its address list; a new field fails to type-check here until it is added. */
+const SCALAR_FIELDS = Object.keys({
+  hostId: true,
+  uuid: true,
+  name: true,
+  state: true,
+  persistent: true,
+  autostart: true,
+  vcpus: true,
+  memoryKiB: true,
+  maxMemoryKiB: true,
+  cpuPercent: true,
+} satisfies Record<Exclude<keyof FleetDomain, 'addresses'>, true>) as Exclude<keyof FleetDomain, 'addresses'>[];
+
+const sameRow = (a: FleetDomain, b: FleetDomain) =>
+  SCALAR_FIELDS.every((field) => a[field] === b[field]) &&
+  a.addresses.length === b.addresses.length &&
+  a.addresses.every((address, i) => address === b.addresses[i]);
+
+/**
+ * A host's new rows, with every row that did not change replaced by its previous object: what is
+ * cached per row object (search text, the rendered row) then survives the 2 s stats tick, which
+ * changes only the running guests' CPU figures.
+ */
+export function keepUnchangedRows(previous: readonly FleetDomain[] | undefined, next: readonly FleetDomain[]): FleetDomain[] {
+  if (!previous || previous.length === 0) return [...next];
+  const byUuid = new Map(previous.map((domain) => [domain.uuid, domain]));
+  return next.map((domain) => {
+    const before = byUuid.get(domain.uuid);
+    return before && sameRow(before, domain) ? before : domain;
+  });
+}
+
 export interface FleetFilter {
   /** Free text: matches name, host name, address or UUID prefix, case-insensitively. All words must match. */
   search: string;
@@ -54,12 +87,34 @@ export type FleetItem =
   | { type: 'group'; hostId: string; hostName: string; count: number }
   | { type: 'domain'; domain: FleetDomain; hostName: string };
 
+/**
+ * Builds the lower-cased search text of every row that has none yet (new or changed rows): called when
+ * the inventory changes, so a keystroke finds every row's text ready.
+ */
+export function prepareSearch(domains: readonly FleetDomain[], hosts: ReadonlyMap<string, HostEntry>): void {
+  for (const domain of domains) haystack(domain, hosts.get(domain.hostId)?.displayName ?? '');
+}
+
+/** The words of a search, lower-cased: a row matches when its text contains every one. */
+export function searchWords(search: string): string[] {
+  return search.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * True when every row that matches `next` also matches `previous` (each word of `previous` is part of
+ * a word of `next`, as when typing on): `next` then only needs to look at `previous`'s matches.
+ */
+export function narrows(previous: string, next: string): boolean {
+  const nextWords = searchWords(next);
+  return searchWords(previous).every((word) => nextWords.some((longer) => longer.includes(word)));
+}
+
 export function filterDomains(
   domains: readonly FleetDomain[],
   hosts: ReadonlyMap<string, HostEntry>,
   filter: FleetFilter,
 ): FleetDomain[] {
-  const words = filter.search.toLowerCase().split(/\s+/).filter(Boolean);
+  const words = searchWords(filter.search);
   const states = new Set(filter.states);
   const hostIds = new Set(filter.hostIds);
   const tags = new Set(filter.tags);
@@ -76,25 +131,74 @@ export function filterDomains(
   });
 }
 
-function compare(a: FleetDomain, b: FleetDomain, key: FleetSortKey, hostName: (id: string) => string, averages?: ReadonlyMap<string, number>): number {
-  switch (key) {
-    case 'name':
-      return collator.compare(a.name, b.name);
-    case 'host':
-      return collator.compare(hostName(a.hostId), hostName(b.hostId));
-    case 'state':
-      return STATE_ORDER[a.state] - STATE_ORDER[b.state];
-    case 'vcpus':
-      return a.vcpus - b.vcpus;
-    case 'memory':
-      return a.memoryKiB - b.memoryKiB;
-    case 'cpu':
-      return (a.cpuPercent ?? -1) - (b.cpuPercent ?? -1);
-    case 'average':
-      return (averages?.get(domainKey(a)) ?? -1) - (averages?.get(domainKey(b)) ?? -1);
+const sameList = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((value, i) => value === b[i]));
+
+/**
+ * `filterDomains` that remembers its last call: the same rows and filter give the same array back, and
+ * a search that narrows the last one (typing on) filters only the last result, not every row again.
+ */
+export class FleetFilterCache {
+  private last: { rows: readonly FleetDomain[]; hosts: ReadonlyMap<string, HostEntry>; filter: FleetFilter; result: FleetDomain[] } | null = null;
+
+  filter(rows: readonly FleetDomain[], hosts: ReadonlyMap<string, HostEntry>, filter: FleetFilter): FleetDomain[] {
+    const last = this.last;
+    let result: FleetDomain[] | null = null;
+    if (
+      last &&
+      last.rows === rows &&
+      last.hosts === hosts &&
+      sameList(last.filter.states, filter.states) &&
+      sameList(last.filter.hostIds, filter.hostIds) &&
+      sameList(last.filter.tags, filter.tags)
+    ) {
+      if (last.filter.search === filter.search) return last.result;
+      // The last result already passed the state, host and tag filters.
+      if (narrows(last.filter.search, filter.search)) result = filterDomains(last.result, hosts, { ...EMPTY_FILTER, search: filter.search });
+    }
+    result ??= filterDomains(rows, hosts, filter);
+    this.last = { rows, hosts, filter, result };
+    return result;
   }
 }
 
+/**
+ * Ranks that order strings as the collator does (equal strings under it share a rank), so that a sort
+ * compares integers instead of calling the collator ~14 times per row (10,000 rows: ~150,000 collator
+ * calls, tens of milliseconds, on every stats tick). Rebuilt only when a string it has not ranked yet
+ * turns up (a new guest or host name), from the strings asked for then, so names that went away do
+ * not pile up.
+ */
+export class CollationRanks {
+  private ranks = new Map<string, number>();
+
+  of(values: readonly string[]): ReadonlyMap<string, number> {
+    let known = true;
+    for (const value of values) {
+      if (!this.ranks.has(value)) {
+        known = false;
+        break;
+      }
+    }
+    if (known) return this.ranks;
+    const distinct = [...new Set(values)].sort(collator.compare);
+    const ranks = new Map<string, number>();
+    let rank = 0;
+    distinct.forEach((value, i) => {
+      if (i > 0 && collator.compare(distinct[i - 1] as string, value) !== 0) rank = i;
+      ranks.set(value, rank);
+    });
+    this.ranks = ranks;
+    return ranks;
+  }
+}
+
+const nameRanks = new CollationRanks();
+const hostNameRanks = new CollationRanks();
+
+/**
+ * The rows in the order of `sort`, ties by name (collator order) and then host id. The same order as
+ * comparing with the collator row by row (the test compares both), at integer-compare cost.
+ */
 export function sortDomains(
   domains: readonly FleetDomain[],
   hosts: ReadonlyMap<string, HostEntry>,
@@ -104,28 +208,58 @@ export function sortDomains(
 ): FleetDomain[] {
   const hostName = (id: string) => hosts.get(id)?.displayName ?? id;
   const direction = sort.descending ? -1 : 1;
-  return [...domains].sort(
+  const names = nameRanks.of(domains.map((domain) => domain.name));
+  let primary: (domain: FleetDomain) => number;
+  switch (sort.key) {
+    case 'name':
+      primary = (domain) => names.get(domain.name) ?? 0;
+      break;
+    case 'host': {
+      const hostIds = [...new Set(domains.map((domain) => domain.hostId))];
+      const ranks = hostNameRanks.of(hostIds.map(hostName));
+      const byId = new Map(hostIds.map((id) => [id, ranks.get(hostName(id)) ?? 0]));
+      primary = (domain) => byId.get(domain.hostId) ?? 0;
+      break;
+    }
+    case 'state':
+      primary = (domain) => STATE_ORDER[domain.state];
+      break;
+    case 'vcpus':
+      primary = (domain) => domain.vcpus;
+      break;
+    case 'memory':
+      primary = (domain) => domain.memoryKiB;
+      break;
+    case 'cpu':
+      primary = (domain) => domain.cpuPercent ?? -1;
+      break;
+    case 'average':
+      primary = (domain) => averages?.get(domainKey(domain)) ?? -1;
+      break;
+  }
+  const rows = domains.map((domain) => ({ domain, key: primary(domain), name: names.get(domain.name) ?? 0 }));
+  rows.sort(
     (a, b) =>
-      direction * compare(a, b, sort.key, hostName, averages) ||
-      collator.compare(a.name, b.name) ||
-      (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0),
+      direction * (a.key - b.key) ||
+      a.name - b.name ||
+      (a.domain.hostId < b.domain.hostId ? -1 : a.domain.hostId > b.domain.hostId ? 1 : 0),
   );
+  return rows.map((row) => row.domain);
 }
 
-/** The visible list: filtered, sorted, and (optionally) grouped under one header per host. */
-export function fleetItems(
-  domains: readonly FleetDomain[],
+/**
+ * Rows (filtered, in order) as table items, under one header per host when grouping. Filtering keeps
+ * the order, so the table sorts once per inventory or sort change and a keystroke only filters.
+ */
+export function groupItems(
+  rows: readonly FleetDomain[],
   hosts: ReadonlyMap<string, HostEntry>,
-  filter: FleetFilter,
-  sort: FleetSort,
   groupByHost: boolean,
-  averages?: ReadonlyMap<string, number>,
 ): FleetItem[] {
   const hostName = (id: string) => hosts.get(id)?.displayName ?? id;
-  const sorted = sortDomains(filterDomains(domains, hosts, filter), hosts, sort, averages);
-  if (!groupByHost) return sorted.map((domain) => ({ type: 'domain', domain, hostName: hostName(domain.hostId) }));
+  if (!groupByHost) return rows.map((domain) => ({ type: 'domain', domain, hostName: hostName(domain.hostId) }));
   const byHost = new Map<string, FleetDomain[]>();
-  for (const domain of sorted) {
+  for (const domain of rows) {
     const list = byHost.get(domain.hostId);
     if (list) list.push(domain);
     else byHost.set(domain.hostId, [domain]);
@@ -139,6 +273,18 @@ export function fleetItems(
       ...list.map((domain) => ({ type: 'domain' as const, domain, hostName: name })),
     ];
   });
+}
+
+/** The visible list: filtered, sorted, and (optionally) grouped under one header per host. */
+export function fleetItems(
+  domains: readonly FleetDomain[],
+  hosts: ReadonlyMap<string, HostEntry>,
+  filter: FleetFilter,
+  sort: FleetSort,
+  groupByHost: boolean,
+  averages?: ReadonlyMap<string, number>,
+): FleetItem[] {
+  return groupItems(filterDomains(sortDomains(domains, hosts, sort, averages), hosts, filter), hosts, groupByHost);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { FleetDomain, FleetHostDomains } from '../../../preload/api-contract';
 import { useApi } from '../api/api-context';
-import { domainKey } from './fleet-query';
+import { domainKey, keepUnchangedRows } from './fleet-query';
 
 /** Points kept per guest for the table's sparklines (the VM page asks main for the full history). */
 const SPARKLINE_POINTS = 30;
@@ -16,7 +16,8 @@ export interface FleetData {
  * All guests of all hosts, live: the snapshot, then batches of host updates (`fleet.hosts`, one
  * message per ~100 ms however many hosts ticked). Updates are applied once per animation frame, and
  * cost what changed: a host's sparkline arrays are replaced (never mutated, so rows whose history did
- * not change keep their arrays and do not redraw), and only the updated hosts' keys are visited.
+ * not change keep their arrays and do not redraw), rows that did not change keep their objects, and only
+ * the updated hosts' keys are visited.
  */
 export function useFleet(): FleetData {
   const api = useApi();
@@ -35,7 +36,8 @@ export function useFleet(): FleetData {
       for (const update of queued.splice(0)) {
         const previous = byHost.current.get(update.hostId);
         if (previous && previous.sampledAt > update.sampledAt) continue;
-        byHost.current.set(update.hostId, update);
+        // Unchanged rows keep their objects, so their search text and rendered rows are reused.
+        byHost.current.set(update.hostId, { ...update, domains: keepUnchangedRows(previous?.domains, update.domains) });
         changed = true;
         if (previous?.sampledAt === update.sampledAt) continue;
         const before = history.current.get(update.hostId);

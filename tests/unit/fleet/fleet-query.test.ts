@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetDomain, HostEntry } from '../../../preload/api-contract';
 import {
+  CollationRanks,
   EMPTY_FILTER,
+  FleetFilterCache,
   domainKey,
   fleetItems,
   filterDomains,
+  groupItems,
+  keepUnchangedRows,
+  narrows,
   nextSelection,
   sortDomains,
+  type FleetFilter,
+  type FleetSortKey,
 } from '../../../renderer/src/fleet/fleet-query';
 
 function host(id: string, name: string, tags: string[] = []): HostEntry {
@@ -111,5 +118,152 @@ describe('fleet query', () => {
     expect(items.filter((i) => i.type === 'domain')).toHaveLength(100 * 11);
     // Generous bound for a slow CI core; a keystroke must not stall the UI.
     expect(elapsed).toBeLessThan(500);
+  });
+
+  it('sorts with collation ranks exactly as comparing with the collator row by row', () => {
+    // Names the numeric collator holds equal ("vm-01" and "vm-1"), case and accents, and several
+    // hosts whose names sort differently from their ids.
+    const collator = new Intl.Collator(undefined, { numeric: true });
+    const names = ['vm-1', 'vm-01', 'VM-1', 'vm-10', 'vm-2', 'émile', 'emile', 'db', 'db-3', 'web-9', 'web-10'];
+    const hostNames = new Map([
+      ['h3', host('h3', 'node-10')],
+      ['h1', host('h1', 'node-2')],
+      ['h2', host('h2', 'Node-2')],
+      ['h4', host('h4', 'node-2')],
+    ]);
+    const rows: FleetDomain[] = [];
+    let i = 0;
+    for (const hostId of ['h1', 'h2', 'h3', 'h4', 'gone']) {
+      for (const name of names) {
+        i++;
+        rows.push(
+          domain(hostId, name, {
+            uuid: `u${i}`,
+            state: (['running', 'shutoff', 'paused', 'crashed'] as const)[i % 4],
+            vcpus: 1 + (i % 3),
+            memoryKiB: 1024 * (1 + (i % 5)),
+            cpuPercent: i % 4 === 0 ? null : (i * 7) % 13,
+          }),
+        );
+      }
+    }
+    const averages = new Map(rows.filter((_, n) => n % 3 !== 0).map((row, n) => [domainKey(row), n % 6]));
+    const STATE = { crashed: 0, running: 1, blocked: 2, paused: 3, pmsuspended: 4, shutdown: 5, shutoff: 6, nostate: 7 };
+    const hostName = (id: string) => hostNames.get(id)?.displayName ?? id;
+    const primary: Record<FleetSortKey, (a: FleetDomain, b: FleetDomain) => number> = {
+      name: (a, b) => collator.compare(a.name, b.name),
+      host: (a, b) => collator.compare(hostName(a.hostId), hostName(b.hostId)),
+      state: (a, b) => STATE[a.state] - STATE[b.state],
+      vcpus: (a, b) => a.vcpus - b.vcpus,
+      memory: (a, b) => a.memoryKiB - b.memoryKiB,
+      cpu: (a, b) => (a.cpuPercent ?? -1) - (b.cpuPercent ?? -1),
+      average: (a, b) => (averages.get(domainKey(a)) ?? -1) - (averages.get(domainKey(b)) ?? -1),
+    };
+    const shuffled = [...rows].reverse();
+    for (const key of Object.keys(primary) as FleetSortKey[]) {
+      for (const descending of [false, true]) {
+        const expected = [...shuffled].sort(
+          (a, b) =>
+            (descending ? -1 : 1) * primary[key](a, b) ||
+            collator.compare(a.name, b.name) ||
+            (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0),
+        );
+        expect(sortDomains(shuffled, hostNames, { key, descending }, averages), `${key} ${descending}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('ranks strings in collator order, equal ones alike, and ranks again when a new string turns up', () => {
+    const ranks = new CollationRanks();
+    const first = ranks.of(['vm-10', 'vm-2', 'vm-02', 'a']);
+    expect([...first.entries()].sort((a, b) => a[1] - b[1])).toEqual([
+      ['a', 0],
+      ['vm-2', 1],
+      ['vm-02', 1],
+      ['vm-10', 3],
+    ]);
+    expect(ranks.of(['vm-2', 'a'])).toBe(first);
+    const second = ranks.of(['vm-2', 'vm-3', 'vm-10']);
+    expect(second.get('vm-2')).toBeLessThan(second.get('vm-3') ?? -1);
+    expect(second.get('vm-3')).toBeLessThan(second.get('vm-10') ?? -1);
+    expect(second.has('a')).toBe(false);
+  });
+
+  it('knows when a search can only narrow the last one', () => {
+    expect(narrows('', 'v')).toBe(true);
+    expect(narrows('vd', 'vd-')).toBe(true);
+    expect(narrows('scale-00', 'scale-00 vd')).toBe(true);
+    expect(narrows('scale-00 vd', 'VD-OFF scale-001')).toBe(true);
+    expect(narrows('off', 'vd-off')).toBe(true);
+    expect(narrows('vd-', 'vd')).toBe(false);
+    expect(narrows('a b', 'ab')).toBe(true);
+    expect(narrows('ab', 'a b')).toBe(false);
+    expect(narrows('x', '')).toBe(false);
+  });
+
+  it('filters through its cache exactly as filterDomains does while typing, deleting and changing filters', () => {
+    const many: FleetDomain[] = [];
+    const manyHosts = new Map<string, HostEntry>();
+    for (let h = 0; h < 12; h++) {
+      manyHosts.set(`h${h}`, host(`h${h}`, `scale-${String(h).padStart(3, '0')}`, h % 2 ? ['odd'] : []));
+      for (let v = 0; v < 15; v++) {
+        many.push(domain(`h${h}`, v < 12 ? `vd-test-scale-${String(v).padStart(3, '0')}` : `vd-off-${v}`, { state: v % 3 ? 'shutoff' : 'running' }));
+      }
+    }
+    const sorted = sortDomains(many, manyHosts, { key: 'name', descending: false });
+    const cache = new FleetFilterCache();
+    const steps: FleetFilter[] = [];
+    const typed = (text: string, patch: Partial<FleetFilter> = {}) => {
+      for (let n = 1; n <= text.length; n++) steps.push({ ...EMPTY_FILTER, ...patch, search: text.slice(0, n) });
+      for (let n = text.length - 1; n >= 0; n--) steps.push({ ...EMPTY_FILTER, ...patch, search: text.slice(0, n) });
+    };
+    typed('vd-test-scale-00');
+    typed('scale-00 vd-off');
+    typed('scale-001 vd', { states: ['running'] });
+    typed('off', { tags: ['odd'] });
+    steps.push({ ...EMPTY_FILTER, search: 'vd-off', hostIds: ['h1', 'h2'] }, { ...EMPTY_FILTER, search: 'vd-off-1', hostIds: ['h1'] });
+    for (const step of steps) {
+      const result = cache.filter(sorted, manyHosts, step);
+      expect(result, JSON.stringify(step)).toEqual(filterDomains(sorted, manyHosts, step));
+      expect(cache.filter(sorted, manyHosts, step)).toBe(result);
+    }
+    // New rows (a tick): filtered in full again.
+    const next = [...sorted.slice(1)];
+    expect(cache.filter(next, manyHosts, { ...EMPTY_FILTER, search: 'vd' })).toEqual(filterDomains(next, manyHosts, { ...EMPTY_FILTER, search: 'vd' }));
+  });
+
+  it('sorting then filtering gives the same items as before (filter, then sort)', () => {
+    for (const search of ['', 'web', 'beta', '10.0']) {
+      for (const groupByHost of [false, true]) {
+        const sort = { key: 'cpu' as const, descending: true };
+        const filter = { ...EMPTY_FILTER, search };
+        const before = groupItems(sortDomains(filterDomains(domains, hosts, filter), hosts, sort), hosts, groupByHost);
+        expect(fleetItems(domains, hosts, filter, sort, groupByHost)).toEqual(before);
+      }
+    }
+  });
+
+  it('keeps the objects of rows that did not change across a tick', () => {
+    const before = [
+      domain('h1', 'a', { uuid: 'ua', cpuPercent: 5, addresses: ['10.0.0.1'] }),
+      domain('h1', 'b', { uuid: 'ub', state: 'shutoff' }),
+      domain('h1', 'c', { uuid: 'uc', addresses: ['10.0.0.3'] }),
+    ];
+    const after = [
+      domain('h1', 'a', { uuid: 'ua', cpuPercent: 7, addresses: ['10.0.0.1'] }),
+      domain('h1', 'b', { uuid: 'ub', state: 'shutoff' }),
+      domain('h1', 'c', { uuid: 'uc', addresses: ['10.0.0.3', 'fe80::1'] }),
+      domain('h1', 'd', { uuid: 'ud' }),
+    ];
+    const kept = keepUnchangedRows(before, after);
+    expect(kept).toEqual(after);
+    expect(kept[0]).toBe(after[0]);
+    expect(kept[1]).toBe(before[1]);
+    expect(kept[2]).toBe(after[2]);
+    expect(kept[3]).toBe(after[3]);
+    expect(keepUnchangedRows(undefined, after)).toEqual(after);
+    // Renamed guest (same uuid): the new object.
+    const renamed = keepUnchangedRows(before, [domain('h1', 'b2', { uuid: 'ub', state: 'shutoff' })]);
+    expect(renamed[0]?.name).toBe('b2');
   });
 });
