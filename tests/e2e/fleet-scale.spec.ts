@@ -15,13 +15,12 @@
  * state → the next frame painted, measured with in-page marks) are printed as one JSON line, not
  * asserted: a benchmark prints, a test asserts behaviour.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { expect, test } from '@playwright/test';
-import { PROJECT_ROOT } from '../support/lab';
+import { startOwnServe, type OwnServe } from './own-serve';
 import { lab, labInfo, skipReason } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -57,7 +56,7 @@ function removeGuests(): void {
   if (names.length > 0) virsh(names.map((name) => `undefine ${name}`).join(' ; '));
 }
 
-let serve: ChildProcess | null = null;
+let serve: OwnServe | null = null;
 let workDir = '';
 let tokenUrl = '';
 /** Guests on the lab's host A once the throwaway ones are defined: the rows each host entry lists. */
@@ -100,52 +99,14 @@ test.beforeAll(async () => {
     tags: ['scale'],
   }));
   writeFileSync(join(configDir, 'hosts.json'), JSON.stringify({ version: 1, hosts }, null, 2));
-  serve = spawn('npx', ['tsx', 'main/cli/serve.ts', '--json', '--port', '0'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      VIRTDECK_CONFIG_DIR: configDir,
-      HOME: workDir,
-      VIRTDECK_KNOWN_HOSTS: info.ssh.knownHostsFile,
-      VIRTDECK_SSH_CONFIG: 'none',
-      SSH_AUTH_SOCK: '',
-    },
-    stdio: ['ignore', 'pipe', 'ignore'],
-    // Its own process group, so that afterAll stops npx, tsx and node together.
-    detached: true,
-  });
-  const child = serve;
-  const stdout = child.stdout;
-  if (!stdout) throw new Error('serve mode has no stdout');
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('serve mode did not print its URL within 150 s')), 150_000);
-    // The reader stays attached, so the pipe never fills up.
-    createInterface({ input: stdout }).once('line', (first) => {
-      clearTimeout(timer);
-      resolve(first);
-    });
-    child.once('exit', (code) => reject(new Error(`serve mode exited early with code ${code}`)));
-  });
-  tokenUrl = (JSON.parse(line) as { tokenUrl: string }).tokenUrl;
+  // Its log would be 100 hosts' worth of connection lines.
+  serve = await startOwnServe({ configDir, home: workDir, knownHosts: info.ssh.knownHostsFile, stderr: 'ignore' });
+  tokenUrl = serve.tokenUrl;
 });
 
 // Runs after a failed beforeAll or test too: the serve process, its host entries and the guests go.
 test.afterAll(async () => {
-  const child = serve;
-  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(-(child.pid as number), name);
-      } catch {
-        // already gone
-      }
-    };
-    signal('SIGTERM');
-    const timer = setTimeout(() => signal('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await serve?.stop();
   try {
     removeGuests();
   } finally {

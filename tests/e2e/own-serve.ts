@@ -21,7 +21,13 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-export async function startOwnServe(options: { configDir: string; home: string; knownHosts: string }): Promise<OwnServe> {
+export async function startOwnServe(options: {
+  configDir: string;
+  home: string;
+  knownHosts: string;
+  /** Where serve mode's log goes (default: this run's stderr). */
+  stderr?: 'inherit' | 'ignore';
+}): Promise<OwnServe> {
   const child: ChildProcess = spawn('npx', ['tsx', 'main/cli/serve.ts', '--json', '--port', '0'], {
     cwd: PROJECT_ROOT,
     env: {
@@ -32,7 +38,7 @@ export async function startOwnServe(options: { configDir: string; home: string; 
       VIRTDECK_SSH_CONFIG: 'none',
       SSH_AUTH_SOCK: '',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
     // Its own process group, so that stop() stops npx, tsx and node together.
     detached: true,
   });
