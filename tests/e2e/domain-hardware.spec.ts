@@ -238,6 +238,24 @@ test('a NIC on an isolated network made in the app, with a static DHCP host: the
   expect(errors).toEqual([]);
 });
 
+test('an open Add hardware dialog stays open when the guest stops; the tab reads again once it closes', async ({ page }) => {
+  const errors = await openApp(page);
+  await openVmPage(page);
+  const dialog = await openAddHardware(page, 'Storage');
+  await expect(page.getByTestId('hardware-panel')).toContainText('The guest is running');
+  await dialog.getByLabel('Volume name').fill('typed-before-the-guest-stopped.qcow2');
+  virsh('destroy', GUEST);
+  // The page hears of it (libvirt's lifecycle event) while the dialog is open …
+  await expect(page.locator('h2', { hasText: new RegExp(`^${GUEST}$`) }).locator('..')).toContainText('Shut off', { timeout: 30_000 });
+  // … and the dialog, with what was typed, is still there.
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel('Volume name')).toHaveValue('typed-before-the-guest-stopped.qcow2');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('hardware-panel')).toContainText('The guest is shut off', { timeout: 15_000 });
+  expect(errors).toEqual([]);
+});
+
 test('remove the lab host', async ({ page }) => {
   await openApp(page);
   await removeHost(page, HOST);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, Badge, Button, Card, Group, Loader, Modal, NavLink, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
@@ -18,7 +18,12 @@ const deviceLabel = (device: HardwareDevice, t: TFunction) => `${t(`domainHardwa
  * The VM page's Hardware tab: the guest's devices like virt-manager's sidebar (each with its read-only
  * summary and element, and Remove), and "Add hardware".
  */
-export function HardwarePanel({ hostId, uuid }: { hostId: string; uuid: string }) {
+/**
+ * VM page → Hardware. Read again when the guest starts or stops (`running`), but never under an open
+ * dialog: the dialog keeps what the user typed, its own call is checked against the definition it was
+ * built on, and the tab reads again once it closes.
+ */
+export function HardwarePanel({ hostId, uuid, running }: { hostId: string; uuid: string; running: boolean }) {
   const { t } = useTranslation();
   const api = useApi();
   const [state, setState] = useState<HardwareState | null>(null);
@@ -33,7 +38,14 @@ export function HardwarePanel({ hostId, uuid }: { hostId: string; uuid: string }
       (failure: unknown) => setError(errorText(failure)),
     );
   }, [api, hostId, uuid]);
-  useEffect(load, [load]);
+  const dialogOpen = adding || removing !== null;
+  // The guest's running state as last read, and whether it changed under an open dialog.
+  const readFor = useRef<boolean | null>(null);
+  useEffect(() => {
+    if (dialogOpen || readFor.current === running) return;
+    readFor.current = running;
+    load();
+  }, [load, running, dialogOpen]);
 
   if (error) return <Alert color="red">{error}</Alert>;
   if (!state) return <Loader size="sm" />;

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, Badge, Button, Card, Checkbox, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconDisc } from '@tabler/icons-react';
@@ -23,9 +23,10 @@ function sourceText(source: MediaSource | null | undefined, empty: string): stri
 
 /**
  * The VM page's removable media: each CD-ROM or floppy drive with what is in it now (running guest) and
- * at next boot; Change… / Eject, and "Eject install media" after an install from media.
+ * at next boot; Change… / Eject, and "Eject install media" after an install from media. Read again when
+ * the guest starts or stops, but never under an open dialog (it keeps its choice; read once it closes).
  */
-export function DomainMediaCard({ hostId, uuid }: { hostId: string; uuid: string }) {
+export function DomainMediaCard({ hostId, uuid, running }: { hostId: string; uuid: string; running: boolean }) {
   const { t } = useTranslation();
   const api = useApi();
   const [state, setState] = useState<MediaState | null>(null);
@@ -38,7 +39,12 @@ export function DomainMediaCard({ hostId, uuid }: { hostId: string; uuid: string
       (e: unknown) => setError(e instanceof ApiCallError ? e.message : String(e)),
     );
   }, [api, hostId, uuid]);
-  useEffect(load, [load]);
+  const readFor = useRef<boolean | null>(null);
+  useEffect(() => {
+    if (dialog || readFor.current === running) return;
+    readFor.current = running;
+    load();
+  }, [load, running, dialog]);
 
   if (error) return <Alert color="red">{error}</Alert>;
   if (!state || state.drives.length === 0) return null;

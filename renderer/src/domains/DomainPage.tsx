@@ -134,7 +134,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
           <TuningPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
         </Tabs.Panel>
         <Tabs.Panel value="hardware" pt="md">
-          <HardwarePanel key={`${host.id}/${domain.uuid}/${running}`} hostId={host.id} uuid={domain.uuid} />
+          <HardwarePanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
         </Tabs.Panel>
         <Tabs.Panel value="advisor" pt="md">
           <AdvisorPanel key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
@@ -191,7 +191,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
             {detailsError && <Alert color="red">{detailsError}</Alert>}
             {!details && !detailsError && <Loader size="sm" />}
             {details && <DomainDevices details={details} />}
-            <DomainMediaCard key={`${host.id}/${domain.uuid}/${domain.state}`} hostId={host.id} uuid={domain.uuid} />
+            <DomainMediaCard key={`${host.id}/${domain.uuid}`} hostId={host.id} uuid={domain.uuid} running={running} />
           </Stack>
         </Tabs.Panel>
       </Tabs>
