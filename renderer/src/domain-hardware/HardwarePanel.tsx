@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Alert, Badge, Button, Card, Group, Loader, Modal, NavLink, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
@@ -6,6 +6,7 @@ import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { HardwareDevice, HardwareRemoveResult, HardwareState } from '../../../preload/api-contract';
 import { useApi } from '../api/api-context';
+import { useReadOnStateChange } from '../domains/use-read-on-state-change';
 import { XmlBlock, errorText } from '../networks/parts';
 import { AddHardwareDialog, TimingControl, timingFlags, type Timing } from './AddHardwareDialog';
 
@@ -38,14 +39,7 @@ export function HardwarePanel({ hostId, uuid, running }: { hostId: string; uuid:
       (failure: unknown) => setError(errorText(failure)),
     );
   }, [api, hostId, uuid]);
-  const dialogOpen = adding || removing !== null;
-  // The guest's running state as last read, and whether it changed under an open dialog.
-  const readFor = useRef<boolean | null>(null);
-  useEffect(() => {
-    if (dialogOpen || readFor.current === running) return;
-    readFor.current = running;
-    load();
-  }, [load, running, dialogOpen]);
+  useReadOnStateChange(load, running, adding || removing !== null);
 
   if (error) return <Alert color="red">{error}</Alert>;
   if (!state) return <Loader size="sm" />;

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Alert, Badge, Button, Card, Checkbox, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconDisc } from '@tabler/icons-react';
@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import type { MediaChange, MediaInsert, MediaPreview, MediaSource, MediaState } from '../../../preload/api-contract';
 import { ApiCallError } from '../api';
 import { useApi } from '../api/api-context';
+import { useReadOnStateChange } from '../domains/use-read-on-state-change';
 import { DiffBlock } from '../domain-clone/DiffBlock';
 
 function sourceText(source: MediaSource | null | undefined, empty: string): string {
@@ -39,12 +40,7 @@ export function DomainMediaCard({ hostId, uuid, running }: { hostId: string; uui
       (e: unknown) => setError(e instanceof ApiCallError ? e.message : String(e)),
     );
   }, [api, hostId, uuid]);
-  const readFor = useRef<boolean | null>(null);
-  useEffect(() => {
-    if (dialog || readFor.current === running) return;
-    readFor.current = running;
-    load();
-  }, [load, running, dialog]);
+  useReadOnStateChange(load, running, dialog !== null);
 
   if (error) return <Alert color="red">{error}</Alert>;
   if (!state || state.drives.length === 0) return null;
