@@ -16,6 +16,7 @@
 #   VIRTDECK_LAB_SSH_PORT   lab sshd port on 127.0.0.1, default 2722
 #   VIRTDECK_LAB_GUESTS     running VNC guests vd-vnc-N, default 2 (plus one SPICE guest vd-spice-1)
 #   VIRTDECK_LAB_OFF_GUESTS defined, shut-off guests vd-off-N, default 2
+#   VIRTDECK_LAB_AGENT_GUESTS running guests vd-agent-N with a real QEMU guest agent, default 1
 #   VIRTDECK_LAB_BOOT_TIMEOUT seconds to wait for guests to reach their shell prompt, default 180
 #   VIRTDECK_LAB_SKIP_SELFTEST=1  skip the ACPI self-test that runs after a fresh guest build
 #   VIRTDECK_LAB_HOST_B=0   no host B
@@ -30,7 +31,7 @@
 #   * packages: apt-get installs missing libvirt-daemon-system libvirt-daemon-driver-qemu
 #     libvirt-clients qemu-system-x86 qemu-utils openssh-server openssh-client busybox-static
 #     cpio gzip sudo procps iproute2 iptables dnsmasq-base pci.ids osinfo-db fio (+ qemu-system-modules-spice
-#     where SPICE is split out).
+#     where SPICE is split out); e2fsprogs when mkfs.ext4 is missing (the agent guests' ext4 disk).
 #   * /etc/libvirt/qemu.conf:     user = "root", group = "root"
 #   * /etc/libvirt/libvirtd.conf: unix_sock_group = "libvirt", unix_sock_rw_perms = "0770",
 #                                 auth_unix_rw = "none", auth_unix_ro = "none"
@@ -103,6 +104,11 @@ cmd_up() {
   verify_ssh
   bash "$LAB_SRC/guest/build-initramfs.sh"
   bash "$LAB_SRC/guest/build-net-initramfs.sh"
+  if ((AGENT_GUESTS > 0)); then
+    # The agent guests' disk is formatted here (mkfs.ext4); qemu-ga itself is downloaded, never installed.
+    command -v mkfs.ext4 >/dev/null || apt_install e2fsprogs
+    bash "$LAB_SRC/guest/build-agent-initramfs.sh"
+  fi
   if [[ -f "$STATE/guest/.fresh-build" ]]; then
     if [[ "${VIRTDECK_LAB_SKIP_SELFTEST:-0}" != 1 ]]; then
       acpi_selftest

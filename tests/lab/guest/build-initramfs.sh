@@ -24,12 +24,14 @@ BUILD_ROOT=
 trap 'rm -rf "$BUILD_ROOT" "$GUEST_DIR"/*.new' EXIT
 [[ "${1:-}" == "--force" ]] && force=1
 
+# File contents only (paths relative to the source tree): the same inputs in another checkout of the
+# repository (a worktree) give the same hash, so the shared lab's image is not rebuilt for nothing.
 inputs_hash() {
   {
-    sha256sum "${BASH_SOURCE[0]}"
+    sha256sum <"${BASH_SOURCE[0]}"
     (cd "$ROOTFS_SRC" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
     cat "$GUEST_DIR/kernel.package" 2>/dev/null || true
-    sha256sum "$BUSYBOX" 2>/dev/null || true
+    sha256sum 2>/dev/null <"$BUSYBOX" || true
   } | sha256sum | cut -d' ' -f1
 }
 

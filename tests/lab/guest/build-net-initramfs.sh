@@ -22,7 +22,8 @@ trap 'rm -rf "$WORK" "$OUT.new"' EXIT
 
 inputs_hash() {
   {
-    sha256sum "${BASH_SOURCE[0]}" "$GUEST_DIR/initramfs.gz" "$LAB_SRC/guest/rootfs/etc/init.d/rcS"
+    # Contents, not paths: another checkout (worktree) of the same files gives the same hash.
+    cat "${BASH_SOURCE[0]}" "$GUEST_DIR/initramfs.gz" "$LAB_SRC/guest/rootfs/etc/init.d/rcS" | sha256sum
     (cd "$NET_SRC" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -d' ' -f1
 }

@@ -12,6 +12,21 @@ guest_plan() {
   for ((i = 1; i <= OFF_GUESTS; i++)); do echo "vd-off-$i vnc 0"; done
 }
 
+# The guests with a real QEMU guest agent (vd-agent-N, running): initramfs-agent.gz, an
+# org.qemu.guest_agent.0 channel and an ext4 disk on /data. Listed apart (lab.json "agent").
+agent_plan() {
+  local i
+  for ((i = 1; i <= AGENT_GUESTS; i++)); do echo "vd-agent-$i vnc 1"; done
+}
+
+is_agent_guest() { [[ "$1" == vd-agent-* ]]; }
+
+# Every guest 'up' manages.
+all_guests_plan() {
+  guest_plan
+  agent_plan
+}
+
 # Stable UUID per name, so a changed template can be re-defined over the existing domain.
 guest_uuid() {
   local h
@@ -22,23 +37,29 @@ guest_uuid() {
 serial_log() { printf '%s/logs/%s.serial.log\n' "$STATE" "$1"; }
 
 render_domain_xml() {
-  local name=$1 graphics=$2 gxml emulator
+  local name=$1 graphics=$2 gxml emulator initrd=initramfs.gz channel=
   case "$graphics" in
   vnc) gxml="<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'><listen type='address' address='127.0.0.1'/></graphics>" ;;
   spice) gxml="<graphics type='spice' port='-1' autoport='yes' listen='127.0.0.1'><listen type='address' address='127.0.0.1'/><image compression='off'/></graphics>" ;;
   *) die "unknown graphics type $graphics" ;;
   esac
   emulator="$(command -v qemu-system-x86_64)"
+  if is_agent_guest "$name"; then
+    initrd=initramfs-agent.gz
+    # The guest agent's virtio-serial channel (libvirt picks the host-side socket path).
+    channel="/<input type='keyboard'/i\\    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+  fi
   sed -e "s|@NAME@|$name|g" \
     -e "s|@UUID@|$(guest_uuid "$name")|g" \
     -e "s|@MEMORY_MIB@|$GUEST_MEMORY_MIB|g" \
     -e "s|@KERNEL@|$STATE/guest/vmlinuz|g" \
-    -e "s|@INITRD@|$STATE/guest/initramfs.gz|g" \
+    -e "s|@INITRD@|$STATE/guest/$initrd|g" \
     -e "s|@CMDLINE@|console=tty1 console=ttyS0 vd.name=$name|g" \
     -e "s|@EMULATOR@|$emulator|g" \
     -e "s|@DISK@|$STATE/disks/$name.qcow2|g" \
     -e "s|@SERIAL_LOG@|$(serial_log "$name")|g" \
     -e "s|@GRAPHICS@|$gxml|g" \
+    ${channel:+-e "$channel"} \
     "$LAB_SRC/guest/domain.xml.in"
 }
 
@@ -49,7 +70,32 @@ ensure_disk() {
   local disk="$STATE/disks/$1.qcow2"
   mkdir -p "$STATE/disks"
   [[ -s "$disk" ]] && return 0
+  if is_agent_guest "$1"; then
+    # An ext4 file system on the whole disk (the guest mounts it on /data), made here with e2fsprogs.
+    local raw="$STATE/disks/$1.raw.new"
+    truncate -s "$GUEST_DISK_SIZE" "$raw"
+    mkfs.ext4 -q -F -L vd-data "$raw" || die "mkfs.ext4 $raw failed"
+    qemu-img convert -q -f raw -O qcow2 "$raw" "$disk" || die "qemu-img convert $raw failed"
+    rm -f "$raw"
+    return 0
+  fi
   qemu-img create -q -f qcow2 "$disk" "$GUEST_DISK_SIZE" || die "qemu-img create $disk failed"
+}
+
+# Wait until each agent guest's QEMU guest agent answers a guest-ping (through libvirt).
+wait_for_agents() {
+  local deadline=$((SECONDS + BOOT_TIMEOUT)) name t0
+  for name in "$@"; do
+    t0="$(now)"
+    until virsh_ qemu-agent-command "$name" '{"execute":"guest-ping"}' --timeout 3 >/dev/null 2>&1; do
+      if ((SECONDS >= deadline)); then
+        tail -n 15 "$(serial_log "$name")" >&2 2>/dev/null || true
+        die "$name: the guest agent did not answer within ${BOOT_TIMEOUT}s (serial log: $(serial_log "$name"))"
+      fi
+      sleep 0.5
+    done
+    log "$name: guest agent answers (waited $(since "$t0")s)"
+  done
 }
 
 # Define the domain if missing, or re-define it when the rendered XML changed since we last
@@ -169,13 +215,15 @@ ensure_guests() {
     else
       ensure_off "$name"
     fi
-  done < <(guest_plan)
+  done < <(all_guests_plan)
   wait_for_prompts "${running[@]}"
   ((${#started[@]} == 0)) || log "guests booted to the prompt ${started[*]} in $(since "$t0")s (since first start)"
   while read -r name graphics run; do
     ((run)) && verify_graphics "$name" "$graphics"
-  done < <(guest_plan)
+  done < <(all_guests_plan)
   log "graphics: VNC/SPICE reachable on 127.0.0.1"
+  # shellcheck disable=SC2046  # guest names have no spaces
+  wait_for_agents $(agent_plan | cut -d' ' -f1)
 }
 
 # All vd-* domains libvirt knows about (never touches anything else).

@@ -19,8 +19,17 @@ virsh_plain_ssh_uri() {
   printf 'qemu+ssh://%s@127.0.0.1:%s/system?keyfile=%s&no_verify=1\n' "$1" "$SSH_PORT" "$STATE/keys/id_$1"
 }
 
+# One guest's lab.json entry (the "guests" and "agent" lists use the same shape).
+guest_json() {
+  local name=$1 graphics=$2 running=false
+  [[ "$(dom_state "$name")" == running ]] && running=true
+  printf '    { "name": %s, "running": %s, "graphics": "%s", "uuid": "%s", "memoryMiB": %s, "serialLog": %s }' \
+    "$(json_str "$name")" "$running" "$graphics" "$(guest_uuid "$name")" "$GUEST_MEMORY_MIB" \
+    "$(json_str "$(serial_log "$name")")"
+}
+
 write_lab_json() {
-  local out="$STATE/lab.json" name graphics run state first=1 running
+  local out="$STATE/lab.json" name graphics run first=1
   {
     printf '{\n'
     printf '  "stateDir": %s,\n' "$(json_str "$STATE")"
@@ -44,16 +53,22 @@ write_lab_json() {
     printf '  "guestKernel": %s,\n' "$(json_str "$(cat "$STATE/guest/kernel.version" 2>/dev/null || echo unknown)")"
     printf '  "guests": [\n'
     while read -r name graphics run; do
-      state="$(dom_state "$name")"
-      running=false
-      [[ "$state" == running ]] && running=true
       ((first)) || printf ',\n'
       first=0
-      printf '    { "name": %s, "running": %s, "graphics": "%s", "uuid": "%s", "memoryMiB": %s, "serialLog": %s }' \
-        "$(json_str "$name")" "$running" "$graphics" "$(guest_uuid "$name")" "$GUEST_MEMORY_MIB" \
-        "$(json_str "$(serial_log "$name")")"
+      guest_json "$name" "$graphics"
     done < <(guest_plan)
     printf '\n  ]'
+    # Guests with a real QEMU guest agent (vd-agent-N), apart from "guests" so its counts stay.
+    if ((AGENT_GUESTS > 0)); then
+      printf ',\n  "agent": [\n'
+      first=1
+      while read -r name graphics run; do
+        ((first)) || printf ',\n'
+        first=0
+        guest_json "$name" "$graphics"
+      done < <(agent_plan)
+      printf '\n  ]'
+    fi
     if hostb_enabled && hostb_holder >/dev/null; then
       printf ',\n'
       hostb_json
@@ -91,7 +106,7 @@ EOF
     display=
     if ((run)); then display="$(virsh_ domdisplay "$name" 2>/dev/null || true)"; fi
     printf '  %-12s %-9s %-6s %s\n' "$name" "$(dom_state "$name")" "$graphics" "$display"
-  done < <(guest_plan)
+  done < <(all_guests_plan)
   printf '  serial console: virsh -c %s console vd-vnc-1   (prompt "%s"; Ctrl-] leaves)\n' "$LIBVIRT_URI" "$GUEST_PROMPT"
   if hostb_enabled; then
     cat <<EOF
@@ -128,9 +143,9 @@ cmd_status() {
       state="$(dom_state "$name")"
       printf '  %-12s %-10s (want %s, %s)\n' "$name" "${state:-undefined}" "$( ((run)) && echo running || echo 'shut off')" "$graphics"
       if ((run)); then [[ "$state" == running ]] || ok=0; else [[ "$state" == "shut off" ]] || ok=0; fi
-    done < <(guest_plan)
+    done < <(all_guests_plan)
     local others
-    others="$(lab_domains | grep -vxF -f <(guest_plan | cut -d' ' -f1) || true)"
+    others="$(lab_domains | grep -vxF -f <(all_guests_plan | cut -d' ' -f1) || true)"
     [[ -z "$others" ]] || echo "other vd-* domains: $(tr '\n' ' ' <<<"$others")"
   else
     echo "libvirt: $LIBVIRT_URI does not answer"
