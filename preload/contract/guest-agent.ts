@@ -22,7 +22,18 @@ export interface GuestAgentInfo {
   users: Array<{ name: string; domain: string | null; loginTime: number | null }>;
   filesystems: Array<{ mountpoint: string; name: string; fstype: string; totalBytes: number | null; usedBytes: number | null; disks: string[] }>;
   interfaces: Array<{ name: string; hwaddr: string | null; addresses: Array<{ type: 'ipv4' | 'ipv6'; addr: string; prefix: number }> }>;
+  /** The file systems' freeze state as the agent reports it (guest-fsfreeze-status); null when it did not say. */
+  freeze: GuestFreezeState | null;
+  /** The guest's clock (guest-get-time) and this side's clock when it was read, both ms since the epoch. */
+  clock: { guestMs: number; readAtMs: number } | null;
+  /**
+   * The agent answered but could not report everything: its own words (for instance, while the file
+   * systems are frozen it refuses every command but status and thaw).
+   */
+  partial: string | null;
 }
+
+export type GuestFreezeState = 'frozen' | 'thawed';
 
 export interface GuestAgentCalls {
   'guestAgent.info': { request: { hostId: string; uuid: string }; response: GuestAgentInfo };

@@ -75,6 +75,11 @@ export interface LabInfo {
     uuid?: string;
     serialLog?: string;
   }>;
+  /**
+   * Running guests with a real QEMU guest agent (vd-agent-N: Debian's qemu-ga, an ext4 disk on /data),
+   * listed apart from `guests`. Absent when lab.json came from an older lab.sh or VIRTDECK_LAB_AGENT_GUESTS=0.
+   */
+  agent?: LabInfo['guests'];
   /** Host A's migration port range (libvirt's default). Present when host B is. */
   migrationPorts?: LabPortRange;
   /** A dir pool defined on both hosts at the same path (shared-storage migration). Present when host B is. */

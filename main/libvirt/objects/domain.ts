@@ -1,6 +1,7 @@
 /** Domains: listing and bulk stats, XML, lifecycle, info and tuning (virConnectListAllDomains, virDomain*). */
 import {
   combineFlags,
+  qemuProcedures as Q,
   remoteProcedures as P,
   virConnectGetAllDomainStatsFlags,
   virDomainStatsTypes,
@@ -326,6 +327,22 @@ export class DomainApi {
   async fsThaw(ref: DomainRef, mountpoints: readonly string[] = [], flags = 0): Promise<number> {
     const r = await this.core.call(P.REMOTE_PROC_DOMAIN_FSTHAW, { dom: await this.refs.domain(ref), mountpoints: [...mountpoints], flags });
     return r.filesystems;
+  }
+
+  /** The guest's clock as its agent reads it (virDomainGetTime: guest-get-time). */
+  async getTime(ref: DomainRef, flags = 0): Promise<{ seconds: bigint; nseconds: number }> {
+    const r = await this.core.call(P.REMOTE_PROC_DOMAIN_GET_TIME, { dom: await this.refs.domain(ref), flags });
+    return { seconds: r.seconds, nseconds: r.nseconds };
+  }
+
+  /**
+   * One QEMU guest agent command, as JSON text (virDomainQemuAgentCommand, libvirt-qemu): for what
+   * libvirt has no API for (guest-fsfreeze-status). Returns the agent's reply as libvirt passes it on;
+   * an agent error arrives as a LibvirtError with the agent's own words in its message.
+   */
+  async agentCommand(ref: DomainRef, cmd: string, timeoutSeconds: number, flags = 0): Promise<string> {
+    const r = await this.core.call(Q.QEMU_PROC_DOMAIN_AGENT_COMMAND, { dom: await this.refs.domain(ref), cmd, timeout: timeoutSeconds, flags });
+    return r.result ?? '';
   }
 
   /** Sets the guest's clock through the agent (virDomainSetTime; flag VIR_DOMAIN_TIME_SYNC = from its RTC). */

@@ -46,6 +46,8 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
         const { filesystems } = await api.call(action === 'freeze' ? 'guestAgent.freeze' : 'guestAgent.thaw', { hostId, uuid, mountpoints: [] });
         setNotice(t(action === 'freeze' ? 'guestAgent.frozen' : 'guestAgent.thawed', { count: filesystems }));
       }
+      // Read back what the agent reports now (freeze state, clock).
+      reload();
     } catch (e) {
       setError(message(e));
     } finally {
@@ -62,6 +64,7 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
 
   if (!info && !error) return <Loader size="sm" />;
   const available = info?.available === true;
+  const offsetSec = info?.clock ? (info.clock.guestMs - info.clock.readAtMs) / 1000 : null;
   return (
     <Stack gap="md" data-testid="guest-agent">
       <Group justify="space-between">
@@ -72,6 +75,11 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
           {info && (
             <Badge color={available ? 'teal' : 'gray'} variant="light" data-testid="guest-agent-channel" data-channel={info.channel}>
               {info.channel}
+            </Badge>
+          )}
+          {info?.freeze && (
+            <Badge color={info.freeze === 'frozen' ? 'orange' : 'gray'} variant="light" data-testid="guest-agent-freeze" data-state={info.freeze}>
+              {t(`guestAgent.freezeState.${info.freeze}`)}
             </Badge>
           )}
         </Group>
@@ -91,13 +99,18 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
           )}
         </Alert>
       )}
+      {info && available && info.partial && (
+        <Alert color="yellow" data-testid="guest-agent-partial">
+          {t('guestAgent.partial', { reason: info.partial })}
+        </Alert>
+      )}
       {info && available && (
         <>
           <Group gap="xs">
-            <Button size="xs" variant="light" onClick={() => setPending('freeze')} disabled={busy}>
+            <Button size="xs" variant="light" onClick={() => setPending('freeze')} disabled={busy || info.freeze === 'frozen'}>
               {t('guestAgent.freeze')}
             </Button>
-            <Button size="xs" variant="light" onClick={() => setPending('thaw')} disabled={busy}>
+            <Button size="xs" variant="light" onClick={() => setPending('thaw')} disabled={busy || info.freeze === 'thawed'}>
               {t('guestAgent.thaw')}
             </Button>
             <Button size="xs" variant="light" onClick={() => setPending('setTime')} disabled={busy}>
@@ -123,6 +136,14 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
                   <Table.Tr>
                     <Table.Th>{t('guestAgent.timezone')}</Table.Th>
                     <Table.Td>{info.timezone?.name ?? '–'}</Table.Td>
+                  </Table.Tr>
+                  <Table.Tr>
+                    <Table.Th>{t('guestAgent.clock')}</Table.Th>
+                    <Table.Td data-testid="guest-agent-clock">
+                      {info.clock && offsetSec !== null
+                        ? t('guestAgent.clockValue', { time: new Date(info.clock.guestMs).toLocaleString(), offset: `${offsetSec >= 0 ? '+' : ''}${offsetSec.toFixed(1)}` })
+                        : '–'}
+                    </Table.Td>
                   </Table.Tr>
                   <Table.Tr>
                     <Table.Th>{t('guestAgent.users')}</Table.Th>
