@@ -123,7 +123,7 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
                 <Table.Tbody>
                   <Table.Tr>
                     <Table.Th w={160}>{t('guestAgent.os')}</Table.Th>
-                    <Table.Td>{info.os?.prettyName ?? info.os?.name ?? '–'}</Table.Td>
+                    <Table.Td data-testid="guest-agent-os">{info.os?.prettyName ?? info.os?.name ?? '–'}</Table.Td>
                   </Table.Tr>
                   <Table.Tr>
                     <Table.Th>{t('guestAgent.kernel')}</Table.Th>
@@ -147,7 +147,7 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
                   </Table.Tr>
                   <Table.Tr>
                     <Table.Th>{t('guestAgent.users')}</Table.Th>
-                    <Table.Td>{info.users.map((u) => u.name).join(', ') || '–'}</Table.Td>
+                    <Table.Td data-testid="guest-agent-users">{info.users.map((u) => u.name).join(', ') || '–'}</Table.Td>
                   </Table.Tr>
                 </Table.Tbody>
               </Table>
@@ -156,7 +156,7 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
               <Title order={4} size="h6" mb="xs">
                 {t('guestAgent.interfaces')}
               </Title>
-              <Table>
+              <Table data-testid="guest-agent-interfaces">
                 <Table.Tbody>
                   {info.interfaces.map((nic) => (
                     <Table.Tr key={nic.name}>
@@ -173,7 +173,7 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
             <Title order={4} size="h6" mb="xs">
               {t('guestAgent.filesystems')}
             </Title>
-            <Table>
+            <Table data-testid="guest-agent-filesystems">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>{t('guestAgent.mountpoint')}</Table.Th>
