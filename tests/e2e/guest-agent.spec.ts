@@ -75,6 +75,7 @@ test('Freeze then Thaw: each confirmed, the state read back from the agent', asy
   expect(freezeStatus()).toBe('{"return":"frozen"}');
   await expect(panel.getByTestId('guest-agent-partial')).toContainText('frozen');
   await expect(panel.getByRole('button', { name: 'Freeze file systems' })).toBeDisabled();
+  await expect(panel.getByRole('button', { name: 'Set guest time' })).toBeDisabled();
 
   await panel.getByRole('button', { name: 'Thaw file systems' }).click();
   const confirmThaw = page.getByRole('dialog', { name: "Thaw the guest's file systems?" });
@@ -83,6 +84,7 @@ test('Freeze then Thaw: each confirmed, the state read back from the agent', asy
   await expect(panel.getByTestId('guest-agent-freeze')).toHaveAttribute('data-state', 'thawed', { timeout: 30_000 });
   expect(freezeStatus()).toBe('{"return":"thawed"}');
   await expect(panel.getByTestId('guest-agent-partial')).toHaveCount(0);
+  await expect(panel.getByRole('button', { name: 'Set guest time' })).toBeEnabled();
   await expect(panel.getByTestId('guest-agent-filesystems').getByRole('row', { name: /\/data/ })).toBeVisible();
   await removeHost(page, HOST);
   expect(errors).toEqual([]);

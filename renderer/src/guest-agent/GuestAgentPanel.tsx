@@ -113,7 +113,8 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
             <Button size="xs" variant="light" onClick={() => setPending('thaw')} disabled={busy || info.freeze === 'thawed'}>
               {t('guestAgent.thaw')}
             </Button>
-            <Button size="xs" variant="light" onClick={() => setPending('setTime')} disabled={busy}>
+            {/* A frozen agent refuses guest-set-time too. */}
+            <Button size="xs" variant="light" onClick={() => setPending('setTime')} disabled={busy || info.freeze === 'frozen'}>
               {t('guestAgent.setTime')}
             </Button>
           </Group>
