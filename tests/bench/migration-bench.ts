@@ -67,7 +67,7 @@ const SENDER =
   'c.shutdown(socket.SHUT_WR)\nwhile c.recv(65536): pass\nprint(time.monotonic()-t0,flush=True)\n';
 
 /** A plain byte stream A → B: directly (B listens on `bindAddress`, A connects to `connectHost`) or through a relay. */
-async function streamOnce(
+export async function streamOnce(
   a: MigrationHost,
   b: MigrationHost,
   mib: number,
