@@ -148,6 +148,9 @@ export interface MigrationJob {
   secondsLeft: number | null;
   /** Bytes VirtDeck relayed (relayed route). */
   relayedBytes: number;
+  /** The same per direction: source → destination (migration stream, disk writes) and back (replies). */
+  relayedToDestination: number;
+  relayedToSource: number;
   startedAt: number;
   finishedAt: number | null;
   /** The guest's actual pause at the switch-over (from the completed job's statistics). */

@@ -7,7 +7,10 @@
  * the guest running on A and nothing on B; VirtDeck's SSH connection to the source, then to the
  * destination, dropped for real halfway through a relayed migration (the sshd process serving it killed
  * on the host): the job waits for the host (`interrupted`), then says the guest runs on A, and nothing is
- * left on B; a guest whose disk is in the shared pool migrates without a copy. The guest's serial console answers on the host it ended on.
+ * left on B; a guest whose disk is in the shared pool migrates without a copy; a paused incoming guest
+ * left on B by a migration that stopped after Prepare (Begin and Prepare run by hand on VirtDeck's own
+ * connections, then the source's job ended, Finish never called) makes the checks warn, and the next
+ * migration removes it before it begins. The guest's serial console answers on the host it ended on.
  *
  * Everything is named vd-test-mig-… and removed afterwards (isolation is turned off in afterAll).
  *   flock /tmp/virtdeck-lab-tests.lock npx vitest run --config tests/vitest.integration.config.ts tests/integration/migration.test.ts
@@ -17,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MigrationJob, MigrationOptions } from '../../preload/api-contract';
 import type { LibvirtClient } from '../../main/libvirt/client';
 import { virDomainConsoleFlags } from '../../main/libvirt/protocol';
+import { MIGRATE, PARAM, commonParams, destinationFlags, migrationFlags, replaceString, sourceFlags } from '../../main/services/migration/migration-params';
 import { MigrationService } from '../../main/services/migration/migration-service';
 import { hostBPath, labIsolate, requireHostB } from '../support/lab';
 import {
@@ -35,6 +39,7 @@ const SKIP_REASON = !availability.available ? ` (skipped: ${availability.reason}
 const PREFIX = 'vd-test-mig-';
 const GUEST = `${PREFIX}copy`;
 const SHARED = `${PREFIX}shared`;
+const LEFTOVER = `${PREFIX}leftover`;
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -294,6 +299,34 @@ describe.skipIf(SKIP)(`live migration between the lab's two hosts${SKIP_REASON}`
 
   it('the SSH connection to the destination (B) dropped halfway through a relayed migration: the guest keeps running on A, nothing on B', async () => {
     await dropHalfway('b');
+  }, 300_000);
+
+  it('a paused incoming guest left on B by a migration stopped after Prepare: the checks warn, the next migration removes it first and succeeds', async () => {
+    if (!availability.available) return;
+    const guest = await startThrowawayGuest(availability.lab, hosts.a, LEFTOVER, { memoryMiB: 128, diskMiB: 8, where: 'shared' });
+    const plan = await service.plan({ hostId: hosts.a.hostId, uuid: guest, destinationHostId: hosts.b.hostId, options: null });
+    expect(plan.checks.filter((c) => c.status === 'blocker')).toEqual([]);
+    // Begin on A, Prepare on B (B starts the paused incoming guest), then A's job ended as cancelled and
+    // Finish never called on B: what an interrupted migration leaves while B's connection stays open.
+    const flags = migrationFlags(plan.options, { active: true, paused: false, copyDisks: [], verifiedSharedDisks: true });
+    expect(flags & MIGRATE.UNSAFE).toBe(MIGRATE.UNSAFE);
+    let params = commonParams(plan.options, [], flags);
+    const begun = await hosts.a.libvirt.migration.begin3({ uuid: guest }, params, sourceFlags(flags));
+    params = replaceString(params, PARAM.DEST_XML, begun.xml);
+    await hosts.b.libvirt.migration.prepare3(params, begun.cookieOut, destinationFlags(flags));
+    await hosts.a.libvirt.migration.confirm3({ uuid: guest }, params, new Uint8Array(0), sourceFlags(flags), true);
+    expect(await hosts.b.libvirt.domain.getState({ uuid: guest })).toEqual({ state: 3, reason: 2 }); // paused for migration
+    expect(await stateOf(hosts.a.libvirt, guest)).toBe(1);
+    const again = await service.plan({ hostId: hosts.a.hostId, uuid: guest, destinationHostId: hosts.b.hostId, options: null });
+    expect(again.checks).toContainEqual({ id: 'name', status: 'warning', message: { key: 'check.leftoverIncoming', values: { name: LEFTOVER } } });
+    expect(again.checks.filter((c) => c.status === 'blocker')).toEqual([]);
+    const job = await migrate('a', 'b', guest, again.options);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('done');
+    expect(job.location).toEqual({ hostId: hosts.b.hostId, state: 'running' });
+    expect(await stateOf(hosts.b.libvirt, guest)).toBe(1);
+    expect(await stateOf(hosts.a.libvirt, guest)).toBe('absent');
+    await consoleAnswers(hosts.b.libvirt, guest);
   }, 300_000);
 
   it('a guest whose disk is in the shared pool migrates without a copy, and back', async () => {

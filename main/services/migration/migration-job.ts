@@ -38,6 +38,7 @@ import {
   sourceFlags,
   tcpUri,
 } from './migration-params';
+import { destroyLeftoverIncoming } from './migration-plan';
 import { MigrationRelay } from './migration-relay';
 
 export interface MigrationHost {
@@ -95,6 +96,8 @@ export class MigrationJobRunner {
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   private downtimeFromEvent: number | null = null;
   private postcopyStarted = false;
+  /** Begin succeeded on the source: a failure after it may leave a paused incoming guest on the destination. */
+  private begun = false;
   private readonly timings: Required<MigrationJobTimings>;
   private readonly unsubscribers: Array<() => Promise<void>> = [];
 
@@ -119,6 +122,8 @@ export class MigrationJobRunner {
       stats: null,
       secondsLeft: null,
       relayedBytes: 0,
+      relayedToDestination: 0,
+      relayedToSource: 0,
       startedAt: Date.now(),
       finishedAt: null,
       downtimeMs: null,
@@ -129,7 +134,18 @@ export class MigrationJobRunner {
   }
 
   snapshot(): MigrationJob {
-    return { ...this.job, relayedBytes: this.relay?.relayedBytes ?? this.job.relayedBytes };
+    if (!this.relay) return { ...this.job };
+    const bytes = this.relay.bytes;
+    return { ...this.job, relayedBytes: bytes.toDestination + bytes.toSource, relayedToDestination: bytes.toDestination, relayedToSource: bytes.toSource };
+  }
+
+  /** Copies the relay's byte counts into the job (they stay there after the relay is closed). */
+  private countRelayed(): void {
+    if (!this.relay) return;
+    const bytes = this.relay.bytes;
+    this.job.relayedBytes = bytes.toDestination + bytes.toSource;
+    this.job.relayedToDestination = bytes.toDestination;
+    this.job.relayedToSource = bytes.toSource;
   }
 
   get ended(): boolean {
@@ -259,8 +275,12 @@ export class MigrationJobRunner {
     const offline = (flags & MIGRATE.OFFLINE) !== 0;
     let params = commonParams(options, this.init.copyDisks, flags);
 
+    // A paused incoming guest an earlier failed or interrupted migration left on the destination would
+    // make Prepare fail (a guest with this UUID is active there): gone first, when the source runs the guest.
+    await destroyLeftoverIncoming(source.libvirt, destination.libvirt, this.init.uuid);
     this.step('begin');
     const begun = await source.libvirt.migration.begin3(ref, params, srcFlags);
+    this.begun = true;
     params = replaceString(params, PARAM.DEST_XML, begun.xml);
 
     // Prepare: the relayed route (when forced) makes the destination listen on its loopback only.
@@ -458,7 +478,7 @@ export class MigrationJobRunner {
             });
           }
         }
-        this.job.relayedBytes = this.relay?.relayedBytes ?? 0;
+        this.countRelayed();
         this.emit();
       } catch {
         // the next tick tries again; Perform's own result decides how the job ends
@@ -497,12 +517,12 @@ export class MigrationJobRunner {
     this.job.state = 'done';
     this.job.step = null;
     this.job.finishedAt = Date.now();
-    this.job.relayedBytes = this.relay?.relayedBytes ?? this.job.relayedBytes;
+    this.countRelayed();
     this.emit();
   }
 
   private async finishFailed(err: unknown): Promise<void> {
-    this.job.relayedBytes = this.relay?.relayedBytes ?? this.job.relayedBytes;
+    this.countRelayed();
     const wasCancel = err instanceof Cancelled || this.cancelRequested;
     if (!wasCancel) this.job.error = apiError(err);
     this.job.step = null;
@@ -517,6 +537,13 @@ export class MigrationJobRunner {
         await new Promise((resolve) => setTimeout(resolve, this.timings.reconcileEveryMs));
         where = await this.locate();
       }
+    }
+    if (!where.incomplete && where.onSource && this.begun && !this.postcopyStarted) {
+      // The guest still runs on the source: an incoming guest left paused on the destination goes.
+      const destination = this.hosts.host(this.init.destinationHostId);
+      const source = this.hosts.host(this.init.sourceHostId);
+      if (destination && source && (await destroyLeftoverIncoming(source.libvirt, destination.libvirt, this.init.uuid).catch(() => false)))
+        where = await this.locate();
     }
     this.job.location = where.location;
     this.job.outcome = where.incomplete ? { key: 'outcome.unknown' } : where.message;

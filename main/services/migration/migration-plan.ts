@@ -151,6 +151,54 @@ export function disksToCopy(options: MigrationOptions, disks: readonly Migration
   return [...options.disks];
 }
 
+/** virDomainState / virDomainPausedReason values the leftover-guest decision needs. */
+const DOMAIN_RUNNING = 1;
+const DOMAIN_PAUSED = 3;
+const PAUSED_MIGRATION = 2; // VIR_DOMAIN_PAUSED_MIGRATION: paused for (incoming or outgoing) migration
+const PAUSED_POSTCOPY = 12;
+const PAUSED_POSTCOPY_FAILED = 13;
+
+export interface GuestState {
+  state: number;
+  reason: number;
+}
+
+/**
+ * A paused guest on the destination that waits for an incoming migration: what a failed or interrupted
+ * migration leaves there when nothing ran its Finish (VIR_DOMAIN_PAUSED with reason MIGRATION). A guest
+ * paused in post-copy (reasons POSTCOPY, POSTCOPY_FAILED) is not one: its memory lives partly there.
+ */
+export function isLeftoverIncoming(destination: GuestState | null): boolean {
+  return destination !== null && destination.state === DOMAIN_PAUSED && destination.reason === PAUSED_MIGRATION;
+}
+
+/**
+ * Whether the destination's leftover incoming guest may be destroyed: only when it is one
+ * ({@link isLeftoverIncoming}), the source still runs the guest itself (running, or paused by something other
+ * than a migration) and the source has no job on it (no migration of it under way from anywhere).
+ */
+export function mayDestroyLeftoverIncoming(destination: GuestState | null, source: GuestState | null, sourceJob: string | null): boolean {
+  if (!isLeftoverIncoming(destination) || !source) return false;
+  const sourceRuns =
+    source.state === DOMAIN_RUNNING ||
+    (source.state === DOMAIN_PAUSED && source.reason !== PAUSED_MIGRATION && source.reason !== PAUSED_POSTCOPY && source.reason !== PAUSED_POSTCOPY_FAILED);
+  return sourceRuns && sourceJob === 'none';
+}
+
+/**
+ * Destroys the destination's leftover incoming guest when {@link mayDestroyLeftoverIncoming} says so
+ * (states read now, on both hosts). Resolves with whether it destroyed one.
+ */
+export async function destroyLeftoverIncoming(source: LibvirtClient, destination: LibvirtClient, uuid: string): Promise<boolean> {
+  const dst = await destination.domain.getState({ uuid }).catch(() => null);
+  if (!isLeftoverIncoming(dst)) return false;
+  const src = await source.domain.getState({ uuid }).catch(() => null);
+  const job = await source.migration.jobStats({ uuid }).then((j) => j.type, () => null);
+  if (!mayDestroyLeftoverIncoming(dst, src, job)) return false;
+  await destination.domain.destroy({ uuid });
+  return true;
+}
+
 /** Reads the guest and (when chosen) the destination and says what stands in the way. */
 export async function planMigration(hosts: PlanHosts, uuid: string, requested: MigrationOptions | null): Promise<PlanResult> {
   const src = hosts.source.libvirt;
@@ -211,7 +259,12 @@ export async function planMigration(hosts: PlanHosts, uuid: string, requested: M
   const there = await dl.domain.list().catch(() => []);
   const sameUuid = there.find((d) => d.uuid.toLowerCase() === facts.uuid.toLowerCase());
   const sameName = there.find((d) => d.name === facts.name);
-  if (sameUuid && sameUuid.id > 0) checks.push(block('name', 'check.runningThere', { name: sameUuid.name }));
+  const stateThere = sameUuid && sameUuid.id > 0 ? await dl.domain.getState({ uuid: facts.uuid }).catch(() => null) : null;
+  // A paused incoming guest left by an earlier migration: removed before this one begins (when the source
+  // still runs the guest with no job on it), so it does not stand in the way.
+  if (sameUuid && sameUuid.id > 0 && isLeftoverIncoming(stateThere))
+    checks.push(warn('name', 'check.leftoverIncoming', { name: sameUuid.name }));
+  else if (sameUuid && sameUuid.id > 0) checks.push(block('name', 'check.runningThere', { name: sameUuid.name }));
   else if (sameName && sameName.uuid.toLowerCase() !== facts.uuid.toLowerCase())
     checks.push(block('name', 'check.nameTaken', { name: facts.name }));
   else if (sameUuid) checks.push(warn('name', 'check.definedThere', { name: sameUuid.name }));

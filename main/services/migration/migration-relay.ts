@@ -3,9 +3,17 @@
  * VirtDeck's SSH connection to the source), and each connection the source's QEMU makes to it is piped
  * into a direct-tcpip channel that the destination's sshd opens to the port the destination prepared.
  * Neither host needs to reach the other; the bytes go source → VirtDeck → destination.
+ *
+ * Both channels get the 4 MiB, eagerly refilled SSH receive window that volume downloads use
+ * (ssh/receive-window.ts): with ssh2's own window (2 MiB, refilled only once half is used) the sender got
+ * about 1 MiB of credit per round trip. Each direction has its own backpressure: when the writing side's
+ * write() says its queue is full, the reading side is paused (and its window no longer refilled, so the
+ * sending host stops after at most one window) until the writing side drains. When one side ends or
+ * closes, what is already queued for the other side is handed on before that side is ended.
  */
 import type { Duplex } from 'node:stream';
 import type { SshConnection } from '../../ssh';
+import { widenReceiveWindow, type ReceiveWindowControl } from '../../ssh/receive-window';
 
 export interface RelayTarget {
   /** Hosts to try on the destination (as its sshd resolves them), first that connects wins. */
@@ -19,23 +27,55 @@ export interface RelayPort {
   target: RelayTarget;
 }
 
+/** Bytes the relay carried, per direction. */
+export interface RelayedBytes {
+  /** Source → destination (the migration stream, the disks' NBD writes). */
+  toDestination: number;
+  /** Destination → source (NBD replies, the return path). */
+  toSource: number;
+}
+
 type SshSide = Pick<SshConnection, 'listenRemote' | 'forwardTcp'>;
+
+/** How long a side that was ended after its peer closed may take to hand on what was queued for it. */
+const FLUSH_GRACE_MS = 30_000;
 
 export class MigrationRelay {
   private readonly closers: Array<() => Promise<void>> = [];
   private readonly channels = new Set<Duplex>();
-  private bytes = 0;
+  private readonly counted: RelayedBytes = { toDestination: 0, toSource: 0 };
   private lastError: string | null = null;
   private closed = false;
+  private widened = 0;
+  private readonly waited = { toDestinationMs: 0, toSourceMs: 0, toDestinationTimes: 0, toSourceTimes: 0 };
 
   constructor(
     private readonly source: SshSide,
     private readonly destination: SshSide,
+    private readonly flushGraceMs = FLUSH_GRACE_MS,
   ) {}
 
   /** Bytes carried so far (both directions). */
   get relayedBytes(): number {
-    return this.bytes;
+    return this.counted.toDestination + this.counted.toSource;
+  }
+
+  /** Bytes carried so far, per direction. */
+  get bytes(): RelayedBytes {
+    return { ...this.counted };
+  }
+
+  /** How many relayed channels got the wider receive window (both sides of each connection: 2 per connection). */
+  get widenedChannels(): number {
+    return this.widened;
+  }
+
+  /**
+   * How long (and how often) each direction waited for its writing side to drain (the reading side paused
+   * meanwhile): time spent waiting on the destination's channel window is `toDestinationMs`.
+   */
+  get waits(): { toDestinationMs: number; toSourceMs: number; toDestinationTimes: number; toSourceTimes: number } {
+    return { ...this.waited };
   }
 
   /** The first failure of a relayed connection (a channel the destination refused…), if any. */
@@ -47,13 +87,13 @@ export class MigrationRelay {
   async open(target: RelayTarget): Promise<RelayPort> {
     if (this.closed) throw new Error('the relay is closed');
     const listener = await this.source.listenRemote('127.0.0.1', 0, (inbound) => {
-      void this.pipe(inbound, target);
+      void this.connect(inbound, target);
     });
     this.closers.push(() => listener.close());
     return { sourcePort: listener.port, target };
   }
 
-  private async pipe(inbound: Duplex, target: RelayTarget): Promise<void> {
+  private async connect(inbound: Duplex, target: RelayTarget): Promise<void> {
     if (this.closed) {
       inbound.destroy();
       return;
@@ -77,26 +117,31 @@ export class MigrationRelay {
       this.channels.delete(inbound);
       return;
     }
-    const out = outbound;
-    this.channels.add(out);
-    const count = (chunk: Buffer) => {
-      this.bytes += chunk.length;
-    };
-    inbound.on('data', count);
-    out.on('data', count);
-    const finish = () => {
-      inbound.destroy();
-      out.destroy();
-      this.channels.delete(inbound);
-      this.channels.delete(out);
-    };
-    inbound.once('close', finish);
-    out.once('close', finish);
-    inbound.once('error', finish);
-    out.once('error', finish);
-    inbound.pipe(out);
-    out.pipe(inbound);
-    inbound.resume();
+    this.channels.add(outbound);
+    relayPair(inbound, outbound, {
+      flushGraceMs: this.flushGraceMs,
+      toDestination: (n) => {
+        this.counted.toDestination += n;
+      },
+      toSource: (n) => {
+        this.counted.toSource += n;
+      },
+      waited: (direction, ms) => {
+        if (direction === 'toDestination') {
+          this.waited.toDestinationMs += ms;
+          this.waited.toDestinationTimes++;
+        } else {
+          this.waited.toSourceMs += ms;
+          this.waited.toSourceTimes++;
+        }
+      },
+      widened: () => {
+        this.widened++;
+      },
+      closed: (channel) => {
+        this.channels.delete(channel);
+      },
+    });
   }
 
   /** Stops listening and cuts every relayed connection. */
@@ -107,4 +152,86 @@ export class MigrationRelay {
     this.channels.clear();
     await Promise.all(this.closers.map((close) => close().catch(() => undefined)));
   }
+}
+
+export interface RelayPairHooks {
+  flushGraceMs: number;
+  toDestination(bytes: number): void;
+  toSource(bytes: number): void;
+  /** A direction waited `ms` for its writing side to drain. */
+  waited?(direction: 'toDestination' | 'toSource', ms: number): void;
+  /** A channel got the wider receive window. */
+  widened(): void;
+  /** A channel is closed (or destroyed): it is no longer the relay's to cut. */
+  closed(channel: Duplex): void;
+}
+
+/**
+ * Pipes `inbound` (the source side) and `outbound` (the destination side) into each other, with a wide
+ * receive window on both, backpressure per direction, byte counts, and queued bytes handed on at the end.
+ */
+export function relayPair(inbound: Duplex, outbound: Duplex, hooks: RelayPairHooks): void {
+  const windows = new Map<Duplex, ReceiveWindowControl | null>();
+  for (const channel of [inbound, outbound]) {
+    const control = widenReceiveWindow(channel);
+    windows.set(channel, control);
+    if (control) hooks.widened();
+  }
+  const ended = new Set<Duplex>();
+  const finished = new Set<Duplex>();
+  const graceTimers: Array<ReturnType<typeof setTimeout>> = [];
+
+  /** The writing side got no more to write: end it once its queue is out (or cut it after the grace). */
+  const endGracefully = (to: Duplex) => {
+    if (ended.has(to) || to.destroyed) return;
+    ended.add(to);
+    to.end();
+    if (to.writableFinished) return;
+    const timer = setTimeout(() => to.destroy(), hooks.flushGraceMs);
+    timer.unref?.();
+    graceTimers.push(timer);
+  };
+
+  const pump = (from: Duplex, to: Duplex, direction: 'toDestination' | 'toSource') => {
+    const window = windows.get(from) ?? null;
+    const count = direction === 'toDestination' ? hooks.toDestination : hooks.toSource;
+    let waiting = false;
+    from.on('data', (chunk: Buffer) => {
+      count(chunk.length);
+      if (to.destroyed || ended.has(to)) return;
+      if (!to.write(chunk) && !waiting) {
+        // The writing side's queue is full: stop reading (and refilling the reading side's window).
+        waiting = true;
+        const since = performance.now();
+        window?.pause();
+        from.pause();
+        to.once('drain', () => {
+          hooks.waited?.(direction, performance.now() - since);
+          waiting = false;
+          from.resume();
+          window?.resume();
+        });
+      }
+    });
+    // EOF from one side: the other side gets what is queued, then EOF.
+    from.once('end', () => endGracefully(to));
+  };
+  pump(inbound, outbound, 'toDestination');
+  pump(outbound, inbound, 'toSource');
+
+  const onGone = (gone: Duplex, other: Duplex) => {
+    if (finished.has(gone)) return;
+    finished.add(gone);
+    hooks.closed(gone);
+    // The other side keeps what is already queued for it: ended, not destroyed.
+    endGracefully(other);
+    if (finished.size === 2) for (const timer of graceTimers) clearTimeout(timer);
+  };
+  inbound.once('close', () => onGone(inbound, outbound));
+  outbound.once('close', () => onGone(outbound, inbound));
+  // An error destroys the side it happened on ('close' follows); the other side still gets its queue.
+  inbound.on('error', () => undefined);
+  outbound.on('error', () => undefined);
+  inbound.resume();
+  outbound.resume();
 }

@@ -43,7 +43,14 @@ export function MigrationJobView({ job, hostName }: { job: MigrationJob; hostNam
     if (s.expectedDowntimeMs !== null && active) details.push(t('migration.expectedDowntime', { ms: s.expectedDowntimeMs }));
     if (s.elapsedMs !== null) details.push(t('migration.elapsed', { time: formatDuration(s.elapsedMs / 1000) }));
   }
-  if (job.relayedBytes > 0) details.push(t('migration.relayed', { bytes: formatBytes(job.relayedBytes) }));
+  if (job.relayedBytes > 0)
+    details.push(
+      t('migration.relayed', {
+        bytes: formatBytes(job.relayedBytes),
+        toDestination: formatBytes(job.relayedToDestination),
+        toSource: formatBytes(job.relayedToSource),
+      }),
+    );
   return (
     <Stack gap="xs" data-testid="migration-job" data-state={job.state} data-route={job.route ?? ''}>
       <Group gap="xs">
