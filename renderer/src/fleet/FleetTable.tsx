@@ -4,7 +4,7 @@ import { IconChevronDown, IconChevronUp, IconSelector, IconServer2 } from '@tabl
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useTranslation } from 'react-i18next';
 import type { FleetDomain } from '../../../preload/api-contract';
-import { DomainStateBadge } from './DomainStateBadge';
+import { DomainStateLabel } from './DomainStateBadge';
 import { domainKey, nextSelection, type FleetItem, type FleetSort, type FleetSortKey } from './fleet-query';
 import { formatMemory } from '../format';
 import { Sparkline } from './Sparkline';
@@ -116,6 +116,12 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     [],
   );
 
+  const latestSelectAll = useRef(() => {});
+  useLayoutEffect(() => {
+    latestSelectAll.current = () => onSelectionChange(allSelected ? new Set() : new Set(keysOf()));
+  });
+  const selectAll = useCallback(() => latestSelectAll.current(), []);
+
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const item = items[focusIndex];
     switch (event.key) {
@@ -166,13 +172,6 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     }
   };
 
-  const sortIcon = (key: Column['key']) => {
-    if (sort.key !== key) return <IconSelector size={14} aria-hidden />;
-    return sort.descending ? <IconChevronDown size={14} aria-hidden /> : <IconChevronUp size={14} aria-hidden />;
-  };
-  const ariaSort = (key: Column['key']) =>
-    sort.key === key ? (sort.descending ? 'descending' : 'ascending') : ('none' as const);
-
   return (
     <div
       className={classes.grid}
@@ -182,60 +181,15 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
       aria-multiselectable
       onKeyDown={onKeyDown}
     >
-      <div className={`${rowClass} ${classes.header}`} role="row" aria-rowindex={1}>
-        <div className={classes.check} role="columnheader">
-          <Checkbox
-            size="xs"
-            aria-label={t('fleet.selectAll')}
-            checked={allSelected}
-            indeterminate={someSelected}
-            onChange={() => onSelectionChange(allSelected ? new Set() : new Set(keysOf()))}
-          />
-        </div>
-        {COLUMNS.map((column) => (
-          <div
-            key={column.key}
-            className={classes[column.key]}
-            role="columnheader"
-            aria-sort={column.sortable ? ariaSort(column.key) : undefined}
-          >
-            {column.sortable ? (
-              <UnstyledButton
-                className={classes.sortButton}
-                onClick={() =>
-                  onSortChange({
-                    key: column.key as FleetSortKey,
-                    descending: sort.key === column.key ? !sort.descending : false,
-                  })
-                }
-              >
-                <Group gap={4} wrap="nowrap">
-                  <Text size="sm" fw={600}>
-                    {t(`fleet.columns.${column.labelKey}`)}
-                  </Text>
-                  {sortIcon(column.key)}
-                </Group>
-              </UnstyledButton>
-            ) : (
-              <Text size="sm" fw={600}>
-                {t(`fleet.columns.${column.labelKey}`)}
-              </Text>
-            )}
-          </div>
-        ))}
-        {average && (
-          <div className={classes.average} role="columnheader" aria-sort={ariaSort('average')}>
-            <UnstyledButton className={classes.sortButton} onClick={() => onSortChange({ key: 'average', descending: sort.key === 'average' ? !sort.descending : true })}>
-              <Group gap={4} wrap="nowrap">
-                <Text size="sm" fw={600} truncate>
-                  {average.label}
-                </Text>
-                {sortIcon('average')}
-              </Group>
-            </UnstyledButton>
-          </div>
-        )}
-      </div>
+      <FleetHeader
+        className={rowClass}
+        sort={sort}
+        onSortChange={onSortChange}
+        allSelected={allSelected}
+        someSelected={someSelected}
+        onSelectAll={selectAll}
+        averageLabel={average?.label}
+      />
       <div ref={scroller} className={classes.body} role="rowgroup">
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualizer.getVirtualItems().map((virtual) => {
@@ -255,16 +209,10 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
                   tabIndex={tabIndex}
                   onClick={() => setFocusIndex(virtual.index)}
                 >
-                  <div role="gridcell" className={classes.groupCell}>
-                    <Group gap={8}>
-                      <IconServer2 size={16} aria-hidden />
-                      <Text size="sm" fw={600}>
-                        {item.hostName}
-                      </Text>
-                      <Text size="xs" c="dimmed">
-                        {t('fleet.groupCount', { count: item.count })}
-                      </Text>
-                    </Group>
+                  <div role="gridcell" className={`${classes.groupCell} ${classes.inline}`}>
+                    <IconServer2 size={16} aria-hidden />
+                    <span className={`${classes.cellText} ${classes.groupTitle}`}>{item.hostName}</span>
+                    <span className={`${classes.groupCount} ${classes.dimmed}`}>{t('fleet.groupCount', { count: item.count })}</span>
                   </div>
                 </div>
               );
@@ -355,8 +303,9 @@ const FleetRow = memo(function FleetRow({
       }}
     >
       <div className={classes.check} role="gridcell">
-        <Checkbox
-          size="xs"
+        <input
+          type="checkbox"
+          className={classes.rowCheckbox}
           tabIndex={-1}
           aria-label={t('fleet.selectRow', { name: domain.name })}
           checked={selected}
@@ -364,48 +313,124 @@ const FleetRow = memo(function FleetRow({
           onChange={() => handlers.toggle(key)}
         />
       </div>
-      <div className={classes.name} role="gridcell">
-        <Group gap={6} wrap="nowrap">
-          <Text size="sm" fw={500} truncate>
-            {domain.name}
-          </Text>
-          {rowBadge?.(key)}
-        </Group>
+      <div className={`${classes.name} ${classes.inline}`} role="gridcell">
+        <span className={`${classes.cellText} ${classes.nameText}`}>{domain.name}</span>
+        {rowBadge?.(key)}
       </div>
       <div className={classes.host} role="gridcell">
-        <Text size="sm" c="dimmed" truncate>
-          {hostName}
-        </Text>
+        <span className={`${classes.cellText} ${classes.dimmed}`}>{hostName}</span>
       </div>
       <div className={classes.state} role="gridcell" data-testid="fleet-state">
-        <DomainStateBadge state={domain.state} />
+        <DomainStateLabel state={domain.state} />
       </div>
       <div className={classes.vcpus} role="gridcell">
-        <Text size="sm">{domain.vcpus}</Text>
+        <span className={classes.cellText}>{domain.vcpus}</span>
       </div>
       <div className={classes.memory} role="gridcell">
-        <Text size="sm">{formatMemory(domain.memoryKiB)}</Text>
+        <span className={classes.cellText}>{formatMemory(domain.memoryKiB)}</span>
       </div>
-      <div className={classes.cpu} role="gridcell">
-        <Group gap={8} wrap="nowrap">
-          <Text size="sm" w={44} ta="right">
-            {domain.cpuPercent === null ? '–' : `${domain.cpuPercent.toFixed(0)}%`}
-          </Text>
-          {domain.state === 'running' && history.length > 1 && (
-            <Sparkline values={history} label={t('fleet.cpuHistory', { name: domain.name })} />
-          )}
-        </Group>
+      <div className={`${classes.cpu} ${classes.inline}`} role="gridcell">
+        <span className={`${classes.cellText} ${classes.cpuValue}`}>
+          {domain.cpuPercent === null ? '–' : `${domain.cpuPercent.toFixed(0)}%`}
+        </span>
+        {domain.state === 'running' && history.length > 1 && (
+          <Sparkline values={history} label={t('fleet.cpuHistory', { name: domain.name })} />
+        )}
       </div>
       <div className={classes.addresses} role="gridcell">
-        <Text size="sm" ff="monospace" truncate>
-          {domain.addresses.join(', ')}
-        </Text>
+        <span className={`${classes.cellText} ${classes.mono}`}>{domain.addresses.join(', ')}</span>
       </div>
       {average && (
         <div className={classes.average} role="gridcell" data-testid="fleet-average">
-          <Text size="sm" ta="right">
+          <span className={`${classes.cellText} ${classes.right}`}>
             {average.values.has(key) ? average.format(average.values.get(key) ?? 0) : '–'}
-          </Text>
+          </span>
+        </div>
+      )}
+    </div>
+  );
+});
+
+/**
+ * The header row: memoised, so that a keystroke or tick (new rows, same sort and selection) does not
+ * render its Mantine buttons again.
+ */
+const FleetHeader = memo(function FleetHeader({
+  className,
+  sort,
+  onSortChange,
+  allSelected,
+  someSelected,
+  onSelectAll,
+  averageLabel,
+}: {
+  className: string | undefined;
+  sort: FleetSort;
+  onSortChange(sort: FleetSort): void;
+  allSelected: boolean;
+  someSelected: boolean;
+  onSelectAll(): void;
+  averageLabel: string | undefined;
+}) {
+  const { t } = useTranslation();
+  const sortIcon = (key: Column['key']) => {
+    if (sort.key !== key) return <IconSelector size={14} aria-hidden />;
+    return sort.descending ? <IconChevronDown size={14} aria-hidden /> : <IconChevronUp size={14} aria-hidden />;
+  };
+  const ariaSort = (key: Column['key']) =>
+    sort.key === key ? (sort.descending ? 'descending' : 'ascending') : ('none' as const);
+  return (
+    <div className={`${className ?? ''} ${classes.header}`} role="row" aria-rowindex={1}>
+      <div className={classes.check} role="columnheader">
+        <Checkbox
+          size="xs"
+          aria-label={t('fleet.selectAll')}
+          checked={allSelected}
+          indeterminate={someSelected}
+          onChange={onSelectAll}
+        />
+      </div>
+      {COLUMNS.map((column) => (
+        <div
+          key={column.key}
+          className={classes[column.key]}
+          role="columnheader"
+          aria-sort={column.sortable ? ariaSort(column.key) : undefined}
+        >
+          {column.sortable ? (
+            <UnstyledButton
+              className={classes.sortButton}
+              onClick={() =>
+                onSortChange({
+                  key: column.key as FleetSortKey,
+                  descending: sort.key === column.key ? !sort.descending : false,
+                })
+              }
+            >
+              <Group gap={4} wrap="nowrap">
+                <Text size="sm" fw={600}>
+                  {t(`fleet.columns.${column.labelKey}`)}
+                </Text>
+                {sortIcon(column.key)}
+              </Group>
+            </UnstyledButton>
+          ) : (
+            <Text size="sm" fw={600}>
+              {t(`fleet.columns.${column.labelKey}`)}
+            </Text>
+          )}
+        </div>
+      ))}
+      {averageLabel !== undefined && (
+        <div className={classes.average} role="columnheader" aria-sort={ariaSort('average')}>
+          <UnstyledButton className={classes.sortButton} onClick={() => onSortChange({ key: 'average', descending: sort.key === 'average' ? !sort.descending : true })}>
+            <Group gap={4} wrap="nowrap">
+              <Text size="sm" fw={600} truncate>
+                {averageLabel}
+              </Text>
+              {sortIcon('average')}
+            </Group>
+          </UnstyledButton>
         </div>
       )}
     </div>
