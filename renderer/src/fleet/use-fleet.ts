@@ -56,6 +56,8 @@ export function useFleet(): FleetData {
         const before = history.current.get(update.hostId);
         const after = new Map<string, readonly number[]>();
         for (const domain of update.domains) {
+          // Most guests are shut off (no CPU figure, no history): no key made for them.
+          if (domain.cpuPercent === null && !before?.size) continue;
           const key = domainKey(domain);
           const points = before?.get(key);
           if (domain.cpuPercent === null) {
