@@ -10,6 +10,7 @@ import {
 } from '@tabler/icons-react';
 import { memo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { DomainState } from '../../../preload/api-contract';
 import classes from './FleetTable.module.css';
 
@@ -51,10 +52,9 @@ const ICON_CLASS: Record<string, string | undefined> = {
 /**
  * The same icon + text as DomainStateBadge, for the fleet table's rows: plain elements with CSS classes
  * instead of Mantine's Group and Text (a row renders it for every guest that comes into view while
- * typing or scrolling), memoised per state.
+ * typing or scrolling), memoised per state, with the table's `t` (no hook of its own).
  */
-export const DomainStateLabel = memo(function DomainStateLabel({ state }: { state: DomainState }) {
-  const { t } = useTranslation();
+export const DomainStateLabel = memo(function DomainStateLabel({ state, t }: { state: DomainState; t: TFunction }) {
   const look = LOOK[state];
   return (
     <span className={classes.stateLabel}>

@@ -3,6 +3,7 @@ import { Checkbox, Group, Text, UnstyledButton } from '@mantine/core';
 import { IconChevronDown, IconChevronUp, IconSelector, IconServer2 } from '@tabler/icons-react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { FleetDomain } from '../../../preload/api-contract';
 import { DomainStateLabel } from './DomainStateBadge';
 import { domainKey, nextSelection, type FleetItem, type FleetSort, type FleetSortKey } from './fleet-query';
@@ -233,6 +234,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
                 average={average}
                 rowBadge={rowBadge}
                 handlers={rowHandlers}
+                t={t}
               />
             );
           })}
@@ -269,6 +271,7 @@ const FleetRow = memo(function FleetRow({
   average,
   rowBadge,
   handlers,
+  t,
 }: {
   rowKey: string;
   domain: FleetDomain;
@@ -282,8 +285,9 @@ const FleetRow = memo(function FleetRow({
   average: FleetTableProps['average'];
   rowBadge: FleetTableProps['rowBadge'];
   handlers: RowHandlers;
+  /** The table's: a row has no useTranslation of its own (a hook and an effect per row coming into view). */
+  t: TFunction;
 }) {
-  const { t } = useTranslation();
   return (
     <div
       data-index={index}
@@ -321,7 +325,7 @@ const FleetRow = memo(function FleetRow({
         <span className={`${classes.cellText} ${classes.dimmed}`}>{hostName}</span>
       </div>
       <div className={classes.state} role="gridcell" data-testid="fleet-state">
-        <DomainStateLabel state={domain.state} />
+        <DomainStateLabel state={domain.state} t={t} />
       </div>
       <div className={classes.vcpus} role="gridcell">
         <span className={classes.cellText}>{domain.vcpus}</span>
