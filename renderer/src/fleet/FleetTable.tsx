@@ -173,6 +173,13 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     }
   };
 
+  // Rows are keyed by their slot on screen (index modulo a pool larger than the rows rendered), not by
+  // guest: a keystroke that changes the rows at the top updates the row elements that are there instead
+  // of removing them and creating new ones, and a scroll by one row moves only one slot's row.
+  const virtualItems = virtualizer.getVirtualItems();
+  let slots = 64;
+  while (slots < virtualItems.length) slots *= 2;
+
   return (
     <div
       className={classes.grid}
@@ -193,7 +200,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
       />
       <div ref={scroller} className={classes.body} role="rowgroup">
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((virtual) => {
+          {virtualItems.map((virtual) => {
             const item = items[virtual.index];
             if (!item) return null;
             const style = { transform: `translateY(${virtual.start}px)`, height: ROW_HEIGHT };
@@ -201,7 +208,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
             if (item.type === 'group') {
               return (
                 <div
-                  key={`group:${item.hostId}`}
+                  key={virtual.index % slots}
                   data-index={virtual.index}
                   className={`${rowClass} ${classes.group}`}
                   style={style}
@@ -221,7 +228,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
             const key = domainKey(item.domain);
             return (
               <FleetRow
-                key={key}
+                key={virtual.index % slots}
                 rowKey={key}
                 domain={item.domain}
                 hostName={item.hostName}
