@@ -11,7 +11,6 @@ import {
   FleetFilterCache,
   FleetSorter,
   domainKey,
-  groupItems,
   prepareSearch,
   type FleetSort,
 } from './fleet-query';
@@ -62,7 +61,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
   const [filterCache] = useState(() => new FleetFilterCache());
   const { states, hostIds, tags: tagFilter } = filter;
   const items = useMemo(
-    () => groupItems(filterCache.filter(sorted, hostMap, { search, states, hostIds, tags: tagFilter }), hostMap, groupByHost),
+    () => filterCache.items(sorted, hostMap, { search, states, hostIds, tags: tagFilter }, groupByHost),
     [filterCache, sorted, hostMap, search, states, hostIds, tagFilter, groupByHost],
   );
   const shown = useMemo(() => (groupByHost ? items.filter((item) => item.type === 'domain').length : items.length), [items, groupByHost]);

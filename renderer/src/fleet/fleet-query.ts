@@ -202,6 +202,12 @@ export class FleetFilterCache {
     positions: number[];
     result: FleetDomain[];
   } | null = null;
+  /**
+   * The rows' positions per search, for the current rows and other filters: deleting what was typed
+   * finds each shorter search's result again instead of testing every row. Cleared when the rows
+   * (a tick, a sort) or the other filters change; at most SEARCHES_KEPT.
+   */
+  private searches = new Map<string, number[]>();
 
   filter(rows: readonly FleetDomain[], hosts: ReadonlyMap<string, HostEntry>, filter: FleetFilter): FleetDomain[] {
     const last = this.last;
@@ -215,16 +221,46 @@ export class FleetFilterCache {
       sameList(last.filter.tags, filter.tags)
     ) {
       if (last.filter.search === filter.search) return last.result;
+      positions = this.searches.get(filter.search) ?? null;
       // The last result already passed the state, host and tag filters.
-      if (narrows(last.filter.search, filter.search)) {
+      if (!positions && narrows(last.filter.search, filter.search)) {
         positions = filterPositions(rows, hosts, { ...EMPTY_FILTER, search: filter.search }, last.positions);
       }
+    } else {
+      this.searches.clear();
     }
     positions ??= filterPositions(rows, hosts, filter);
+    if (this.searches.size >= SEARCHES_KEPT) this.searches.clear();
+    this.searches.set(filter.search, positions);
     const result = positions.length === rows.length ? [...rows] : positions.map((i) => rows[i] as FleetDomain);
     this.last = { rows, hosts, filter, positions, result };
     return result;
   }
+
+  /**
+   * `groupItems(this.filter(…))`, with one item object per row of `rows` made once per row list (not
+   * per keystroke) when not grouping.
+   */
+  items(rows: readonly FleetDomain[], hosts: ReadonlyMap<string, HostEntry>, filter: FleetFilter, groupByHost: boolean): FleetItem[] {
+    const filtered = this.filter(rows, hosts, filter);
+    if (groupByHost) return groupItems(filtered, hosts, true);
+    const all = itemsOf(rows, hosts);
+    const positions = (this.last as { positions: number[] }).positions;
+    return positions.length === rows.length ? [...all] : positions.map((i) => all[i] as FleetItem);
+  }
+}
+
+const SEARCHES_KEPT = 64;
+
+/** Each row list's items (not grouped), in its order. */
+const itemLists = new WeakMap<readonly FleetDomain[], { hosts: ReadonlyMap<string, HostEntry>; items: FleetItem[] }>();
+
+function itemsOf(rows: readonly FleetDomain[], hosts: ReadonlyMap<string, HostEntry>): FleetItem[] {
+  const cached = itemLists.get(rows);
+  if (cached && cached.hosts === hosts) return cached.items;
+  const items = groupItems(rows, hosts, false);
+  itemLists.set(rows, { hosts, items });
+  return items;
 }
 
 /**

@@ -227,10 +227,17 @@ describe('fleet query', () => {
       const result = cache.filter(sorted, manyHosts, step);
       expect(result, JSON.stringify(step)).toEqual(filterDomains(sorted, manyHosts, step));
       expect(cache.filter(sorted, manyHosts, step)).toBe(result);
+      for (const groupByHost of [false, true]) {
+        expect(cache.items(sorted, manyHosts, step, groupByHost)).toEqual(groupItems(filterDomains(sorted, manyHosts, step), manyHosts, groupByHost));
+      }
     }
-    // New rows (a tick): filtered in full again.
+    // New rows (a tick): filtered in full again, no result of the old rows remembered.
     const next = [...sorted.slice(1)];
-    expect(cache.filter(next, manyHosts, { ...EMPTY_FILTER, search: 'vd' })).toEqual(filterDomains(next, manyHosts, { ...EMPTY_FILTER, search: 'vd' }));
+    for (const search of ['vd', 'vd-off', 'vd', 'vd-test-scale-000', '']) {
+      const step = { ...EMPTY_FILTER, search };
+      expect(cache.filter(next, manyHosts, step)).toEqual(filterDomains(next, manyHosts, step));
+      expect(cache.items(next, manyHosts, step, false)).toEqual(groupItems(filterDomains(next, manyHosts, step), manyHosts, false));
+    }
   });
 
   it('sorting then filtering gives the same items as before (filter, then sort)', () => {
