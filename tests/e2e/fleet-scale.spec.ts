@@ -14,9 +14,17 @@
  * only a window of rows. The timings (keystroke, sort click or scroll → the table committed the new
  * state → the next frame painted, measured with in-page marks) are printed as one JSON line, not
  * asserted: a benchmark prints, a test asserts behaviour.
+ *
+ * It also prints where the time of the long animation frames (over 50 ms) went while typing, sorting
+ * and scrolling (PerformanceObserver 'long-animation-frame': scripts by what invoked them, rendering,
+ * style and layout). With VIRTDECK_E2E_FLEET_PROFILE=1 it types the searches once more under Chromium's
+ * CPU profiler (after the timed typing, which it does not slow down), prints the functions with the most
+ * self time and keeps the profile (keystrokes.cpuprofile in the test's output folder); build with
+ * `npx electron-vite build --sourcemap` first to read it against the sources.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -132,7 +140,7 @@ const summary = (timings: Timing[]) => {
 
 const shownOf = (text: string | null) => /^(\d+) of (\d+) shown/.exec(text ?? '');
 
-test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, sort and scroll show the right rows`, async ({ page }) => {
+test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, sort and scroll show the right rows`, async ({ page }, testInfo) => {
   test.setTimeout(240_000);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -159,7 +167,38 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
         };
         check();
       });
+    // Long animation frames, by the phase they fell in.
+    const loaf = window as unknown as { __vdPhase: string; __vdLoaf: unknown[] };
+    loaf.__vdPhase = 'loading';
+    loaf.__vdLoaf = [];
+    try {
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as (PerformanceEntry & {
+          renderStart: number;
+          styleAndLayoutStart: number;
+          blockingDuration: number;
+          scripts: { invoker: string; invokerType: string; duration: number; forcedStyleAndLayoutDuration: number }[];
+        })[]) {
+          const end = entry.startTime + entry.duration;
+          loaf.__vdLoaf.push({
+            phase: loaf.__vdPhase,
+            duration: entry.duration,
+            blocking: entry.blockingDuration,
+            render: entry.renderStart > 0 ? end - entry.renderStart : 0,
+            styleLayout: entry.styleAndLayoutStart > 0 ? end - entry.styleAndLayoutStart : 0,
+            scripts: entry.scripts.map((script) => ({
+              invoker: `${script.invokerType}:${script.invoker}`,
+              duration: script.duration,
+              forced: script.forcedStyleAndLayoutDuration,
+            })),
+          });
+        }
+      }).observe({ type: 'long-animation-frame', buffered: false });
+    } catch {
+      // No long-animation-frame in this browser: the summary says 0 frames.
+    }
   });
+  const phase = (name: string) => page.evaluate((value) => ((window as unknown as { __vdPhase: string }).__vdPhase = value), name);
 
   // The rows in the DOM, in order: [name, host, vCPUs] of each.
   const rowsOnScreen = () =>
@@ -201,15 +240,34 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
     for (let i = 0; i < text.length; i++) await typeChar('Backspace');
     await expect(count).toContainText(`${rows} of ${rows} shown`);
   };
-  // vd-test-scale-000 … 009 on every host.
-  await typeAndClear(`${PREFIX}00`, HOSTS * 10, (row) => /^vd-test-scale-00\d$/.test(row.name));
-  // The lab's vd-off-1 and vd-off-2 on hosts scale-000 … 009: words match name or host, all must match.
-  await typeAndClear('scale-00 vd-off', 20, (row) => /^vd-off-[12]$/.test(row.name) && /^scale-00\d$/.test(row.host));
+  const typeSearches = async () => {
+    // vd-test-scale-000 … 009 on every host.
+    await typeAndClear(`${PREFIX}00`, HOSTS * 10, (row) => /^vd-test-scale-00\d$/.test(row.name));
+    // The lab's vd-off-1 and vd-off-2 on hosts scale-000 … 009: words match name or host, all must match.
+    await typeAndClear('scale-00 vd-off', 20, (row) => /^vd-off-[12]$/.test(row.name) && /^scale-00\d$/.test(row.host));
+  };
+  await phase('typing');
+  await typeSearches();
+  const timedKeystrokes = typing.length;
+  let profileTop: unknown = undefined;
+  if (process.env.VIRTDECK_E2E_FLEET_PROFILE === '1') {
+    await phase('profiling');
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+    await typeSearches();
+    const { profile } = await cdp.send('Profiler.stop');
+    writeFileSync(testInfo.outputPath('keystrokes.cpuprofile'), JSON.stringify(profile));
+    profileTop = topSelfTime(profile as CpuProfile, 25);
+    typing.splice(timedKeystrokes);
+  }
 
   // Sorting: a click on each sortable header until it shows the new order, both directions; the rows
   // on screen must then be in that order for the columns whose order can be read from their text.
   const collator = new Intl.Collator(undefined, { numeric: true });
   const sorting: Timing[] = [];
+  await phase('sorting');
   for (const column of ['Host', 'State', 'vCPUs', 'Memory', 'CPU', 'Name']) {
     for (let round = 0; round < 2; round++) {
       const header = page.getByRole('columnheader', { name: column, exact: true });
@@ -240,6 +298,7 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
   // Scrolling: jumps through the whole table until the rows for the new position are on screen; only a
   // window of rows is ever in the DOM.
   const scrolling: Timing[] = [];
+  await phase('scrolling');
   let mostRowsInDom = 0;
   for (let step = 1; step <= 20; step++) {
     const fraction = ((step * 7) % 20) / 20;
@@ -270,6 +329,72 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
     rows_in_dom_max: mostRowsInDom,
   };
   console.log(`[fleet-scale] ${JSON.stringify(result)}`);
+  await phase('done');
+  const frames = (await page.evaluate(() => (window as unknown as { __vdLoaf: LongFrame[] }).__vdLoaf)) as LongFrame[];
+  for (const name of ['typing', 'sorting', 'scrolling']) {
+    console.log(`[fleet-scale] long animation frames while ${name}: ${JSON.stringify(longFrameSummary(frames.filter((f) => f.phase === name)))}`);
+  }
+  if (profileTop) console.log(`[fleet-scale] CPU profile of the searches typed again, self time: ${JSON.stringify(profileTop)}`);
   expect(errors).toEqual([]);
   expect(shownOf(await count.textContent())?.[2]).toBe(String(rows));
 });
+
+interface LongFrame {
+  phase: string;
+  duration: number;
+  blocking: number;
+  render: number;
+  styleLayout: number;
+  scripts: { invoker: string; duration: number; forced: number }[];
+}
+
+/** Long animation frames: how many, their time, and the script invokers that took most of it. */
+function longFrameSummary(frames: LongFrame[]) {
+  const byInvoker = new Map<string, number>();
+  let forced = 0;
+  for (const frame of frames) {
+    for (const script of frame.scripts) {
+      // Event listeners and callbacks by kind (the React scheduler's message, input events, timers, frames).
+      const invoker = script.invoker.replace(/https?:\/\/[^ ]*\//g, '').slice(0, 60);
+      byInvoker.set(invoker, (byInvoker.get(invoker) ?? 0) + script.duration);
+      forced += script.forced;
+    }
+  }
+  const sum = (pick: (frame: LongFrame) => number) => Math.round(frames.reduce((total, frame) => total + pick(frame), 0));
+  return {
+    frames: frames.length,
+    total_ms: sum((f) => f.duration),
+    max_ms: Math.round(Math.max(0, ...frames.map((f) => f.duration))),
+    blocking_ms: sum((f) => f.blocking),
+    scripts_ms: sum((f) => f.scripts.reduce((total, script) => total + script.duration, 0)),
+    render_ms: sum((f) => f.render),
+    style_layout_ms: sum((f) => f.styleLayout),
+    forced_style_layout_in_scripts_ms: Math.round(forced),
+    top_invokers_ms: [...byInvoker].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([invoker, ms]) => [invoker, Math.round(ms)]),
+  };
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The functions with the most self time in a CPU profile (name, file:line:column, ms, share of samples). */
+function topSelfTime(profile: CpuProfile, count: number) {
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byNode.get(id)?.callFrame;
+    if (!frame) return;
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    total += ms;
+    const key = `${frame.functionName || '(anonymous)'} ${frame.url ? `${basename(frame.url)}:${frame.lineNumber + 1}:${frame.columnNumber + 1}` : ''}`.trim();
+    self.set(key, (self.get(key) ?? 0) + ms);
+  });
+  return {
+    total_ms: Math.round(total),
+    top: [...self].sort((a, b) => b[1] - a[1]).slice(0, count).map(([fn, ms]) => [fn, Math.round(ms), `${((100 * ms) / total).toFixed(1)}%`]),
+  };
+}

@@ -1,9 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState, type ComponentProps } from 'react';
 import { AppShell, Badge, Group, Loader, NavLink, Text, Title, Tooltip } from '@mantine/core';
 import { IconLayoutList, IconServer2 } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { useApi, useConnectionState } from '../api/api-context';
-import type { FleetDomain } from '../../../preload/api-contract';
+import type { FleetDomain, HostEntry } from '../../../preload/api-contract';
 import { DomainCloneDialogs } from '../domain-clone/DomainCloneDialogs';
 import { MigrationDialogs } from '../migration/MigrationDialogs';
 import { DomainPage } from '../domains/DomainPage';
@@ -50,9 +50,6 @@ export function App() {
   const openDomain = (domain: FleetDomain, tab?: 'serial' | 'graphics') =>
     setPage({ kind: 'domain', hostId: domain.hostId, uuid: domain.uuid, ...(tab ? { tab } : {}) });
   const pageHost = page.kind === 'host' || page.kind === 'domain' ? hostMap.get(page.hostId) : undefined;
-  const fleet = useFleet();
-  const pageDomain =
-    page.kind === 'domain' ? fleet.domains.find((d) => d.hostId === page.hostId && d.uuid === page.uuid) : undefined;
 
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="lg">
@@ -117,7 +114,7 @@ export function App() {
         {/* Until the hosts have loaded it is not known which first page fits: show none rather than flash one. */}
         {chosenPage === null && hostsState.status === 'loading' && <Loader size="sm" aria-label={t('app.loading')} />}
         {page.kind === 'alerts' && (
-          <AlertCentre hosts={hosts} domains={fleet.domains} onOpen={(target) => (target.kind === 'host' ? openHost(target.hostId) : setPage({ kind: 'domain', hostId: target.hostId, uuid: target.uuid }))} />
+          <AlertsRoute hosts={hosts} onOpen={(target) => (target.kind === 'host' ? openHost(target.hostId) : setPage({ kind: 'domain', hostId: target.hostId, uuid: target.uuid }))} />
         )}
         {page.kind === 'fleet' && <FleetPage hosts={hosts} onOpenDomain={openDomain} />}
         {page.kind === 'hosts' && (chosenPage !== null || hostsState.status !== 'loading') && (
@@ -126,10 +123,9 @@ export function App() {
         {page.kind === 'host' && pageHost && (
           <HostPage host={pageHost} status={statuses.get(pageHost.id)} onOpenDomain={openDomain} />
         )}
-        {page.kind === 'domain' && pageHost && pageDomain && (
-          <DomainPage key={`${page.hostId}/${page.uuid}/${page.tab ?? ''}`} host={pageHost} domain={pageDomain} initialTab={page.tab} />
+        {page.kind === 'domain' && (
+          <DomainRoute key={`${page.hostId}/${page.uuid}/${page.tab ?? ''}`} host={pageHost} hostId={page.hostId} uuid={page.uuid} tab={page.tab} />
         )}
-        {page.kind === 'domain' && fleet.loaded && !pageDomain && <Text>{t('domain.gone')}</Text>}
       </AppShell.Main>
       <HostPromptDialog hosts={hostMap} />
       <DomainCloneDialogs />
@@ -137,4 +133,33 @@ export function App() {
       <MigrationDialogs />
     </AppShell>
   );
+}
+
+/**
+ * A VM's page, with the guest's live row. The fleet is read here and on the pages that show it, not in
+ * App: App's subscription rendered the whole shell (a link per host) on every stats tick, and made the
+ * fleet page's update work twice.
+ */
+function DomainRoute({
+  host,
+  hostId,
+  uuid,
+  tab,
+}: {
+  host: HostEntry | undefined;
+  hostId: string;
+  uuid: string;
+  tab: 'serial' | 'graphics' | undefined;
+}) {
+  const { t } = useTranslation();
+  const fleet = useFleet();
+  const domain = fleet.domains.find((d) => d.hostId === hostId && d.uuid === uuid);
+  if (host && domain) return <DomainPage host={host} domain={domain} initialTab={tab} />;
+  return fleet.loaded && !domain ? <Text>{t('domain.gone')}</Text> : null;
+}
+
+/** The alert centre, with the fleet's guests (see DomainRoute). */
+function AlertsRoute({ hosts, onOpen }: { hosts: HostEntry[]; onOpen: ComponentProps<typeof AlertCentre>['onOpen'] }) {
+  const fleet = useFleet();
+  return <AlertCentre hosts={hosts} domains={fleet.domains} onOpen={onOpen} />;
 }

@@ -8,9 +8,11 @@ import {
   IconPower,
   IconZzz,
 } from '@tabler/icons-react';
-import type { ReactNode } from 'react';
+import { memo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { DomainState } from '../../../preload/api-contract';
+import classes from './FleetTable.module.css';
 
 const LOOK: Record<DomainState, { color: string; icon: ReactNode }> = {
   running: { color: 'teal', icon: <IconPlayerPlayFilled size={14} /> },
@@ -38,3 +40,28 @@ export function DomainStateBadge({ state }: { state: DomainState }) {
     </Group>
   );
 }
+
+const ICON_CLASS: Record<string, string | undefined> = {
+  teal: classes.stateTeal,
+  yellow: classes.stateYellow,
+  orange: classes.stateOrange,
+  gray: classes.stateGray,
+  red: classes.stateRed,
+};
+
+/**
+ * The same icon + text as DomainStateBadge, for the fleet table's rows: plain elements with CSS classes
+ * instead of Mantine's Group and Text (a row renders it for every guest that comes into view while
+ * typing or scrolling), memoised per state, with the table's `t` (no hook of its own).
+ */
+export const DomainStateLabel = memo(function DomainStateLabel({ state, t }: { state: DomainState; t: TFunction }) {
+  const look = LOOK[state];
+  return (
+    <span className={classes.stateLabel}>
+      <span aria-hidden className={`${classes.stateIcon} ${ICON_CLASS[look.color] ?? ''}`}>
+        {look.icon}
+      </span>
+      {t(`fleet.state.${state}`)}
+    </span>
+  );
+});

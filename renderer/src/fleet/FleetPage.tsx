@@ -1,4 +1,4 @@
-import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Button, Group, Menu, Paper, Stack, Text, Title } from '@mantine/core';
 import { useHotkeys } from '@mantine/hooks';
 import { IconDots, IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh } from '@tabler/icons-react';
@@ -9,10 +9,9 @@ import { ACTION_MENU } from './domain-actions';
 import { DomainActionMenuItems } from './DomainActionMenu';
 import {
   FleetFilterCache,
+  FleetSorter,
   domainKey,
-  groupItems,
   prepareSearch,
-  sortDomains,
   type FleetSort,
 } from './fleet-query';
 import { useDomainActions } from './use-domain-actions';
@@ -28,6 +27,7 @@ import { activeByTarget, useAlerts } from '../alerts/use-alerts';
 import { metricKey } from '../alerts/alert-text';
 
 const NO_FILTERS: FleetSelectFilters = { states: [], hostIds: [], tags: [] };
+const NO_DOMAINS: FleetDomain[] = [];
 
 /** The inventory across all hosts, with search, filters, sorting, grouping and multi-selection. */
 export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenDomain: OpenDomain }) {
@@ -49,28 +49,27 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
     () => [...new Set(hosts.flatMap((host) => [...host.tags, ...(host.group ? [host.group] : [])]))].sort(),
     [hosts],
   );
-  // Sorted once per inventory, sort or averages change (and each row's search text made then); a
-  // keystroke only filters the sorted rows (filtering keeps their order), narrowing the last result
-  // while the search grows.
+  // Sorted once per inventory, sort or averages change (and each row's search text made then; a tick
+  // that changed no row's sort value keeps the order without sorting); a keystroke only filters the
+  // sorted rows (filtering keeps their order), narrowing the last result while the search grows.
+  const [sorter] = useState(() => new FleetSorter());
   const sorted = useMemo(() => {
-    const rows = sortDomains(fleet.domains, hostMap, sort, averages ?? undefined);
+    const rows = sorter.sort(fleet.domains, hostMap, sort, averages ?? undefined);
     prepareSearch(rows, hostMap);
     return rows;
-  }, [fleet.domains, hostMap, sort, averages]);
+  }, [sorter, fleet.domains, hostMap, sort, averages]);
   const [filterCache] = useState(() => new FleetFilterCache());
   const { states, hostIds, tags: tagFilter } = filter;
   const items = useMemo(
-    () => groupItems(filterCache.filter(sorted, hostMap, { search, states, hostIds, tags: tagFilter }), hostMap, groupByHost),
+    () => filterCache.items(sorted, hostMap, { search, states, hostIds, tags: tagFilter }, groupByHost),
     [filterCache, sorted, hostMap, search, states, hostIds, tagFilter, groupByHost],
   );
   const shown = useMemo(() => (groupByHost ? items.filter((item) => item.type === 'domain').length : items.length), [items, groupByHost]);
-  const actions = useDomainActions();
   const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);
   const selected = useMemo(
-    () => (selection.size === 0 ? [] : fleet.domains.filter((domain) => selection.has(domainKey(domain)))),
+    () => (selection.size === 0 ? NO_DOMAINS : fleet.domains.filter((domain) => selection.has(domainKey(domain)))),
     [fleet.domains, selection],
   );
-  const none = selected.length === 0;
   // Stable props, so that the (memoised) table does not render again for a keystroke before the
   // filtered rows are ready, nor for anything else on this page that does not concern it.
   const openDomain = useRef(onOpenDomain);
@@ -94,20 +93,12 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           },
     [averageLabel, averages, averageChoice.metric],
   );
-  useHotkeys(
-    ACTION_MENU.filter((entry) => entry.shortcut).map((entry) => [
-      entry.shortcut ?? '',
-      () => selected.length > 0 && actions.request(entry.action, selected),
-    ]),
-  );
+  const closeMenu = useCallback(() => setMenuAt(null), []);
 
   return (
     <Stack h="calc(100vh - 56px - 2 * var(--mantine-spacing-lg))" gap="sm">
       <Group justify="space-between" align="flex-end">
-        <Group gap="sm">
-          <Title order={2}>{t('fleet.title')}</Title>
-          <NewVmButton hosts={hosts} onOpenDomain={onOpen} />
-        </Group>
+        <FleetHeading hosts={hosts} onOpenDomain={onOpen} />
         <Text size="sm" c="dimmed" aria-live="polite" data-testid="fleet-count">
           {t('fleet.count', { shown, total: fleet.domains.length, selected: selection.size })}
         </Text>
@@ -125,6 +116,62 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           onGroupByHostChange={setGroupByHost}
         />
       </Group>
+      <FleetActions selected={selected} menuAt={menuAt} onCloseMenu={closeMenu} />
+      {/* data-search: the search the rows on screen were filtered with (it lags the box while typing). */}
+      <div style={{ flex: 1, minHeight: 0 }} data-testid="fleet-table-area" data-search={search}>
+        <FleetTable
+          items={items}
+          sort={sort}
+          onSortChange={setSort}
+          selection={selection}
+          onSelectionChange={setSelection}
+          cpuHistory={fleet.cpuHistory}
+          onOpen={onOpen}
+          onContextMenu={onContextMenu}
+          rowBadge={rowBadge}
+          {...(average ? { average } : {})}
+        />
+      </div>
+    </Stack>
+  );
+}
+
+/** The title and "New VM": memoised, so that typing in the search box does not render them. */
+const FleetHeading = memo(function FleetHeading({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenDomain: OpenDomain }) {
+  const { t } = useTranslation();
+  return (
+    <Group gap="sm">
+      <Title order={2}>{t('fleet.title')}</Title>
+      <NewVmButton hosts={hosts} onOpenDomain={onOpenDomain} />
+    </Group>
+  );
+});
+
+/**
+ * The selection bar, the rows' context menu, the confirmation dialog and the action shortcuts:
+ * memoised, so that a keystroke (new rows, same selection) does not render their Mantine buttons and
+ * menus again.
+ */
+const FleetActions = memo(function FleetActions({
+  selected,
+  menuAt,
+  onCloseMenu,
+}: {
+  selected: FleetDomain[];
+  menuAt: { x: number; y: number } | null;
+  onCloseMenu(): void;
+}) {
+  const { t } = useTranslation();
+  const actions = useDomainActions();
+  const none = selected.length === 0;
+  useHotkeys(
+    ACTION_MENU.filter((entry) => entry.shortcut).map((entry) => [
+      entry.shortcut ?? '',
+      () => selected.length > 0 && actions.request(entry.action, selected),
+    ]),
+  );
+  return (
+    <>
       {/* Always there, so that selecting a row never moves the table (a double-click must land on the row it started on). */}
       <Paper withBorder p={6} radius="md" data-testid="selection-bar">
         <Group gap="xs">
@@ -156,7 +203,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           <BulkSnapshotButton domains={selected} />
         </Group>
       </Paper>
-      <Menu opened={menuAt !== null} onChange={(open) => !open && setMenuAt(null)} position="bottom-start" withinPortal>
+      <Menu opened={menuAt !== null} onChange={(open) => !open && onCloseMenu()} position="bottom-start" withinPortal>
         <Menu.Target>
           <div style={{ position: 'fixed', left: menuAt?.x ?? 0, top: menuAt?.y ?? 0, width: 1, height: 1 }} />
         </Menu.Target>
@@ -164,7 +211,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
           <DomainActionMenuItems
             domains={selected}
             onAction={(action) => {
-              setMenuAt(null);
+              onCloseMenu();
               actions.request(action, selected);
             }}
           />
@@ -175,21 +222,6 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
         onCancel={actions.cancel}
         onConfirm={actions.confirm}
       />
-      {/* data-search: the search the rows on screen were filtered with (it lags the box while typing). */}
-      <div style={{ flex: 1, minHeight: 0 }} data-testid="fleet-table-area" data-search={search}>
-        <FleetTable
-          items={items}
-          sort={sort}
-          onSortChange={setSort}
-          selection={selection}
-          onSelectionChange={setSelection}
-          cpuHistory={fleet.cpuHistory}
-          onOpen={onOpen}
-          onContextMenu={onContextMenu}
-          rowBadge={rowBadge}
-          {...(average ? { average } : {})}
-        />
-      </div>
-    </Stack>
+    </>
   );
-}
+});

@@ -3,8 +3,9 @@ import { Checkbox, Group, Text, UnstyledButton } from '@mantine/core';
 import { IconChevronDown, IconChevronUp, IconSelector, IconServer2 } from '@tabler/icons-react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { FleetDomain } from '../../../preload/api-contract';
-import { DomainStateBadge } from './DomainStateBadge';
+import { DomainStateLabel } from './DomainStateBadge';
 import { domainKey, nextSelection, type FleetItem, type FleetSort, type FleetSortKey } from './fleet-query';
 import { formatMemory } from '../format';
 import { Sparkline } from './Sparkline';
@@ -116,6 +117,12 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     [],
   );
 
+  const latestSelectAll = useRef(() => {});
+  useLayoutEffect(() => {
+    latestSelectAll.current = () => onSelectionChange(allSelected ? new Set() : new Set(keysOf()));
+  });
+  const selectAll = useCallback(() => latestSelectAll.current(), []);
+
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const item = items[focusIndex];
     switch (event.key) {
@@ -166,12 +173,12 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     }
   };
 
-  const sortIcon = (key: Column['key']) => {
-    if (sort.key !== key) return <IconSelector size={14} aria-hidden />;
-    return sort.descending ? <IconChevronDown size={14} aria-hidden /> : <IconChevronUp size={14} aria-hidden />;
-  };
-  const ariaSort = (key: Column['key']) =>
-    sort.key === key ? (sort.descending ? 'descending' : 'ascending') : ('none' as const);
+  // Rows are keyed by their slot on screen (index modulo a pool larger than the rows rendered), not by
+  // guest: a keystroke that changes the rows at the top updates the row elements that are there instead
+  // of removing them and creating new ones, and a scroll by one row moves only one slot's row.
+  const virtualItems = virtualizer.getVirtualItems();
+  let slots = 64;
+  while (slots < virtualItems.length) slots *= 2;
 
   return (
     <div
@@ -182,63 +189,18 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
       aria-multiselectable
       onKeyDown={onKeyDown}
     >
-      <div className={`${rowClass} ${classes.header}`} role="row" aria-rowindex={1}>
-        <div className={classes.check} role="columnheader">
-          <Checkbox
-            size="xs"
-            aria-label={t('fleet.selectAll')}
-            checked={allSelected}
-            indeterminate={someSelected}
-            onChange={() => onSelectionChange(allSelected ? new Set() : new Set(keysOf()))}
-          />
-        </div>
-        {COLUMNS.map((column) => (
-          <div
-            key={column.key}
-            className={classes[column.key]}
-            role="columnheader"
-            aria-sort={column.sortable ? ariaSort(column.key) : undefined}
-          >
-            {column.sortable ? (
-              <UnstyledButton
-                className={classes.sortButton}
-                onClick={() =>
-                  onSortChange({
-                    key: column.key as FleetSortKey,
-                    descending: sort.key === column.key ? !sort.descending : false,
-                  })
-                }
-              >
-                <Group gap={4} wrap="nowrap">
-                  <Text size="sm" fw={600}>
-                    {t(`fleet.columns.${column.labelKey}`)}
-                  </Text>
-                  {sortIcon(column.key)}
-                </Group>
-              </UnstyledButton>
-            ) : (
-              <Text size="sm" fw={600}>
-                {t(`fleet.columns.${column.labelKey}`)}
-              </Text>
-            )}
-          </div>
-        ))}
-        {average && (
-          <div className={classes.average} role="columnheader" aria-sort={ariaSort('average')}>
-            <UnstyledButton className={classes.sortButton} onClick={() => onSortChange({ key: 'average', descending: sort.key === 'average' ? !sort.descending : true })}>
-              <Group gap={4} wrap="nowrap">
-                <Text size="sm" fw={600} truncate>
-                  {average.label}
-                </Text>
-                {sortIcon('average')}
-              </Group>
-            </UnstyledButton>
-          </div>
-        )}
-      </div>
+      <FleetHeader
+        className={rowClass}
+        sort={sort}
+        onSortChange={onSortChange}
+        allSelected={allSelected}
+        someSelected={someSelected}
+        onSelectAll={selectAll}
+        averageLabel={average?.label}
+      />
       <div ref={scroller} className={classes.body} role="rowgroup">
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((virtual) => {
+          {virtualItems.map((virtual) => {
             const item = items[virtual.index];
             if (!item) return null;
             const style = { transform: `translateY(${virtual.start}px)`, height: ROW_HEIGHT };
@@ -246,7 +208,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
             if (item.type === 'group') {
               return (
                 <div
-                  key={`group:${item.hostId}`}
+                  key={virtual.index % slots}
                   data-index={virtual.index}
                   className={`${rowClass} ${classes.group}`}
                   style={style}
@@ -255,16 +217,10 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
                   tabIndex={tabIndex}
                   onClick={() => setFocusIndex(virtual.index)}
                 >
-                  <div role="gridcell" className={classes.groupCell}>
-                    <Group gap={8}>
-                      <IconServer2 size={16} aria-hidden />
-                      <Text size="sm" fw={600}>
-                        {item.hostName}
-                      </Text>
-                      <Text size="xs" c="dimmed">
-                        {t('fleet.groupCount', { count: item.count })}
-                      </Text>
-                    </Group>
+                  <div role="gridcell" className={`${classes.groupCell} ${classes.inline}`}>
+                    <IconServer2 size={16} aria-hidden />
+                    <span className={`${classes.cellText} ${classes.groupTitle}`}>{item.hostName}</span>
+                    <span className={`${classes.groupCount} ${classes.dimmed}`}>{t('fleet.groupCount', { count: item.count })}</span>
                   </div>
                 </div>
               );
@@ -272,7 +228,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
             const key = domainKey(item.domain);
             return (
               <FleetRow
-                key={key}
+                key={virtual.index % slots}
                 rowKey={key}
                 domain={item.domain}
                 hostName={item.hostName}
@@ -285,6 +241,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
                 average={average}
                 rowBadge={rowBadge}
                 handlers={rowHandlers}
+                t={t}
               />
             );
           })}
@@ -321,6 +278,7 @@ const FleetRow = memo(function FleetRow({
   average,
   rowBadge,
   handlers,
+  t,
 }: {
   rowKey: string;
   domain: FleetDomain;
@@ -334,8 +292,9 @@ const FleetRow = memo(function FleetRow({
   average: FleetTableProps['average'];
   rowBadge: FleetTableProps['rowBadge'];
   handlers: RowHandlers;
+  /** The table's: a row has no useTranslation of its own (a hook and an effect per row coming into view). */
+  t: TFunction;
 }) {
-  const { t } = useTranslation();
   return (
     <div
       data-index={index}
@@ -355,8 +314,9 @@ const FleetRow = memo(function FleetRow({
       }}
     >
       <div className={classes.check} role="gridcell">
-        <Checkbox
-          size="xs"
+        <input
+          type="checkbox"
+          className={classes.rowCheckbox}
           tabIndex={-1}
           aria-label={t('fleet.selectRow', { name: domain.name })}
           checked={selected}
@@ -364,48 +324,124 @@ const FleetRow = memo(function FleetRow({
           onChange={() => handlers.toggle(key)}
         />
       </div>
-      <div className={classes.name} role="gridcell">
-        <Group gap={6} wrap="nowrap">
-          <Text size="sm" fw={500} truncate>
-            {domain.name}
-          </Text>
-          {rowBadge?.(key)}
-        </Group>
+      <div className={`${classes.name} ${classes.inline}`} role="gridcell">
+        <span className={`${classes.cellText} ${classes.nameText}`}>{domain.name}</span>
+        {rowBadge?.(key)}
       </div>
       <div className={classes.host} role="gridcell">
-        <Text size="sm" c="dimmed" truncate>
-          {hostName}
-        </Text>
+        <span className={`${classes.cellText} ${classes.dimmed}`}>{hostName}</span>
       </div>
       <div className={classes.state} role="gridcell" data-testid="fleet-state">
-        <DomainStateBadge state={domain.state} />
+        <DomainStateLabel state={domain.state} t={t} />
       </div>
       <div className={classes.vcpus} role="gridcell">
-        <Text size="sm">{domain.vcpus}</Text>
+        <span className={classes.cellText}>{domain.vcpus}</span>
       </div>
       <div className={classes.memory} role="gridcell">
-        <Text size="sm">{formatMemory(domain.memoryKiB)}</Text>
+        <span className={classes.cellText}>{formatMemory(domain.memoryKiB)}</span>
       </div>
-      <div className={classes.cpu} role="gridcell">
-        <Group gap={8} wrap="nowrap">
-          <Text size="sm" w={44} ta="right">
-            {domain.cpuPercent === null ? '–' : `${domain.cpuPercent.toFixed(0)}%`}
-          </Text>
-          {domain.state === 'running' && history.length > 1 && (
-            <Sparkline values={history} label={t('fleet.cpuHistory', { name: domain.name })} />
-          )}
-        </Group>
+      <div className={`${classes.cpu} ${classes.inline}`} role="gridcell">
+        <span className={`${classes.cellText} ${classes.cpuValue}`}>
+          {domain.cpuPercent === null ? '–' : `${domain.cpuPercent.toFixed(0)}%`}
+        </span>
+        {domain.state === 'running' && history.length > 1 && (
+          <Sparkline values={history} label={t('fleet.cpuHistory', { name: domain.name })} />
+        )}
       </div>
       <div className={classes.addresses} role="gridcell">
-        <Text size="sm" ff="monospace" truncate>
-          {domain.addresses.join(', ')}
-        </Text>
+        <span className={`${classes.cellText} ${classes.mono}`}>{domain.addresses.join(', ')}</span>
       </div>
       {average && (
         <div className={classes.average} role="gridcell" data-testid="fleet-average">
-          <Text size="sm" ta="right">
+          <span className={`${classes.cellText} ${classes.right}`}>
             {average.values.has(key) ? average.format(average.values.get(key) ?? 0) : '–'}
-          </Text>
+          </span>
+        </div>
+      )}
+    </div>
+  );
+});
+
+/**
+ * The header row: memoised, so that a keystroke or tick (new rows, same sort and selection) does not
+ * render its Mantine buttons again.
+ */
+const FleetHeader = memo(function FleetHeader({
+  className,
+  sort,
+  onSortChange,
+  allSelected,
+  someSelected,
+  onSelectAll,
+  averageLabel,
+}: {
+  className: string | undefined;
+  sort: FleetSort;
+  onSortChange(sort: FleetSort): void;
+  allSelected: boolean;
+  someSelected: boolean;
+  onSelectAll(): void;
+  averageLabel: string | undefined;
+}) {
+  const { t } = useTranslation();
+  const sortIcon = (key: Column['key']) => {
+    if (sort.key !== key) return <IconSelector size={14} aria-hidden />;
+    return sort.descending ? <IconChevronDown size={14} aria-hidden /> : <IconChevronUp size={14} aria-hidden />;
+  };
+  const ariaSort = (key: Column['key']) =>
+    sort.key === key ? (sort.descending ? 'descending' : 'ascending') : ('none' as const);
+  return (
+    <div className={`${className ?? ''} ${classes.header}`} role="row" aria-rowindex={1}>
+      <div className={classes.check} role="columnheader">
+        <Checkbox
+          size="xs"
+          aria-label={t('fleet.selectAll')}
+          checked={allSelected}
+          indeterminate={someSelected}
+          onChange={onSelectAll}
+        />
+      </div>
+      {COLUMNS.map((column) => (
+        <div
+          key={column.key}
+          className={classes[column.key]}
+          role="columnheader"
+          aria-sort={column.sortable ? ariaSort(column.key) : undefined}
+        >
+          {column.sortable ? (
+            <UnstyledButton
+              className={classes.sortButton}
+              onClick={() =>
+                onSortChange({
+                  key: column.key as FleetSortKey,
+                  descending: sort.key === column.key ? !sort.descending : false,
+                })
+              }
+            >
+              <Group gap={4} wrap="nowrap">
+                <Text size="sm" fw={600}>
+                  {t(`fleet.columns.${column.labelKey}`)}
+                </Text>
+                {sortIcon(column.key)}
+              </Group>
+            </UnstyledButton>
+          ) : (
+            <Text size="sm" fw={600}>
+              {t(`fleet.columns.${column.labelKey}`)}
+            </Text>
+          )}
+        </div>
+      ))}
+      {averageLabel !== undefined && (
+        <div className={classes.average} role="columnheader" aria-sort={ariaSort('average')}>
+          <UnstyledButton className={classes.sortButton} onClick={() => onSortChange({ key: 'average', descending: sort.key === 'average' ? !sort.descending : true })}>
+            <Group gap={4} wrap="nowrap">
+              <Text size="sm" fw={600} truncate>
+                {averageLabel}
+              </Text>
+              {sortIcon('average')}
+            </Group>
+          </UnstyledButton>
         </div>
       )}
     </div>

@@ -4,6 +4,7 @@ import {
   CollationRanks,
   EMPTY_FILTER,
   FleetFilterCache,
+  FleetSorter,
   domainKey,
   fleetItems,
   filterDomains,
@@ -226,10 +227,17 @@ describe('fleet query', () => {
       const result = cache.filter(sorted, manyHosts, step);
       expect(result, JSON.stringify(step)).toEqual(filterDomains(sorted, manyHosts, step));
       expect(cache.filter(sorted, manyHosts, step)).toBe(result);
+      for (const groupByHost of [false, true]) {
+        expect(cache.items(sorted, manyHosts, step, groupByHost)).toEqual(groupItems(filterDomains(sorted, manyHosts, step), manyHosts, groupByHost));
+      }
     }
-    // New rows (a tick): filtered in full again.
+    // New rows (a tick): filtered in full again, no result of the old rows remembered.
     const next = [...sorted.slice(1)];
-    expect(cache.filter(next, manyHosts, { ...EMPTY_FILTER, search: 'vd' })).toEqual(filterDomains(next, manyHosts, { ...EMPTY_FILTER, search: 'vd' }));
+    for (const search of ['vd', 'vd-off', 'vd', 'vd-test-scale-000', '']) {
+      const step = { ...EMPTY_FILTER, search };
+      expect(cache.filter(next, manyHosts, step)).toEqual(filterDomains(next, manyHosts, step));
+      expect(cache.items(next, manyHosts, step, false)).toEqual(groupItems(filterDomains(next, manyHosts, step), manyHosts, false));
+    }
   });
 
   it('sorting then filtering gives the same items as before (filter, then sort)', () => {
@@ -265,5 +273,56 @@ describe('fleet query', () => {
     // Renamed guest (same uuid): the new object.
     const renamed = keepUnchangedRows(before, [domain('h1', 'b2', { uuid: 'ub', state: 'shutoff' })]);
     expect(renamed[0]?.name).toBe('b2');
+  });
+  it('keeps the last order across a tick that changed no sort value, and sorts again when one changed', () => {
+    const manyHosts = new Map<string, HostEntry>();
+    const tick = (round: number): FleetDomain[] => {
+      const rows: FleetDomain[] = [];
+      for (let h = 0; h < 5; h++) {
+        manyHosts.set(`h${h}`, host(`h${h}`, `host-${(h * 3) % 5}`));
+        for (let v = 0; v < 40; v++) {
+          rows.push(
+            domain(`h${h}`, `vm-${(v * 7) % 40}`, {
+              vcpus: 1 + (v % 4),
+              memoryKiB: 1024 * (1 + (v % 3)),
+              state: v % 5 === 0 ? 'shutoff' : 'running',
+              cpuPercent: v % 5 === 0 ? null : (v * 13 + round * 17) % 100,
+            }),
+          );
+        }
+      }
+      return rows;
+    };
+    for (const key of ['name', 'host', 'state', 'vcpus', 'memory', 'cpu'] as FleetSortKey[]) {
+      for (const descending of [false, true]) {
+        const sorter = new FleetSorter();
+        const sort = { key, descending };
+        for (let round = 0; round < 3; round++) {
+          const rows = tick(round);
+          expect(sorter.sort(rows, manyHosts, sort)).toEqual(sortDomains(rows, manyHosts, sort));
+        }
+        // Only the CPU figures changed: the other sorts kept their order (one full sort), CPU sorted each time.
+        expect(sorter.fullSorts, `${key} ${descending}`).toBe(key === 'cpu' ? 3 : 1);
+        const same = tick(3);
+        expect(sorter.sort(same, manyHosts, sort)).toBe(sorter.sort(same, manyHosts, sort));
+      }
+    }
+    // A row whose sort value changed, a row that went, a new row: sorted again, the same as sortDomains.
+    const sorter = new FleetSorter();
+    const sort = { key: 'vcpus' as const, descending: false };
+    const rows = tick(0);
+    sorter.sort(rows, manyHosts, sort);
+    const changed = rows.map((row, i) => (i === 7 ? { ...row, vcpus: 9 } : row));
+    expect(sorter.sort(changed, manyHosts, sort)).toEqual(sortDomains(changed, manyHosts, sort));
+    expect(sorter.fullSorts).toBe(2);
+    const fewer = changed.slice(1);
+    expect(sorter.sort(fewer, manyHosts, sort)).toEqual(sortDomains(fewer, manyHosts, sort));
+    const swapped = [...fewer.slice(1), domain('h9', 'new-vm', { vcpus: 2 })];
+    expect(sorter.sort(swapped, manyHosts, sort)).toEqual(sortDomains(swapped, manyHosts, sort));
+    expect(sorter.fullSorts).toBe(4);
+    // Renamed (same key, new name): sorted again.
+    const renamed = swapped.map((row, i) => (i === 0 ? { ...row, name: 'zzz' } : row));
+    expect(sorter.sort(renamed, manyHosts, sort)).toEqual(sortDomains(renamed, manyHosts, sort));
+    expect(sorter.fullSorts).toBe(5);
   });
 });
