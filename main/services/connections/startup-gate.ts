@@ -5,13 +5,17 @@
  * into sshd's MaxStartups (default 10:30:100), which drops connections at random.
  *
  * A host that hangs (a black-hole address, an sshd that never answers) must never delay the others: a
- * start-up holds its slot only for `slotMs`; after that it goes on outside the limit and the next one
- * in the queue starts. So at worst `concurrency` hung hosts delay the queue by `slotMs` once.
+ * start-up that makes no progress for `slotMs` gives its slot up; it goes on outside the limit (its own
+ * connect timeout ends it) and the next one in the queue starts. So at worst `concurrency` hung hosts
+ * delay the queue by `slotMs` once. A start-up that does progress (bytes from the server, a new stage of
+ * the handshake) keeps its slot until it settles: with many hosts behind one slow sshd, the slots stay
+ * a real limit instead of letting every queued handshake in after `slotMs` — which piled 1000
+ * concurrent handshakes onto the lab's sshd and ran them into their authentication timeout.
  */
 export interface StartupGateOptions {
   /** Start-ups at once (default 64). */
   concurrency?: number;
-  /** Longest a start-up holds its slot, in ms (default 3000). */
+  /** Longest a start-up holds its slot without progress, in ms (default 3000). */
   slotMs?: number;
 }
 
@@ -43,15 +47,34 @@ export class StartupGate {
 
   /**
    * Runs `start` when a slot is free (first come, first served). The slot is given back when `start`
-   * settles or after `slotMs`, whichever is first. Rejects with the signal's reason if aborted while
-   * waiting (the queue moves on without it).
+   * settles or once it has not called `progress` for `slotMs`, whichever is first. `events.queued` is
+   * called when it has to wait for a slot, `events.started` when it gets one. Rejects with the signal's
+   * reason if aborted while waiting (the queue moves on without it).
    */
-  async run<T>(start: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(
+    start: (progress: () => void) => Promise<T>,
+    signal?: AbortSignal,
+    events: { queued?(): void; started?(): void } = {},
+  ): Promise<T> {
+    if (this.active >= this.concurrency || this.queue.length > 0) events.queued?.();
     const release = await this.acquire(signal);
-    const timer = this.slotMs > 0 ? setTimeout(release, this.slotMs) : null;
+    events.started?.();
+    let timer: NodeJS.Timeout | null = null;
+    let released = false;
+    const giveUp = () => {
+      released = true;
+      release();
+    };
+    const progress = () => {
+      if (released || this.slotMs <= 0) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(giveUp, this.slotMs);
+    };
+    progress();
     try {
-      return await start();
+      return await start(progress);
     } finally {
+      released = true;
       if (timer) clearTimeout(timer);
       release();
     }
