@@ -173,10 +173,17 @@ function sshdFiles(which: 'bench' | 'lab'): SshdFiles {
   if (which === 'lab') {
     return { name: 'lab', host: lab.ssh.host, port: lab.ssh.port, pidFile: join(labStateDir(), 'run', 'sshd.pid'), log: join(labStateDir(), 'logs', 'sshd.log') };
   }
-  if (!lab.benchSsh || !existsSync(lab.benchSsh.pidFile)) {
-    throw new Error('the lab has no bench sshd running (lab.json: benchSsh): run `bash tests/lab/lab.sh up`, or pass --sshd lab');
+  // lab.json lists it; an older lab.sh rewriting lab.json leaves it out, so its defaults are the fallback.
+  const bench = lab.benchSsh ?? {
+    host: '127.0.0.1',
+    port: Number(process.env.VIRTDECK_LAB_BENCH_SSH_PORT ?? 2732),
+    pidFile: join(labStateDir(), 'run', 'sshd-bench.pid'),
+    log: join(labStateDir(), 'logs', 'sshd-bench.log'),
+  };
+  if (!existsSync(bench.pidFile)) {
+    throw new Error('the lab has no bench sshd running: run `bash tests/lab/lab.sh up`, or pass --sshd lab');
   }
-  return { name: 'bench', ...lab.benchSsh };
+  return { name: 'bench', ...bench };
 }
 
 interface DelayProxyProcess {
