@@ -93,10 +93,11 @@ export interface SshConnectOptions {
   connectTimeoutMs?: number;
   /**
    * Called whenever the connect moves on: each stage begins (TCP, handshake, authentication, after a
-   * prompt is answered) and each chunk of bytes from the server during the handshake. The fleet's
+   * prompt is answered) and each chunk of bytes from the server during the handshake (`serverAnswered`: the
+   * server has sent something; a hung host never does). The fleet's
    * start-up queue uses it to tell a slow host (keeps its slot) from a hung one (gives it up).
    */
-  onProgress?: () => void;
+  onProgress?: (serverAnswered: boolean) => void;
   /**
    * Longest wait for one prompter answer; default none (the server's LoginGraceTime, 2 min by default,
    * ends a connect left waiting, which fails it as disconnected). Fails with SshTimeoutError stage 'prompt'.
@@ -389,13 +390,14 @@ class ConnectAttempt {
   // -- timer and prompts --
 
   private readonly onSocketData = () => {
-    if (!this.settled) this.params.options.onProgress?.();
+    if (!this.settled) this.params.options.onProgress?.(true);
   };
 
   private armTimer(): void {
     this.clearTimer();
     if (this.settled) return;
-    this.params.options.onProgress?.();
+    // Past the key exchange (authentication, prompts) the server has answered.
+    this.params.options.onProgress?.(this.stage === 'authentication');
     if (this.timeoutMs <= 0) return;
     this.timer = setTimeout(() => {
       this.fail(new SshTimeoutError(this.host, this.port, this.stage, this.timeoutMs));

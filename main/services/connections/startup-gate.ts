@@ -7,7 +7,7 @@
  * A host that hangs (a black-hole address, an sshd that never answers) must never delay the others: a
  * start-up that makes no progress for `slotMs` gives its slot up; it goes on outside the limit (its own
  * connect timeout ends it) and the next one in the queue starts. So at worst `concurrency` hung hosts
- * delay the queue by `slotMs` once. A start-up that does progress (bytes from the server, a new stage of
+ * delay the queue by `slotMs` once (`answeredSlotMs` once the server has answered). A start-up that does progress (bytes from the server, a new stage of
  * the handshake) keeps its slot until it settles: with many hosts behind one slow sshd, the slots stay
  * a real limit instead of letting every queued handshake in after `slotMs` — which piled 1000
  * concurrent handshakes onto the lab's sshd and ran them into their authentication timeout.
@@ -17,10 +17,18 @@ export interface StartupGateOptions {
   concurrency?: number;
   /** Longest a start-up holds its slot without progress, in ms (default 3000). */
   slotMs?: number;
+  /**
+   * The same once the server has answered (bytes from it), in ms (default 15 000, under the 20 s connect
+   * timeout): an sshd busy with many logins may take seconds per stage, and giving its slot up then would
+   * only pile more handshakes onto it (measured: 1000 hosts on the lab's sshd, 448 authentication
+   * timeouts with 3 s).
+   */
+  answeredSlotMs?: number;
 }
 
 export const DEFAULT_STARTUP_CONCURRENCY = 64;
 export const DEFAULT_STARTUP_SLOT_MS = 3_000;
+export const DEFAULT_STARTUP_ANSWERED_SLOT_MS = 15_000;
 
 interface Waiter {
   grant(): void;
@@ -31,10 +39,12 @@ export class StartupGate {
   private readonly queue: Waiter[] = [];
   readonly concurrency: number;
   readonly slotMs: number;
+  readonly answeredSlotMs: number;
 
   constructor(options: StartupGateOptions = {}) {
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_STARTUP_CONCURRENCY);
     this.slotMs = Math.max(0, options.slotMs ?? DEFAULT_STARTUP_SLOT_MS);
+    this.answeredSlotMs = Math.max(this.slotMs, options.answeredSlotMs ?? DEFAULT_STARTUP_ANSWERED_SLOT_MS);
   }
 
   get running(): number {
@@ -52,7 +62,7 @@ export class StartupGate {
    * reason if aborted while waiting (the queue moves on without it).
    */
   async run<T>(
-    start: (progress: () => void) => Promise<T>,
+    start: (progress: (serverAnswered?: boolean) => void) => Promise<T>,
     signal?: AbortSignal,
     events: { queued?(): void; started?(): void } = {},
   ): Promise<T> {
@@ -61,14 +71,16 @@ export class StartupGate {
     events.started?.();
     let timer: NodeJS.Timeout | null = null;
     let released = false;
+    let answered = false;
     const giveUp = () => {
       released = true;
       release();
     };
-    const progress = () => {
+    const progress = (serverAnswered = false) => {
       if (released || this.slotMs <= 0) return;
+      answered ||= serverAnswered;
       if (timer) clearTimeout(timer);
-      timer = setTimeout(giveUp, this.slotMs);
+      timer = setTimeout(giveUp, answered ? this.answeredSlotMs : this.slotMs);
     };
     progress();
     try {

@@ -95,6 +95,24 @@ describe('StartupGate', () => {
     expect(gate.running).toBe(0);
   });
 
+  it('once the server has answered, a start-up may stall for answeredSlotMs (a busy sshd) before its slot goes', async () => {
+    const gate = new StartupGate({ concurrency: 1, slotMs: 3_000, answeredSlotMs: 15_000 });
+    let progress: (serverAnswered?: boolean) => void = () => undefined;
+    void gate.run((p) => {
+      progress = p;
+      return never();
+    });
+    let next = false;
+    const second = gate.run(async () => void (next = true));
+    await vi.advanceTimersByTimeAsync(1_000);
+    progress(true); // the server's first bytes, 1 s in
+    await vi.advanceTimersByTimeAsync(14_999);
+    expect(next).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await second;
+    expect(next).toBe(true);
+  });
+
   it('tells a start-up that it waits in the queue, and when it starts', async () => {
     const gate = new StartupGate({ concurrency: 1, slotMs: 0 });
     const events: string[] = [];
