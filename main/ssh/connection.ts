@@ -92,6 +92,13 @@ export interface SshConnectOptions {
   agent?: string | BaseAgent | null;
   connectTimeoutMs?: number;
   /**
+   * Called whenever the connect moves on: each stage begins (TCP, handshake, authentication, after a
+   * prompt is answered) and each chunk of bytes from the server during the handshake (`serverAnswered`: the
+   * server has sent something; a hung host never does). The fleet's
+   * start-up queue uses it to tell a slow host (keeps its slot) from a hung one (gives it up).
+   */
+  onProgress?: (serverAnswered: boolean) => void;
+  /**
    * Longest wait for one prompter answer; default none (the server's LoginGraceTime, 2 min by default,
    * ends a connect left waiting, which fails it as disconnected). Fails with SshTimeoutError stage 'prompt'.
    */
@@ -382,9 +389,16 @@ class ConnectAttempt {
 
   // -- timer and prompts --
 
+  private readonly onSocketData = () => {
+    if (!this.settled) this.params.options.onProgress?.(true);
+  };
+
   private armTimer(): void {
     this.clearTimer();
-    if (this.settled || this.timeoutMs <= 0) return;
+    if (this.settled) return;
+    // Past the key exchange (authentication, prompts) the server has answered.
+    this.params.options.onProgress?.(this.stage === 'authentication');
+    if (this.timeoutMs <= 0) return;
     this.timer = setTimeout(() => {
       this.fail(new SshTimeoutError(this.host, this.port, this.stage, this.timeoutMs));
     }, this.timeoutMs);
@@ -570,6 +584,8 @@ class ConnectAttempt {
       };
     try {
       this.client.connect(config);
+      // After ssh2 has its own 'data' listener (a listener switches the socket to flowing mode).
+      if (this.params.options.onProgress && sock === this.rawSocket) sock.on('data', this.onSocketData);
     } catch (err) {
       this.fail(new SshProtocolError(this.host, this.port, asError(err).message, { cause: err }));
     }
@@ -758,6 +774,7 @@ class ConnectAttempt {
     }
     this.settled = true;
     this.clearTimer();
+    this.rawSocket?.off('data', this.onSocketData);
     this.params.options.signal?.removeEventListener('abort', this.onUserAbort);
     for (const [event, handler] of this.listeners) {
       (this.client as unknown as EventEmitter).off(event, handler as (...args: unknown[]) => void);

@@ -41,7 +41,8 @@ export interface SshConfigCandidate {
 /** How a host's connection stands. Always visible per host in the UI. */
 export type HostConnectionState =
   | { kind: 'disconnected' }
-  | { kind: 'connecting'; step: 'ssh' | 'libvirt' }
+  /** `queued`: waiting for one of the start-up slots (many hosts connect at once; see startup-gate.ts). */
+  | { kind: 'connecting'; step: 'queued' | 'ssh' | 'libvirt' }
   | {
       kind: 'connected';
       hostname: string;

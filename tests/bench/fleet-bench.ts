@@ -1,10 +1,14 @@
 /**
- * Fleet benchmark (a measurement, not a test): N host entries, all pointing at the lab's sshd (so N
+ * Fleet benchmark (a measurement, not a test): N host entries, all pointing at one sshd of the lab (so N
  * real SSH connections and N libvirt connections), connected the way the app does it: all at once.
  * Optionally behind the loopback delay proxy (run as its own process, so its CPU is not VirtDeck's).
  *
  *   npm run bench -- fleet [--hosts 100] [--runs 1] [--account operator|root] [--delay-ms 0]
- *                          [--ticks 5] [--ssh-reference on|off] [--ssh-concurrency N]
+ *                          [--ticks 5] [--ssh-reference on|off] [--ssh-concurrency N] [--sshd bench|lab]
+ *
+ * --sshd bench (default): the lab's bench sshd (127.0.0.1:2732, `lab.sh up` starts it): the same accounts
+ * and host key as the lab sshd, with MaxStartups 1200:30:2400 and LoginGraceTime 300, so 1000 parallel
+ * OpenSSH logins are not refused by sshd's own admission limits; --sshd lab: the lab sshd (2722).
  *
  * One JSON line per run with three parts:
  *   - `openssh`: the same number of parallel OpenSSH logins (`ssh host true`) over the same link,
@@ -112,11 +116,10 @@ class LabMeter {
   private machineStart = { busy: 0, total: 0 };
   private logOffset = 0;
 
-  constructor() {
-    const pidFile = join(labStateDir(), 'run', 'sshd.pid');
-    this.sshdPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : null;
+  constructor(sshd: SshdFiles) {
+    this.sshdPid = existsSync(sshd.pidFile) ? Number(readFileSync(sshd.pidFile, 'utf8').trim()) : null;
     this.libvirtd = libvirtdPid();
-    this.sshdLog = join(labStateDir(), 'logs', 'sshd.log');
+    this.sshdLog = sshd.log;
   }
 
   start(): void {
@@ -154,6 +157,33 @@ class LabMeter {
 function round(value: number, digits = 0): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+/** The sshd a run logs in to: its address, its pid file (for its CPU) and its log (for MaxStartups drops). */
+interface SshdFiles {
+  name: 'bench' | 'lab';
+  host: string;
+  port: number;
+  pidFile: string;
+  log: string;
+}
+
+function sshdFiles(which: 'bench' | 'lab'): SshdFiles {
+  const lab = readLabInfo();
+  if (which === 'lab') {
+    return { name: 'lab', host: lab.ssh.host, port: lab.ssh.port, pidFile: join(labStateDir(), 'run', 'sshd.pid'), log: join(labStateDir(), 'logs', 'sshd.log') };
+  }
+  // lab.json lists it; an older lab.sh rewriting lab.json leaves it out, so its defaults are the fallback.
+  const bench = lab.benchSsh ?? {
+    host: '127.0.0.1',
+    port: Number(process.env.VIRTDECK_LAB_BENCH_SSH_PORT ?? 2732),
+    pidFile: join(labStateDir(), 'run', 'sshd-bench.pid'),
+    log: join(labStateDir(), 'logs', 'sshd-bench.log'),
+  };
+  if (!existsSync(bench.pidFile)) {
+    throw new Error('the lab has no bench sshd running: run `bash tests/lab/lab.sh up`, or pass --sshd lab');
+  }
+  return { name: 'bench', ...bench };
 }
 
 interface DelayProxyProcess {
@@ -204,8 +234,8 @@ interface Target {
 }
 
 /** N `ssh host true` logins, at most `concurrency` at once, each under /usr/bin/time. */
-async function openSshReference(target: Target, count: number, concurrency: number): Promise<Record<string, number | string>> {
-  const meter = new LabMeter();
+async function openSshReference(target: Target, sshd: SshdFiles, count: number, concurrency: number): Promise<Record<string, number | string>> {
+  const meter = new LabMeter(sshd);
   meter.start();
   const started = performance.now();
   let next = 0;
@@ -275,27 +305,29 @@ interface RunOptions {
   ticks: number;
   sshReference: boolean;
   sshConcurrency: number;
+  sshd: 'bench' | 'lab';
 }
 
 async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
   const { hosts: hostCount, account } = options;
   const lab = readLabInfo();
+  const sshd = sshdFiles(options.sshd);
   const configDir = mkdtempSync(join(tmpdir(), 'virtdeck-fleet-bench-'));
-  const proxy = options.delayMs > 0 ? await startDelayProxyProcess(lab.ssh.host, lab.ssh.port, options.delayMs) : null;
+  const proxy = options.delayMs > 0 ? await startDelayProxyProcess(sshd.host, sshd.port, options.delayMs) : null;
   try {
-    const port = proxy?.port ?? lab.ssh.port;
-    // The lab's host key, under the address the bench dials (the proxy's port when there is one).
+    const port = proxy?.port ?? sshd.port;
+    // The lab's host key (both sshds have it), under the address the bench dials (the proxy's port when there is one).
     const knownHostsFile = join(configDir, 'known_hosts');
-    writeFileSync(knownHostsFile, `[${lab.ssh.host}]:${port} ${lab.ssh.hostKey}\n`);
+    writeFileSync(knownHostsFile, `[${sshd.host}]:${port} ${lab.ssh.hostKey}\n`);
     const target: Target = {
-      host: lab.ssh.host,
+      host: sshd.host,
       port,
       user: lab.accounts[account].user,
       identityFile: lab.accounts[account].identityFile,
       knownHostsFile,
     };
 
-    const openssh = options.sshReference ? await openSshReference(target, hostCount, options.sshConcurrency) : null;
+    const openssh = options.sshReference ? await openSshReference(target, sshd, hostCount, options.sshConcurrency) : null;
     if (openssh) console.error(`[fleet-bench] openssh ${JSON.stringify(openssh)}`);
 
     // Hosts first, connections later: the services connect every saved host at start, as the app does.
@@ -315,7 +347,7 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
     gc();
     const rssBefore = process.memoryUsage().rss;
     const heapBefore = process.memoryUsage().heapUsed;
-    const meter = new LabMeter();
+    const meter = new LabMeter(sshd);
     meter.start();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
@@ -339,6 +371,8 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
     // Done when every host is inventoried or has failed for good (unreachable: it waits for the user);
     // a host that stays neither for 300 s is counted as not done.
     const unreachable = new Set<string>();
+    // Hosts that waited for a start-up slot (shown as "queued", not failed).
+    const queued = new Set<string>();
     let timedOut = false;
     await new Promise<void>((resolve) => {
       const settle = () => {
@@ -352,6 +386,7 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
         resolve();
       }, 300_000);
       services.events.subscribe('hosts.status', (status) => {
+        if (status.state.kind === 'connecting' && status.state.step === 'queued') queued.add(status.hostId);
         if (status.state.kind === 'connected') {
           connected.add(status.hostId);
           failures.delete(status.hostId);
@@ -380,6 +415,7 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
     const virtdeck = {
       inventoried: inventoried.size,
       failed: unreachable.size,
+      shown_queued: queued.size,
       ...(reasons.size > 0 ? { errors: [...reasons].map(([reason, n]) => `${n}× ${reason}`).join('; ') } : {}),
       ...(timedOut ? { not_done_after_300_s: hostCount - inventoried.size - unreachable.size } : {}),
       all_connected_ms: connectedMs > 0 ? Math.round(connectedMs) : null,
@@ -402,7 +438,7 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
       const tickMs = (await services.settings.get()).statsIntervalMs;
       const settle = performance.now();
       await new Promise((resolve) => setTimeout(resolve, tickMs)); // let the start-up burst end
-      const meter2 = new LabMeter();
+      const meter2 = new LabMeter(sshd);
       meter2.start();
       const eventsBefore = events;
       countBytes = true;
@@ -441,12 +477,22 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
     await services.connections.dispose();
     services.fleet.dispose();
     await services.sshPool.dispose();
+    // Where the lab machine rather than VirtDeck was the limit: both cores busy and the lab's sshd and
+    // libvirtd using more CPU than VirtDeck in that phase.
+    const labCpu = Number(lab1.sshd_cpu_s) + Number(lab1.libvirtd_cpu_s);
+    const limit =
+      Number(lab1.machine_busy_cores) >= 1.8 && labCpu > virtdeck.cpu_s
+        ? `lab machine: both cores busy (${lab1.machine_busy_cores} of 2) while the lab's sshd used ${lab1.sshd_cpu_s} s and libvirtd ${lab1.libvirtd_cpu_s} s of CPU vs VirtDeck's ${virtdeck.cpu_s} s`
+        : `not the lab machine: ${lab1.machine_busy_cores} of 2 cores busy; sshd ${lab1.sshd_cpu_s} s + libvirtd ${lab1.libvirtd_cpu_s} s CPU vs VirtDeck ${virtdeck.cpu_s} s`;
     return {
+      sshd: `${sshd.name} (${sshd.host}:${sshd.port})`,
+      loadavg_at_end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       account: target.user,
       hosts: hostCount,
       delay_ms_each_way: options.delayMs,
       ...(openssh ? { openssh } : {}),
       virtdeck,
+      limit_connect_phase: limit,
       ...(steady ? { steady } : {}),
       ...(openssh
         ? {
@@ -471,6 +517,7 @@ export async function runFleetBench(argv: string[]): Promise<void> {
       ticks: { type: 'string', default: '5' },
       'ssh-reference': { type: 'string', default: 'on' },
       'ssh-concurrency': { type: 'string' },
+      sshd: { type: 'string', default: 'bench' },
     },
   });
   const hosts = Number(values.hosts);
@@ -485,8 +532,10 @@ export async function runFleetBench(argv: string[]): Promise<void> {
   const account = values.account;
   if (account !== 'root' && account !== 'operator') throw new Error('--account is root or operator');
   if (values['ssh-reference'] !== 'on' && values['ssh-reference'] !== 'off') throw new Error('--ssh-reference is on or off');
+  const sshd = values.sshd;
+  if (sshd !== 'bench' && sshd !== 'lab') throw new Error('--sshd is bench or lab');
   for (let run = 0; run < runs; run++) {
-    const result = await runOnce({ hosts, account, delayMs, ticks, sshReference: values['ssh-reference'] === 'on', sshConcurrency });
+    const result = await runOnce({ hosts, account, delayMs, ticks, sshReference: values['ssh-reference'] === 'on', sshConcurrency, sshd });
     console.log(JSON.stringify(result));
   }
 }

@@ -255,6 +255,8 @@ export async function historyBenchMain(argv: readonly string[]): Promise<number>
     // The rows still buffered are appended too, so the bytes cover every tick (not timed).
     await fleet.service.store.flush();
     const written = fleet.service.store.bytesWritten - bytesAfterFirst;
+    // Segment files opened over the run (kept open between flushes: about one per entity and tier).
+    const filesOpened = fleet.service.store.files.opens;
     const disk = diskByTier(fleet.directory);
     const memory = process.memoryUsage();
     await fleet.service.dispose();
@@ -289,6 +291,7 @@ export async function historyBenchMain(argv: readonly string[]): Promise<number>
         flushes: flushTicks.length,
       },
       cpu_percent_of_one_core: round((100 * meanCpuMs) / TICK_MS, 2),
+      segment_files_opened: filesOpened,
       wall_s: round(totalWallMs / 1000, 2),
       rss_mib: round(memory.rss / 2 ** 20),
       heap_used_mib: round(memory.heapUsed / 2 ** 20),

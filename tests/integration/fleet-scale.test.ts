@@ -4,8 +4,9 @@
  * there are start-up slots, and behind them real hosts (the lab's sshd, over real SSH and libvirt RPC)
  * must all be connected and inventoried on time while the black holes are still hanging.
  *
- * Without the start-up gate's slot limit (slotMs) the real hosts would wait for the black holes' SSH
- * timeout (60 s here); the test allows them 25 s in all.
+ * Without the start-up gate's slot limit (slotMs: a start-up that makes no progress for that long gives
+ * its slot up) the real hosts would wait for the black holes' SSH timeout (60 s here); the test allows
+ * them 25 s in all. While they wait for a slot, the real hosts show as "queued".
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -55,6 +56,8 @@ describe.skipIf(SKIP)(`a hanging host never delays the others${SKIP_REASON}`, ()
       startup: { concurrency: SLOTS, slotMs: SLOT_MS },
     });
     const statuses = new Map<string, HostStatus>();
+    // Hosts seen waiting for a start-up slot ("queued", not failed).
+    const queued = new Set<string>();
     const inventoried = new Map<string, number>();
     const started = performance.now();
     const fleet = new FleetService(
@@ -67,7 +70,10 @@ describe.skipIf(SKIP)(`a hanging host never delays the others${SKIP_REASON}`, ()
       createSshLibvirtConnector({}, pool),
       new HostPromptBroker(() => undefined),
       {
-        status: (status) => statuses.set(status.hostId, status),
+        status: (status) => {
+          statuses.set(status.hostId, status);
+          if (status.state.kind === 'connecting' && status.state.step === 'queued') queued.add(status.hostId);
+        },
         linkUp: (hostId, link) => fleet.attach(hostId, link.fleet),
         linkDown: (hostId) => fleet.detach(hostId),
       },
@@ -105,7 +111,11 @@ describe.skipIf(SKIP)(`a hanging host never delays the others${SKIP_REASON}`, ()
       }
       for (let i = 0; i < REAL_HOSTS; i++) {
         expect(statuses.get(`vd-test-scale-real-${i}`)?.state.kind).toBe('connected');
+        // Behind the black holes every real host waited for a slot, and said so.
+        expect(queued.has(`vd-test-scale-real-${i}`)).toBe(true);
       }
+      // The black holes each got a slot at once.
+      for (let i = 0; i < SLOTS; i++) expect(queued.has(`vd-test-scale-hole-${i}`)).toBe(false);
     } finally {
       fleet.dispose();
       await connections.dispose();

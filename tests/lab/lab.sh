@@ -101,6 +101,7 @@ cmd_up() {
   ensure_accounts
   ensure_ssh_keys
   ensure_sshd
+  ensure_bench_sshd
   verify_ssh
   bash "$LAB_SRC/guest/build-initramfs.sh"
   bash "$LAB_SRC/guest/build-net-initramfs.sh"
@@ -158,6 +159,7 @@ cmd_down() {
     done
   fi
   stop_sshd
+  stop_bench_sshd
   if have_systemd; then
     log "systemd manages libvirtd/virtlogd; leaving them running"
   else

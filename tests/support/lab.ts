@@ -64,6 +64,8 @@ export interface LabInfo {
   stateDir: string;
   /** Host A's sshd. */
   ssh: LabSsh;
+  /** A second sshd of host A for the fleet benchmark (same accounts and host key, room for 1000 logins at once). */
+  benchSsh?: { host: string; port: number; pidFile: string; log: string };
   accounts: LabAccounts;
   libvirtUri: string;
   /** The guests' shell prompt, as they print it on the serial console. */

@@ -29,7 +29,8 @@ export interface HostConnector<L extends HostLink> {
     host: HostEntry,
     prompter: HostPrompter,
     signal: AbortSignal,
-    progress: (step: 'ssh' | 'libvirt') => void,
+    /** 'queued': waiting for a start-up slot (shown as such, not as failed); 'ssh', 'libvirt': connecting. */
+    progress: (step: 'queued' | 'ssh' | 'libvirt') => void,
   ): Promise<L>;
   /** Closes what the connector keeps for a host beyond its links (its SSH connection). */
   release?(hostId: string): Promise<void>;

@@ -45,7 +45,7 @@ export function createSshLibvirtConnector(
       try {
         if (host.transport !== 'local-socket') {
           progress('ssh');
-          ssh = await pool.acquire(host, prompter, signal);
+          ssh = await pool.acquire(host, prompter, signal, progress);
         }
         progress('libvirt');
         const dialer = createLibvirtDialer(ssh, { uri: host.libvirtUri, transport: host.transport });

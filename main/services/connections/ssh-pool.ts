@@ -74,12 +74,18 @@ export class SshConnectionPool {
   }
 
   /** The host's live SSH connection, or a new one; callers asking at the same time share one attempt. */
-  async acquire(host: HostEntry, prompter: HostPrompter, signal?: AbortSignal): Promise<SshConnection> {
+  async acquire(
+    host: HostEntry,
+    prompter: HostPrompter,
+    signal?: AbortSignal,
+    /** 'queued' while the handshake waits for a start-up slot, 'ssh' once it runs. */
+    onStep?: (step: 'queued' | 'ssh') => void,
+  ): Promise<SshConnection> {
     const key = JSON.stringify(host.ssh);
     const existing = this.entries.get(host.id);
     if (existing && existing.key === key && !(existing.connection?.closed ?? false)) return existing.opening;
     if (existing) this.forget(host.id, existing);
-    const entry: PoolEntry = { key, opening: this.open(host, prompter, signal), connection: null };
+    const entry: PoolEntry = { key, opening: this.open(host, prompter, signal, onStep), connection: null };
     this.entries.set(host.id, entry);
     try {
       const connection = await entry.opening;
@@ -115,7 +121,12 @@ export class SshConnectionPool {
     await connection?.close().catch(() => undefined);
   }
 
-  private async open(host: HostEntry, prompter: HostPrompter, signal?: AbortSignal): Promise<SshConnection> {
+  private async open(
+    host: HostEntry,
+    prompter: HostPrompter,
+    signal?: AbortSignal,
+    onStep?: (step: 'queued' | 'ssh') => void,
+  ): Promise<SshConnection> {
     const target = {
       host: host.ssh.host,
       user: host.ssh.user,
@@ -130,8 +141,12 @@ export class SshConnectionPool {
       ...(this.options.sshConfigFile !== undefined ? { sshConfigFile: this.options.sshConfigFile } : {}),
       ...(this.options.connectTimeoutMs ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
     };
-    // The handshake waits its turn in the fair start-up queue (a hung host gives its slot up after slotMs).
-    const ssh = await this.startup.run(() => connectSsh(target, options), signal);
+    // The handshake waits its turn in the fair start-up queue (a host that makes no progress gives its
+    // slot up after slotMs); its connect timeout runs from when it starts, not while it is queued.
+    const ssh = await this.startup.run((progress) => connectSsh(target, { ...options, onProgress: progress }), signal, {
+      queued: () => onStep?.('queued'),
+      started: () => onStep?.('ssh'),
+    });
     // OpenSSH's sshd turns Nagle off (TCP_NODELAY) only once a session channel runs a command;
     // forwarded channels alone (libvirt's socket, VNC) leave it on, and each small reply then
     // waits ~40 ms for our delayed ACK (measured: VNC banner 45 ms → 5 ms). One `true` fixes it.

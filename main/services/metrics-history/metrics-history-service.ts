@@ -178,6 +178,6 @@ export class MetricsHistoryService {
 
   async dispose(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    await this.store.flush();
+    await this.store.close();
   }
 }

@@ -1,5 +1,7 @@
-import { appendFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { AppendFiles } from './append-files';
 import {
   BUCKET_TIERS,
   Downsampler,
@@ -27,6 +29,10 @@ interface EntityMeta {
 }
 
 const FORMAT_VERSION = 1;
+/** Entities written at once by a flush. */
+const FLUSH_CONCURRENCY = 16;
+/** A flush runs at most this long before it lets the event loop run. */
+const FLUSH_SLICE_MS = 5;
 
 /** A stored entity: `host/<hostId>` or `vm/<hostId>/<uuid>` (also its directory under the store). */
 export type EntityKey = string;
@@ -67,10 +73,14 @@ class EntitySeries {
   ready: Promise<void>;
   lastAt = 0;
 
+  /** Per tier, the segment this entity last appended to (its file stays open until the period rotates). */
+  private readonly current = new Map<TierName, string>();
+
   constructor(
     readonly key: EntityKey,
     readonly dir: string,
     readonly metrics: readonly string[],
+    private readonly files: AppendFiles,
   ) {
     this.ready = this.load();
   }
@@ -91,7 +101,10 @@ class EntitySeries {
     const same = stored?.version === FORMAT_VERSION && JSON.stringify(stored.metrics) === JSON.stringify(this.metrics);
     if (!same) {
       // A different metric list: the old files cannot be read with this row layout; start over.
-      if (stored) await removeSegments(this.dir);
+      if (stored) {
+        await this.files.closeIn(this.dir);
+        await removeSegments(this.dir);
+      }
       await writeFile(metaPath, `${JSON.stringify({ version: FORMAT_VERSION, metrics: this.metrics })}\n`, { mode: 0o600 });
     }
     for (const tier of BUCKET_TIERS) {
@@ -152,12 +165,38 @@ class EntitySeries {
     this.pendingBuckets = new Map();
     let bytes = 0;
     try {
-      bytes += await appendRows(this.dir, TIERS.raw, this.flushing.raw, encodeRaw);
+      bytes += await this.appendRows(TIERS.raw, this.flushing.raw, encodeRaw, rawRowBytes(this.metrics.length));
       for (const tier of BUCKET_TIERS) {
-        bytes += await appendRows(this.dir, tier, this.flushing.buckets.get(tier.name) ?? [], encodeBucket);
+        bytes += await this.appendRows(tier, this.flushing.buckets.get(tier.name) ?? [], encodeBucket, bucketRowBytes(this.metrics.length));
       }
     } finally {
       this.flushing = { raw: [], buckets: new Map() };
+    }
+    return bytes;
+  }
+
+  /**
+   * One write per segment file (kept open between flushes); when a tier moves on to a new period, the
+   * previous period's file is closed (it is complete).
+   */
+  private async appendRows<T extends { t: number }>(tier: TierSpec, rows: T[], encode: (row: T) => Buffer, rowBytes: number): Promise<number> {
+    if (rows.length === 0) return 0;
+    const byFile = new Map<number, Buffer[]>();
+    for (const row of rows) {
+      const start = periodStart(tier, row.t);
+      const list = byFile.get(start) ?? [];
+      list.push(encode(row));
+      byFile.set(start, list);
+    }
+    let bytes = 0;
+    for (const [start, buffers] of byFile) {
+      const path = join(this.dir, segmentName(tier, start));
+      const previous = this.current.get(tier.name);
+      if (previous !== undefined && previous !== path) await this.files.close(previous);
+      this.current.set(tier.name, path);
+      const data = Buffer.concat(buffers);
+      await this.files.append(path, data, rowBytes);
+      bytes += data.length;
     }
     return bytes;
   }
@@ -171,24 +210,6 @@ class EntitySeries {
     const open = this.downsamplers.get(tier)?.current();
     return [...(this.flushing.buckets.get(tier) ?? []), ...(this.pendingBuckets.get(tier) ?? []), ...(open ? [open] : [])];
   }
-}
-
-async function appendRows<T>(dir: string, tier: TierSpec, rows: T[], encode: (row: T) => Buffer): Promise<number> {
-  if (rows.length === 0) return 0;
-  const byFile = new Map<number, Buffer[]>();
-  for (const row of rows) {
-    const start = periodStart(tier, (row as { t: number }).t);
-    const list = byFile.get(start) ?? [];
-    list.push(encode(row));
-    byFile.set(start, list);
-  }
-  let bytes = 0;
-  for (const [start, buffers] of byFile) {
-    const data = Buffer.concat(buffers);
-    await appendFile(join(dir, segmentName(tier, start)), data, { mode: 0o600 });
-    bytes += data.length;
-  }
-  return bytes;
 }
 
 async function segments(dir: string, tier: TierSpec): Promise<number[]> {
@@ -237,6 +258,8 @@ async function lastBucket(dir: string, tier: TierSpec, metrics: number): Promise
  */
 export class MetricsStore {
   private readonly entities = new Map<EntityKey, EntitySeries>();
+  /** The segment files being appended, open between flushes (bounded; see append-files.ts). */
+  readonly files: AppendFiles;
   private flushing: Promise<void> | null = null;
   /** Bytes appended since start (what the benchmark reports per day). */
   bytesWritten = 0;
@@ -244,12 +267,15 @@ export class MetricsStore {
   constructor(
     readonly root: string,
     private readonly now: () => number = Date.now,
-  ) {}
+    maxOpenFiles?: number,
+  ) {
+    this.files = new AppendFiles(maxOpenFiles);
+  }
 
   private entity(key: EntityKey, metrics: readonly string[]): EntitySeries {
     let series = this.entities.get(key);
     if (!series || series.metrics !== metrics) {
-      series = new EntitySeries(key, join(this.root, key), metrics);
+      series = new EntitySeries(key, join(this.root, key), metrics, this.files);
       this.entities.set(key, series);
     }
     return series;
@@ -263,17 +289,34 @@ export class MetricsStore {
     series.add(at, values);
   }
 
-  /** Appends every buffered row to its segment file (one append per entity and file). */
+  /** Appends every buffered row to its segment file (one write per entity and file). */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing.then(() => this.flush());
     this.flushing = (async () => {
-      for (const series of this.entities.values()) {
-        try {
-          this.bytesWritten += await series.flush();
-        } catch (error) {
-          console.warn(`[metrics-history] writing ${series.key} failed: ${error instanceof Error ? error.message : String(error)}`);
+      // Several entities at once (each entity's files in order): the writes go to libuv's pool in
+      // batches instead of one round trip at a time, which costs less CPU per write as well as time.
+      this.files.nextRound();
+      const queue = [...this.entities.values()];
+      let next = 0;
+      let sliceStart = performance.now();
+      const worker = async () => {
+        while (next < queue.length) {
+          // The writes are synchronous (see append-files.ts): give the event loop a turn every few ms.
+          if (performance.now() - sliceStart > FLUSH_SLICE_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+            if (next >= queue.length) break;
+          }
+          const series = queue[next++] as EntitySeries;
+          try {
+            const bytes = await series.flush();
+            this.bytesWritten += bytes;
+          } catch (error) {
+            console.warn(`[metrics-history] writing ${series.key} failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, queue.length) }, worker));
     })().finally(() => {
       this.flushing = null;
     });
@@ -283,6 +326,13 @@ export class MetricsStore {
   /** Forgets an entity's in-memory state (its files stay until they expire). */
   forget(key: EntityKey): void {
     this.entities.delete(key);
+    void this.files.closeIn(join(this.root, key));
+  }
+
+  /** Appends what is buffered and closes every open segment file (the app is stopping). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.files.closeAll();
   }
 
   private async metaOf(key: EntityKey): Promise<string[] | null> {
@@ -456,11 +506,13 @@ export class MetricsStore {
         if (!parsed) continue;
         const tier = TIERS[parsed.tier];
         if (parsed.start + tier.periodMs < now - tier.retentionMs) {
+          await this.files.close(join(dir, name));
           await rm(join(dir, name), { force: true });
           removedFiles++;
         } else kept++;
       }
       if (kept === 0 && !this.entities.has(key)) {
+        await this.files.closeIn(dir);
         await rm(dir, { recursive: true, force: true });
         removedEntities++;
       }

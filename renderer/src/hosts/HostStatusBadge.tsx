@@ -21,14 +21,21 @@ export function HostStatusBadge({ status }: { status: HostStatus | undefined }) 
   } else if (state.kind === 'unreachable' || state.kind === 'lost') {
     detail = state.reason;
   }
+  // Waiting for a start-up slot (many hosts connecting at once) is not failing: it says so.
+  const queued = state.kind === 'connecting' && state.step === 'queued';
   const label =
-    state.kind === 'unreachable' && state.hostKeyChanged ? t('hosts.status.hostKeyChanged') : t(`hosts.status.${state.kind}`);
+    state.kind === 'unreachable' && state.hostKeyChanged
+      ? t('hosts.status.hostKeyChanged')
+      : queued
+        ? t('hosts.status.queued')
+        : t(`hosts.status.${state.kind}`);
   const badge = (
     <Badge
       variant={state.kind === 'unreachable' && state.hostKeyChanged ? 'filled' : 'light'}
-      color={COLORS[state.kind]}
+      color={queued ? 'gray' : COLORS[state.kind]}
       data-testid="host-status"
       data-state={state.kind}
+      {...(state.kind === 'connecting' ? { 'data-step': state.step } : {})}
     >
       {label}
     </Badge>

@@ -5,6 +5,8 @@
 LAB_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${VIRTDECK_LAB_DIR:-/var/lib/virtdeck-lab}"
 SSH_PORT="${VIRTDECK_LAB_SSH_PORT:-2722}"
+# The bench sshd (fleet benchmark: 1000 parallel logins), same accounts and host key.
+BENCH_SSH_PORT="${VIRTDECK_LAB_BENCH_SSH_PORT:-2732}"
 VNC_GUESTS="${VIRTDECK_LAB_GUESTS:-2}"
 OFF_GUESTS="${VIRTDECK_LAB_OFF_GUESTS:-2}"
 AGENT_GUESTS="${VIRTDECK_LAB_AGENT_GUESTS:-1}"
@@ -40,6 +42,9 @@ validate_settings() {
     die "VIRTDECK_LAB_SSH_PORT='$SSH_PORT' is not a TCP port"
   fi
   ((SSH_PORT != 22 && SSH_PORT != 2222)) || die "VIRTDECK_LAB_SSH_PORT must not be 22 or 2222 (reserved for real sshds)"
+  if ! [[ "$BENCH_SSH_PORT" =~ ^[0-9]+$ ]] || ((BENCH_SSH_PORT < 1 || BENCH_SSH_PORT > 65535 || BENCH_SSH_PORT == SSH_PORT)); then
+    die "VIRTDECK_LAB_BENCH_SSH_PORT='$BENCH_SSH_PORT' is not a TCP port other than the lab sshd's"
+  fi
   [[ "$VNC_GUESTS" =~ ^[0-9]+$ ]] || die "VIRTDECK_LAB_GUESTS='$VNC_GUESTS' is not a number"
   [[ "$OFF_GUESTS" =~ ^[0-9]+$ ]] || die "VIRTDECK_LAB_OFF_GUESTS='$OFF_GUESTS' is not a number"
   [[ "$AGENT_GUESTS" =~ ^[0-9]+$ ]] || die "VIRTDECK_LAB_AGENT_GUESTS='$AGENT_GUESTS' is not a number"

@@ -40,6 +40,8 @@ write_lab_json() {
     printf '    "hostKeyFingerprint": %s,\n' "$(json_str "$(host_key_fingerprint)")"
     printf '    "knownHostsFile": %s\n' "$(json_str "$KNOWN_HOSTS")"
     printf '  },\n'
+    printf '  "benchSsh": { "host": "127.0.0.1", "port": %s, "pidFile": %s, "log": %s },\n' "$BENCH_SSH_PORT" \
+      "$(json_str "$BENCH_SSHD_PIDFILE")" "$(json_str "$STATE/logs/sshd-bench.log")"
     printf '  "accounts": {\n'
     printf '    "root": { "user": "root", "identityFile": %s, "libvirtSshUri": %s },\n' \
       "$(json_str "$STATE/keys/id_root")" "$(json_str "$(virsh_ssh_uri root)")"

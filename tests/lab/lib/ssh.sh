@@ -216,3 +216,66 @@ stop_sshd() {
   fi
   rm -f "$SSHD_PIDFILE"
 }
+
+# --- The bench sshd (127.0.0.1:$BENCH_SSH_PORT): the same accounts, keys and host key as the lab sshd,
+# configured for the fleet benchmark's 1000 parallel logins (the lab sshd's MaxStartups 256:30:512 refuses
+# some of them), so that admission limits show VirtDeck's behaviour rather than this config's.
+BENCH_SSHD_CONFIG="$STATE/ssh/sshd_bench_config"
+BENCH_SSHD_PIDFILE="$STATE/run/sshd-bench.pid"
+
+render_bench_sshd_config() {
+  render_sshd_config | sed \
+    -e "s|^Port .*|Port $BENCH_SSH_PORT|" \
+    -e "s|^PidFile .*|PidFile $BENCH_SSHD_PIDFILE|" \
+    -e "s|^# VirtDeck test lab sshd |# VirtDeck test lab BENCH sshd |" \
+    -e "/^# Tests open many connections/,/^MaxSessions/d"
+  cat <<EOF
+# 1000 hosts at once: up to 1200 unauthenticated connections before random early drops, none refused
+# below 1200; a login may wait its turn for the CPU for 5 minutes (the machine has 2 cores).
+MaxStartups 1200:30:2400
+MaxSessions 64
+LoginGraceTime 300
+EOF
+}
+
+bench_sshd_listening() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$BENCH_SSH_PORT") 2>/dev/null
+}
+
+ensure_bench_sshd() {
+  mkdir -p /run/sshd "$STATE/run" "$STATE/logs"
+  local changed=0 pid
+  write_if_changed "$BENCH_SSHD_CONFIG" "$(render_bench_sshd_config)" && changed=1
+  chmod 0644 "$BENCH_SSHD_CONFIG"
+  /usr/sbin/sshd -t -f "$BENCH_SSHD_CONFIG" || die "sshd -t rejected $BENCH_SSHD_CONFIG"
+  if pid="$(pid_alive "$BENCH_SSHD_PIDFILE" sshd)"; then
+    if ((changed)); then
+      log "bench sshd: config changed, restarting (pid $pid)"
+      stop_pid "$pid" sshd
+    else
+      log "bench sshd: running (pid $pid) on 127.0.0.1:$BENCH_SSH_PORT"
+      return 0
+    fi
+  fi
+  if bench_sshd_listening; then
+    die "127.0.0.1:$BENCH_SSH_PORT is already in use by another process; set VIRTDECK_LAB_BENCH_SSH_PORT to a free port"
+  fi
+  log "bench sshd: starting on 127.0.0.1:$BENCH_SSH_PORT"
+  (close_inherited_fds && exec /usr/sbin/sshd -f "$BENCH_SSHD_CONFIG" -E "$STATE/logs/sshd-bench.log") </dev/null >/dev/null 2>&1 ||
+    die "bench sshd failed to start: $(tail -n 5 "$STATE/logs/sshd-bench.log" 2>/dev/null)"
+  local i
+  for ((i = 0; i < 50; i++)); do
+    bench_sshd_listening && return 0
+    sleep 0.1
+  done
+  die "bench sshd is not listening on 127.0.0.1:$BENCH_SSH_PORT: $(tail -n 5 "$STATE/logs/sshd-bench.log" 2>/dev/null)"
+}
+
+stop_bench_sshd() {
+  local pid
+  if pid="$(pid_alive "$BENCH_SSHD_PIDFILE" sshd)"; then
+    log "bench sshd: stopping (pid $pid)"
+    stop_pid "$pid" sshd
+  fi
+  rm -f "$BENCH_SSHD_PIDFILE"
+}

@@ -51,6 +51,88 @@ describe('StartupGate', () => {
     expect(gate.running).toBe(0);
   });
 
+  it('a start-up that makes progress keeps its slot past slotMs (a slow sshd is not a hung one): the limit holds', async () => {
+    const gate = new StartupGate({ concurrency: 2, slotMs: 3_000 });
+    const finishers: Array<() => void> = [];
+    const progressOf: Array<() => void> = [];
+    let started = 0;
+    const runs = Array.from({ length: 5 }, (_, i) =>
+      gate.run(
+        (progress) =>
+          new Promise<void>((resolve) => {
+            started += 1;
+            progressOf[i] = progress;
+            finishers[i] = resolve;
+          }),
+      ),
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    expect(started).toBe(2);
+    // Bytes from the server every 2 s for 20 s: both keep their slots, nobody else starts.
+    for (let t = 0; t < 10; t++) {
+      await vi.advanceTimersByTimeAsync(2_000);
+      progressOf[0]?.();
+      progressOf[1]?.();
+    }
+    expect(started).toBe(2);
+    expect(gate.running).toBe(2);
+    expect(gate.waiting).toBe(3);
+    // The first one stops progressing (hangs): 3 s later its slot goes to the next in the queue.
+    for (let t = 0; t < 2; t++) {
+      await vi.advanceTimersByTimeAsync(1_500);
+      progressOf[1]?.();
+    }
+    expect(started).toBe(3);
+    // A late progress call from the one that gave its slot up takes no slot back.
+    progressOf[0]?.();
+    expect(gate.running).toBe(2);
+    finishers.forEach((finish) => finish());
+    await vi.advanceTimersByTimeAsync(0);
+    finishers.forEach((finish) => finish());
+    await vi.advanceTimersByTimeAsync(0);
+    finishers.forEach((finish) => finish());
+    await Promise.all(runs);
+    expect(gate.running).toBe(0);
+  });
+
+  it('once the server has answered, a start-up may stall for answeredSlotMs (a busy sshd) before its slot goes', async () => {
+    const gate = new StartupGate({ concurrency: 1, slotMs: 3_000, answeredSlotMs: 15_000 });
+    let progress: (serverAnswered?: boolean) => void = () => undefined;
+    void gate.run((p) => {
+      progress = p;
+      return never();
+    });
+    let next = false;
+    const second = gate.run(async () => void (next = true));
+    await vi.advanceTimersByTimeAsync(1_000);
+    progress(true); // the server's first bytes, 1 s in
+    await vi.advanceTimersByTimeAsync(14_999);
+    expect(next).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await second;
+    expect(next).toBe(true);
+  });
+
+  it('tells a start-up that it waits in the queue, and when it starts', async () => {
+    const gate = new StartupGate({ concurrency: 1, slotMs: 0 });
+    const events: string[] = [];
+    let finish: () => void = () => undefined;
+    const first = gate.run(() => new Promise<void>((resolve) => (finish = resolve)), undefined, {
+      queued: () => events.push('first queued'),
+      started: () => events.push('first started'),
+    });
+    const second = gate.run(async () => void events.push('second ran'), undefined, {
+      queued: () => events.push('second queued'),
+      started: () => events.push('second started'),
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    // The first got a slot at once (never "queued"); the second waits.
+    expect([...events].sort()).toEqual(['first started', 'second queued']);
+    finish();
+    await Promise.all([first, second]);
+    expect(events.slice(2)).toEqual(['second started', 'second ran']);
+  });
+
   it('an aborted waiter leaves the queue without running', async () => {
     const gate = new StartupGate({ concurrency: 1, slotMs: 0 });
     let release: () => void = () => undefined;
