@@ -17,6 +17,8 @@
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=overlay-modules.sh
+source "$(dirname "${BASH_SOURCE[0]}")/overlay-modules.sh"
 
 GUEST_DIR="$STATE/guest"
 AGENT_SRC="$LAB_SRC/guest/agent"
@@ -33,6 +35,7 @@ content_hash() { sha256sum <"$1" | cut -d' ' -f1; }
 inputs_hash() {
   {
     content_hash "${BASH_SOURCE[0]}"
+    content_hash "$LAB_SRC/guest/overlay-modules.sh"
     content_hash "$GUEST_DIR/initramfs.gz"
     content_hash "$LAB_SRC/guest/rootfs/etc/init.d/rcS"
     content_hash "$LAB_SRC/guest/rootfs/etc/inittab"
@@ -97,47 +100,14 @@ main() {
     log "guest agent initramfs up to date"
     return 0
   fi
-  local kver moddir depfile root rel line dep m version busybox_version
+  local kver moddir root version busybox_version
   kver="$(cat "$GUEST_DIR/kernel.version")"
   moddir="$GUEST_DIR/kernel-tree/lib/modules/$kver"
-  depfile="$moddir/modules.dep"
-  [[ -s "$depfile" ]] || die "no $depfile (guest/build-initramfs.sh makes it)"
   WORK="$(mktemp -d "$GUEST_DIR/agent-root.XXXXXX")"
   root="$WORK/root"
   mkdir -p "$root/etc/init.d" "$root/usr/sbin" "$root/data" "$root/var/log" "$root/var/run"
-  # The modules the base image loads, in its order; the agent guest's modules and their dependencies follow.
-  (cd "$WORK" && gzip -dc "$GUEST_DIR/initramfs.gz" | cpio -i --quiet --to-stdout etc/vd-modules.list >"$root/etc/vd-modules.list")
-  local -A have=()
-  while read -r line; do [[ -n "$line" ]] && have[$line]=1; done <"$root/etc/vd-modules.list"
-  add_module() {
-    local rel=$1 plain
-    plain=${rel%.xz}
-    plain=${plain%.gz}
-    plain=${plain%.zst}
-    [[ -n "${have[$plain]:-}" ]] && return 0
-    line="$(grep -m1 -E "^${rel//./\\.}:" "$depfile" || true)"
-    for dep in ${line#*:}; do add_module "$dep"; done
-    mkdir -p "$root/lib/modules/$(dirname "$plain")"
-    case "$rel" in
-    *.ko) cp "$moddir/$rel" "$root/lib/modules/$plain" ;;
-    *.ko.xz) xz -dc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
-    *.ko.gz) gzip -dc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
-    *.ko.zst) zstd -qdc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
-    esac
-    printf '%s\n' "$plain" >>"$root/etc/vd-modules.list"
-    have[$plain]=1
-  }
-  for m in "${AGENT_MODULES[@]}"; do
-    if grep -qE "/${m}\.ko(\.[a-z]+)?$" "$moddir/modules.builtin" 2>/dev/null; then continue; fi
-    rel="$(grep -m1 -oE "^[^:]*/${m}\.ko(\.(xz|zst|gz))?:" "$depfile" | tr -d :)" || die "module $m not found in $depfile"
-    add_module "$rel"
-  done
   # ext4 (and the crc32c it needs) must be in the kernel or a module: /data is ext4.
-  for m in ext4 crc32c_generic; do
-    grep -qE "/${m}\.ko(\.[a-z]+)?$" "$moddir/modules.builtin" 2>/dev/null && continue
-    rel="$(grep -m1 -oE "^[^:]*/${m}\.ko(\.(xz|zst|gz))?:" "$depfile" | tr -d :)" || die "module $m not found in $depfile"
-    add_module "$rel"
-  done
+  overlay_modules "$root" "$moddir" "${AGENT_MODULES[@]}" ext4 crc32c_generic
 
   cp "$AGENT_CACHE/tree/usr/sbin/qemu-ga" "$root/usr/sbin/qemu-ga"
   chmod 0755 "$root/usr/sbin/qemu-ga"

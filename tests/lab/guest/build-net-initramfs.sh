@@ -11,6 +11,8 @@
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=overlay-modules.sh
+source "$(dirname "${BASH_SOURCE[0]}")/overlay-modules.sh"
 
 GUEST_DIR="$STATE/guest"
 NET_SRC="$LAB_SRC/guest/net"
@@ -23,7 +25,7 @@ trap 'rm -rf "$WORK" "$OUT.new"' EXIT
 inputs_hash() {
   {
     # Contents, not paths: another checkout (worktree) of the same files gives the same hash.
-    cat "${BASH_SOURCE[0]}" "$GUEST_DIR/initramfs.gz" "$LAB_SRC/guest/rootfs/etc/init.d/rcS" | sha256sum
+    cat "${BASH_SOURCE[0]}" "$LAB_SRC/guest/overlay-modules.sh" "$GUEST_DIR/initramfs.gz" "$LAB_SRC/guest/rootfs/etc/init.d/rcS" | sha256sum
     (cd "$NET_SRC" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -d' ' -f1
 }
@@ -34,41 +36,13 @@ main() {
     log "guest network initramfs up to date"
     return 0
   fi
-  local kver moddir depfile root rel line dep m
+  local kver moddir root
   kver="$(cat "$GUEST_DIR/kernel.version")"
   moddir="$GUEST_DIR/kernel-tree/lib/modules/$kver"
-  depfile="$moddir/modules.dep"
-  [[ -s "$depfile" ]] || die "no $depfile (guest/build-initramfs.sh makes it)"
   WORK="$(mktemp -d "$GUEST_DIR/net-root.XXXXXX")"
   root="$WORK/root"
   mkdir -p "$root/etc/init.d"
-  # The modules the base image loads, in its order; the network modules' dependencies follow.
-  (cd "$WORK" && gzip -dc "$GUEST_DIR/initramfs.gz" | cpio -i --quiet --to-stdout etc/vd-modules.list >"$root/etc/vd-modules.list")
-  local -A have=()
-  while read -r line; do [[ -n "$line" ]] && have[$line]=1; done <"$root/etc/vd-modules.list"
-  add_module() {
-    local rel=$1 plain
-    plain=${rel%.xz}
-    plain=${plain%.gz}
-    plain=${plain%.zst}
-    [[ -n "${have[$plain]:-}" ]] && return 0
-    line="$(grep -m1 -E "^${rel//./\\.}:" "$depfile" || true)"
-    for dep in ${line#*:}; do add_module "$dep"; done
-    mkdir -p "$root/lib/modules/$(dirname "$plain")"
-    case "$rel" in
-    *.ko) cp "$moddir/$rel" "$root/lib/modules/$plain" ;;
-    *.ko.xz) xz -dc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
-    *.ko.gz) gzip -dc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
-    *.ko.zst) zstd -qdc "$moddir/$rel" >"$root/lib/modules/$plain" ;;
-    esac
-    printf '%s\n' "$plain" >>"$root/etc/vd-modules.list"
-    have[$plain]=1
-  }
-  for m in "${NET_MODULES[@]}"; do
-    if grep -qE "/${m}\.ko(\.[a-z]+)?$" "$moddir/modules.builtin" 2>/dev/null; then continue; fi
-    rel="$(grep -m1 -oE "^[^:]*/${m}\.ko(\.(xz|zst|gz))?:" "$depfile" | tr -d :)" || die "module $m not found in $depfile"
-    add_module "$rel"
-  done
+  overlay_modules "$root" "$moddir" "${NET_MODULES[@]}"
   cat "$LAB_SRC/guest/rootfs/etc/init.d/rcS" "$NET_SRC/rcS.net" >"$root/etc/init.d/rcS"
   cp "$NET_SRC/udhcpc.script" "$root/etc/udhcpc.script"
   chmod 0755 "$root/etc/init.d/rcS" "$root/etc/udhcpc.script"

@@ -154,38 +154,46 @@ Subsystem sftp internal-sftp
 EOF
 }
 
-sshd_listening() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$SSH_PORT") 2>/dev/null
+port_listening() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-ensure_sshd() {
+# Starts (or keeps, or restarts on a changed config) one of the lab's sshds on the same machine:
+#   start_lab_sshd LABEL CONFIG PIDFILE PORT LOG PORT_VARIABLE CONFIG_TEXT
+start_lab_sshd() {
+  local label=$1 config=$2 pidfile=$3 port=$4 logfile=$5 port_var=$6 text=$7
   mkdir -p /run/sshd "$STATE/run" "$STATE/logs"
   chmod 0755 /run/sshd
   local changed=0 pid
-  write_if_changed "$SSHD_CONFIG" "$(render_sshd_config)" && changed=1
-  chmod 0644 "$SSHD_CONFIG"
-  /usr/sbin/sshd -t -f "$SSHD_CONFIG" || die "sshd -t rejected $SSHD_CONFIG"
-  if pid="$(pid_alive "$SSHD_PIDFILE" sshd)"; then
+  write_if_changed "$config" "$text" && changed=1
+  chmod 0644 "$config"
+  /usr/sbin/sshd -t -f "$config" || die "sshd -t rejected $config"
+  if pid="$(pid_alive "$pidfile" sshd)"; then
     if ((changed)); then
-      log "sshd: config changed, restarting (pid $pid)"
+      log "$label: config changed, restarting (pid $pid)"
       stop_pid "$pid" sshd
     else
-      log "sshd: running (pid $pid) on 127.0.0.1:$SSH_PORT"
+      log "$label: running (pid $pid) on 127.0.0.1:$port"
       return 0
     fi
   fi
-  if sshd_listening; then
-    die "127.0.0.1:$SSH_PORT is already in use by another process; set VIRTDECK_LAB_SSH_PORT to a free port"
+  if port_listening "$port"; then
+    die "127.0.0.1:$port is already in use by another process; set $port_var to a free port"
   fi
-  log "sshd: starting on 127.0.0.1:$SSH_PORT"
-  (close_inherited_fds && exec /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$STATE/logs/sshd.log") </dev/null >/dev/null 2>&1 ||
-    die "sshd failed to start: $(tail -n 5 "$STATE/logs/sshd.log" 2>/dev/null)"
+  log "$label: starting on 127.0.0.1:$port"
+  (close_inherited_fds && exec /usr/sbin/sshd -f "$config" -E "$logfile") </dev/null >/dev/null 2>&1 ||
+    die "$label failed to start: $(tail -n 5 "$logfile" 2>/dev/null)"
   local i
   for ((i = 0; i < 50; i++)); do
-    sshd_listening && return 0
+    port_listening "$port" && return 0
     sleep 0.1
   done
-  die "sshd is not listening on 127.0.0.1:$SSH_PORT: $(tail -n 5 "$STATE/logs/sshd.log" 2>/dev/null)"
+  die "$label is not listening on 127.0.0.1:$port: $(tail -n 5 "$logfile" 2>/dev/null)"
+}
+
+ensure_sshd() {
+  start_lab_sshd sshd "$SSHD_CONFIG" "$SSHD_PIDFILE" "$SSH_PORT" "$STATE/logs/sshd.log" \
+    VIRTDECK_LAB_SSH_PORT "$(render_sshd_config)"
 }
 
 # ssh into the lab as $1 (root|virtdeck), strict host key checking against the lab known_hosts.
@@ -238,37 +246,9 @@ LoginGraceTime 300
 EOF
 }
 
-bench_sshd_listening() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$BENCH_SSH_PORT") 2>/dev/null
-}
-
 ensure_bench_sshd() {
-  mkdir -p /run/sshd "$STATE/run" "$STATE/logs"
-  local changed=0 pid
-  write_if_changed "$BENCH_SSHD_CONFIG" "$(render_bench_sshd_config)" && changed=1
-  chmod 0644 "$BENCH_SSHD_CONFIG"
-  /usr/sbin/sshd -t -f "$BENCH_SSHD_CONFIG" || die "sshd -t rejected $BENCH_SSHD_CONFIG"
-  if pid="$(pid_alive "$BENCH_SSHD_PIDFILE" sshd)"; then
-    if ((changed)); then
-      log "bench sshd: config changed, restarting (pid $pid)"
-      stop_pid "$pid" sshd
-    else
-      log "bench sshd: running (pid $pid) on 127.0.0.1:$BENCH_SSH_PORT"
-      return 0
-    fi
-  fi
-  if bench_sshd_listening; then
-    die "127.0.0.1:$BENCH_SSH_PORT is already in use by another process; set VIRTDECK_LAB_BENCH_SSH_PORT to a free port"
-  fi
-  log "bench sshd: starting on 127.0.0.1:$BENCH_SSH_PORT"
-  (close_inherited_fds && exec /usr/sbin/sshd -f "$BENCH_SSHD_CONFIG" -E "$STATE/logs/sshd-bench.log") </dev/null >/dev/null 2>&1 ||
-    die "bench sshd failed to start: $(tail -n 5 "$STATE/logs/sshd-bench.log" 2>/dev/null)"
-  local i
-  for ((i = 0; i < 50; i++)); do
-    bench_sshd_listening && return 0
-    sleep 0.1
-  done
-  die "bench sshd is not listening on 127.0.0.1:$BENCH_SSH_PORT: $(tail -n 5 "$STATE/logs/sshd-bench.log" 2>/dev/null)"
+  start_lab_sshd "bench sshd" "$BENCH_SSHD_CONFIG" "$BENCH_SSHD_PIDFILE" "$BENCH_SSH_PORT" \
+    "$STATE/logs/sshd-bench.log" VIRTDECK_LAB_BENCH_SSH_PORT "$(render_bench_sshd_config)"
 }
 
 stop_bench_sshd() {
