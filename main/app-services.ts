@@ -187,8 +187,11 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       await deps.remoteViewers.dispose();
       await deps.storage.dispose();
       await deps.hostConfig.dispose();
-      await deps.sshPool.dispose();
+      // libvirt first (CONNECT_CLOSE over a live channel), then the SSH connections it runs over: cutting
+      // SSH first ends every libvirt connection without a goodbye, which libvirtd 9.0 can crash on when a
+      // deregistration is still being dispatched (see LibvirtClient.close).
       await deps.connections.dispose();
+      await deps.sshPool.dispose();
     },
   };
 }

@@ -90,6 +90,13 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
-app.on('will-quit', () => {
-  void services?.dispose();
+// Quit only once the services are disposed (libvirt connections closed with CONNECT_CLOSE before their
+// SSH connections), at most 5 s: an exit that cuts them mid-call is what crashes libvirtd 9.0.
+let servicesDisposed = false;
+app.on('will-quit', (event) => {
+  if (servicesDisposed || !services) return;
+  servicesDisposed = true;
+  event.preventDefault();
+  const disposing = services.dispose().catch(() => undefined);
+  void Promise.race([disposing, new Promise((resolve) => setTimeout(resolve, 5_000))]).then(() => app.quit());
 });

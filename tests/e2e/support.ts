@@ -49,9 +49,36 @@ export async function addLabHost(page: Page, name: string, account: 'root' | 'op
   await dialog.getByRole('button', { name: 'Save host' }).click();
   const prompt = page.getByRole('dialog', { name: `Trust the host key of ${name}?` });
   const status = page.getByRole('row', { name: new RegExp(name) }).getByTestId('host-status');
-  await expect(prompt.or(status.and(page.locator('[data-state="connected"]')))).toBeVisible({ timeout: 30_000 });
-  if (await prompt.isVisible()) await prompt.getByRole('button', { name: 'Trust this time' }).click();
-  await expect(status).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  try {
+    await expect(prompt.or(status.and(page.locator('[data-state="connected"]')))).toBeVisible({ timeout: 30_000 });
+    if (await prompt.isVisible()) await prompt.getByRole('button', { name: 'Trust this time' }).click();
+    await expect(status).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  } catch (error) {
+    const problem = labDaemonProblem();
+    if (problem) throw new Error(`${name} did not connect: ${problem}`, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Why the lab cannot answer, when a daemon is the reason (null when both answer): a timed-out wait for a
+ * host row says nothing about a lab whose libvirtd has exited or crashed.
+ */
+export function labDaemonProblem(): string | null {
+  try {
+    execFileSync('virsh', ['-c', 'qemu:///system', 'version'], { encoding: 'utf8', timeout: 15_000, stdio: 'pipe' });
+  } catch (error) {
+    const out = error as { stderr?: string; message?: string };
+    const detail = (out.stderr || out.message || '').trim().split('\n')[0];
+    return `the lab's libvirtd is not answering (virsh version: ${detail}) — did it exit or crash? See dmesg and the lab's libvirtd log`;
+  }
+  const info = labInfo();
+  try {
+    execFileSync('bash', ['-c', `exec 3<>/dev/tcp/${info.ssh.host}/${info.ssh.port}`], { timeout: 10_000, stdio: 'pipe' });
+  } catch {
+    return `the lab's sshd is not listening on ${info.ssh.host}:${info.ssh.port}`;
+  }
+  return null;
 }
 
 /** Removes a saved host from the Hosts page (confirming the browser's dialog). */

@@ -179,8 +179,23 @@ interface Waiter {
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const MAX_EARLY_EVENTS = 256;
+/** How long close() waits for event (de)registration replies before it ends the connection anyway. */
+const CLOSE_WAIT_FOR_EVENT_CALLS_MS = 2_000;
 /** A connection that lived shorter than this counts as a flap (see onConnectionClosed). */
 const STABLE_CONNECTION_MS = 10_000;
+
+/** Resolves once every promise has settled, or after ms, whichever is first; never rejects. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
 
 function timeoutPromise<T>(p: Promise<T>, ms: number, what: string, onLate?: (v: T) => void): Promise<T> {
   if (!(ms > 0) || !Number.isFinite(ms)) return p;
@@ -240,6 +255,13 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
   private readonly registrations = new Map<string, { conn: RpcConnection; callbackId: Promise<number> }>();
   private nextSubId = 1;
   private pendingRegistrations = 0;
+  /**
+   * Event (de)registration calls sent and not answered yet. close() waits for them before it ends the
+   * connection: libvirtd 9.0 frees a closing client's callback list without the lock its dispatch workers
+   * take (remoteClientFreePrivateCallbacks), so a connection that ends while a deregistration is being
+   * dispatched can make the daemon free the same callback twice and crash.
+   */
+  private readonly eventCallsInFlight = new Set<Promise<unknown>>();
   private earlyEvents: Array<{ conn: RpcConnection; message: RpcMessage }> = [];
   private connectedAt = 0;
   private flaps = 0;
@@ -309,7 +331,10 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
     return this.connectPromise;
   }
 
-  /** Closes for good: CONNECT_CLOSE (best effort, 2 s), then the transport; pending work rejects. */
+  /**
+   * Closes for good: waits (≤ 2 s) for event (de)registration replies, sends no new deregistration,
+   * then CONNECT_CLOSE (best effort, 2 s), then the transport; pending work rejects.
+   */
   async close(): Promise<void> {
     if (this._state === 'closed' && !this.conn) return;
     this.closing = true;
@@ -319,6 +344,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
     this.handshakeInfo = null;
     if (this.attemptConn) void this.attemptConn.close('the client was closed while connecting');
     if (conn && !conn.isClosed) {
+      await settledWithin([...this.eventCallsInFlight], CLOSE_WAIT_FOR_EVENT_CALLS_MS);
       try {
         await conn.call(P.REMOTE_PROC_CONNECT_CLOSE, undefined, { timeoutMs: 2000 });
       } catch {
@@ -729,7 +755,8 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
         rec.callbackId = null;
         // Others on the same daemon registration keep it.
         const shared = [...this.subs.values()].some((s) => s.active && s.conn === conn && s.callbackId === cb && s.family === family);
-        if (conn && cb !== null && !conn.isClosed && !shared) {
+        // Closing drops every registration with the connection: no deregistration races the close.
+        if (conn && cb !== null && !conn.isClosed && !shared && !this.closing) {
           const key = subscriptionKey(rec);
           if (this.registrations.get(key)?.conn === conn) this.registrations.delete(key);
           try {
@@ -764,7 +791,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
         const others = [...this.subs.values()].some((s) => s.active && s.conn === conn && s.callbackId === callbackID && s.family === rec.family);
         if (!others && this.registrations.get(key) === shared) {
           this.registrations.delete(key);
-          void this.deregister(conn, rec.family, callbackID).catch(() => {});
+          if (!this.closing) void this.deregister(conn, rec.family, callbackID).catch(() => {});
         }
         return;
       }
@@ -776,7 +803,21 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
     }
   }
 
-  private async registerWithDaemon(conn: RpcConnection, rec: SubRecord, timeoutMs: number): Promise<number> {
+  private registerWithDaemon(conn: RpcConnection, rec: SubRecord, timeoutMs: number): Promise<number> {
+    return this.trackEventCall(this.sendRegistration(conn, rec, timeoutMs));
+  }
+
+  /** Keeps an event (de)registration call in eventCallsInFlight until it settles. */
+  private trackEventCall<T>(call: Promise<T>): Promise<T> {
+    this.eventCallsInFlight.add(call);
+    const forget = (): void => {
+      this.eventCallsInFlight.delete(call);
+    };
+    call.then(forget, forget);
+    return call;
+  }
+
+  private async sendRegistration(conn: RpcConnection, rec: SubRecord, timeoutMs: number): Promise<number> {
     let callbackID: number;
     const opts = { timeoutMs };
     switch (rec.family.family) {
@@ -807,7 +848,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
     return callbackID;
   }
 
-  private async deregister(conn: RpcConnection, family: EventFamilyInfo, callbackID: number): Promise<void> {
+  private deregister(conn: RpcConnection, family: EventFamilyInfo, callbackID: number): Promise<void> {
+    return this.trackEventCall(this.sendDeregistration(conn, family, callbackID));
+  }
+
+  private async sendDeregistration(conn: RpcConnection, family: EventFamilyInfo, callbackID: number): Promise<void> {
     switch (family.family) {
       case 'domain':
         await conn.call(P.REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, { callbackID });

@@ -371,6 +371,44 @@ describe('LibvirtClient: reconnect', () => {
     expect(host.dials).toBe(1);
   });
 
+  it('close() waits for a deregistration in flight before CONNECT_CLOSE (libvirtd 9.0 crashes on that race)', async () => {
+    const host = new FakeHost();
+    let held: FakeCall | null = null;
+    host.setup = (peer) =>
+      peer.handle('REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY', (c) => {
+        held = c;
+        return { noReply: true };
+      });
+    const { client } = makeClient(host);
+    await client.connect();
+    const sub = await client.onDomainEvent('reboot', () => {});
+    void sub.unsubscribe();
+    await until(() => held !== null);
+    const closing = client.close();
+    await tick(30);
+    const names = () => host.last.calls.map((c) => c.info?.name);
+    expect(names()).not.toContain('REMOTE_PROC_CONNECT_CLOSE');
+    host.last.reply(held!, undefined);
+    await closing;
+    const order = names();
+    expect(order.indexOf('REMOTE_PROC_CONNECT_CLOSE')).toBeGreaterThan(
+      order.indexOf('REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY'),
+    );
+  });
+
+  it('close() sends no deregistration for subscriptions dropped while closing', async () => {
+    const host = new FakeHost();
+    const { client } = makeClient(host);
+    await client.connect();
+    const sub = await client.onDomainEvent('reboot', () => {});
+    const closing = client.close();
+    await sub.unsubscribe();
+    await closing;
+    const names = host.last.calls.map((c) => c.info?.name);
+    expect(names).toContain('REMOTE_PROC_CONNECT_CLOSE');
+    expect(names).not.toContain('REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY');
+  });
+
   it('a keepalive timeout counts as a loss and reconnects', async () => {
     const host = new FakeHost();
     host.setup = (peer) => {
