@@ -4,7 +4,9 @@
  *  - the panel shows what the agent reports: OS, host name, logged-in user, /data (ext4) with its usage,
  *    the loopback interface, the freeze state and the guest's clock;
  *  - Freeze → confirm: the panel reads "frozen" back (and so does the agent, asked directly through
- *    virsh), says the agent reports nothing else meanwhile; Thaw → confirm: "thawed", /data again.
+ *    virsh), says the agent reports nothing else meanwhile; Thaw → confirm: "thawed", /data again;
+ *  - Snapshots → Take snapshot: "Quiesce" offered for an external disk-only snapshot, its flag in the
+ *    preview, the snapshot made through the agent (left thawed) and deleted (back on its own disk).
  * The guest is always left thawed.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -86,6 +88,51 @@ test('Freeze then Thaw: each confirmed, the state read back from the agent', asy
   await expect(panel.getByTestId('guest-agent-partial')).toHaveCount(0);
   await expect(panel.getByRole('button', { name: 'Set guest time' })).toBeEnabled();
   await expect(panel.getByTestId('guest-agent-filesystems').getByRole('row', { name: /\/data/ })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('Snapshots: "Quiesce" is offered for the agent guest, the XML shows the flag, the snapshot is made and deleted', async () => {
+  const SNAP = 'vd-test-quiesce-e2e';
+  try {
+    await page.getByRole('tab', { name: 'Snapshots' }).click();
+    await page.getByRole('button', { name: 'Take snapshot…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Take a snapshot of ${GUEST}` });
+    await dialog.getByLabel('Name').fill(SNAP);
+    const quiesce = dialog.getByLabel('Quiesce file systems through the guest agent');
+    // Internal snapshots and snapshots with memory cannot be quiesced: only external, disk only.
+    await expect(quiesce).toBeDisabled();
+    await dialog.getByText('external', { exact: true }).click();
+    await dialog.getByLabel(/Include the memory/).uncheck();
+    await expect(quiesce).toBeEnabled();
+    await quiesce.check();
+    await dialog.getByRole('button', { name: 'Show XML' }).click();
+    await expect(dialog.getByTestId('snapshot-create-xml')).toContainText(`<name>${SNAP}</name>`);
+    await expect(dialog.getByText(/VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE/)).toBeVisible();
+    await dialog.getByRole('button', { name: 'Create snapshot' }).click();
+    await expect(dialog).toBeHidden({ timeout: 60_000 });
+    const entry = page.getByTestId(`snapshot-${SNAP}`);
+    await expect(entry).toContainText('external');
+    await expect(entry).toContainText('disk only');
+    expect(labVirsh('snapshot-list', '--name', GUEST)).toContain(SNAP);
+    // libvirt thawed after the snapshot.
+    expect(freezeStatus()).toBe('{"return":"thawed"}');
+
+    await page.getByRole('button', { name: `Delete ${SNAP}` }).click();
+    const del = page.getByRole('dialog', { name: `Delete snapshot ${SNAP} of ${GUEST}` });
+    await expect(del.getByLabel('This snapshot only (its children stay)')).toBeChecked();
+    await del.getByLabel('Snapshot name to confirm').fill(SNAP);
+    await del.getByRole('button', { name: `Delete ${SNAP}` }).click();
+    await expect(del).toBeHidden({ timeout: 60_000 });
+    expect(labVirsh('snapshot-list', '--name', GUEST)).not.toContain(SNAP);
+    expect(labVirsh('domblklist', GUEST)).not.toContain(`.${SNAP}.qcow2`);
+  } finally {
+    // Never leave the shared agent guest on a snapshot overlay.
+    try {
+      if (labVirsh('snapshot-list', '--name', GUEST).includes(SNAP)) labVirsh('snapshot-delete', GUEST, SNAP);
+    } catch (error) {
+      console.warn(`could not delete ${SNAP} of ${GUEST} by virsh: ${String(error)}`);
+    }
+  }
   await removeHost(page, HOST);
   expect(errors).toEqual([]);
 });
