@@ -3,15 +3,13 @@
  * main services (optionally behind a delay proxy), a warm-up, N timed sessions and the printed summary
  * (median, min and max of each stage, one JSON line).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createAppServices } from '../../main/app-services';
+import type { AppServices } from '../../main/app-services';
 import { readLabInfo } from '../support/lab';
+import { openLabApp } from '../support/lab-app';
 import { startDelayProxy, type DelayProxy } from './delay-proxy';
 
-export type Router = ReturnType<typeof createAppServices>['router'];
+export type Router = AppServices['router'];
 
 export interface ConsoleBenchSpec<Stage extends string> {
   name: string;
@@ -65,29 +63,13 @@ export async function runConsoleBench<Stage extends string>(
     });
     port = proxy.port;
   }
-  const tmp = mkdtempSync(join(tmpdir(), `virtdeck-${spec.name}-bench-`));
-  const knownHosts = join(tmp, 'known_hosts');
-  writeFileSync(knownHosts, `[${lab.ssh.host}]:${port} ${lab.ssh.hostKey}\n`);
-  process.env.VIRTDECK_KNOWN_HOSTS = knownHosts;
-  process.env.VIRTDECK_SSH_CONFIG = 'none';
-  const app = createAppServices({ transport: 'serve', configDir: join(tmp, 'config'), connectOnLaunch: false });
+  const labApp = await openLabApp(lab, { displayName: `${spec.name}-bench`, port, tags: ['bench'] }).catch(async (error: unknown) => {
+    await proxy?.close();
+    throw error;
+  });
   try {
-    const { hosts, events, connections } = app.deps;
-    const host = await hosts.add({
-      displayName: `${spec.name}-bench`,
-      ssh: { user: 'root', host: lab.ssh.host, port, identityFile: lab.accounts.root.identityFile },
-      libvirtUri: lab.libvirtUri,
-      transport: 'auto',
-      tags: ['bench'],
-    });
-    events.publish('hosts.changed', { hosts: await hosts.list() });
-    const connectStarted = performance.now();
-    connections.connect(host.id);
-    while (!connections.link(host.id)) {
-      if (performance.now() - connectStarted > 30_000) throw new Error('the lab host did not connect in 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const connectMs = performance.now() - connectStarted;
+    const { app, connectMs } = labApp;
+    const host = { id: labApp.hostId };
     // Warm-up: the first channel, the XML parse code paths, and the listener hint the VM page would
     // have left (the UI reads the live XML when the page opens).
     await spec.session(app.router, host.id, guest.uuid);
@@ -113,7 +95,7 @@ export async function runConsoleBench<Stage extends string>(
     console.log(JSON.stringify(summary));
     return 0;
   } finally {
-    await app.dispose();
+    await labApp.close();
     await proxy?.close();
   }
 }

@@ -7,51 +7,21 @@
  * saw it crash when serve mode stopped while the page's subscriptions were being dropped — the SSH
  * connections were closed first, so libvirtd saw an end of file in the middle of a deregistration.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { StateChange } from '../../main/libvirt/client';
-import { createAppServices } from '../../main/app-services';
+import { openLabApp } from '../support/lab-app';
 
 const availability = inject('lab');
 const SKIP = !availability.available;
 const SKIP_REASON = availability.available ? '' : ` (skipped: ${availability.reason})`;
 
-const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await tick(25);
-  }
-}
-
 describe.skipIf(SKIP)(`app services: dispose (real libvirtd, real SSH)${SKIP_REASON}`, () => {
   it('closes libvirt with CONNECT_CLOSE before its SSH connection, with deregistrations in flight', async () => {
     if (!availability.available) return;
-    const lab = availability.lab;
-    const tmp = mkdtempSync(join(tmpdir(), 'virtdeck-app-dispose-'));
-    const knownHosts = join(tmp, 'known_hosts');
-    writeFileSync(knownHosts, `[${lab.ssh.host}]:${lab.ssh.port} ${lab.ssh.hostKey}\n`);
-    const saved = { knownHosts: process.env.VIRTDECK_KNOWN_HOSTS, sshConfig: process.env.VIRTDECK_SSH_CONFIG };
-    process.env.VIRTDECK_KNOWN_HOSTS = knownHosts;
-    process.env.VIRTDECK_SSH_CONFIG = 'none';
-    const app = createAppServices({ transport: 'serve', configDir: join(tmp, 'config'), connectOnLaunch: false });
+    const lab = await openLabApp(availability.lab, { displayName: 'app-dispose-test' });
     try {
-      const { hosts, events, connections } = app.deps;
-      const host = await hosts.add({
-        displayName: 'app-dispose-test',
-        ssh: { user: 'root', host: lab.ssh.host, port: lab.ssh.port, identityFile: lab.accounts.root.identityFile },
-        libvirtUri: lab.libvirtUri,
-        transport: 'auto',
-        tags: [],
-      });
-      events.publish('hosts.changed', { hosts: await hosts.list() });
-      connections.connect(host.id);
-      await waitFor(() => connections.link(host.id) !== null, 30_000, 'the host link');
-      const link = connections.link(host.id)!;
+      const { app, hostId } = lab;
+      const link = app.deps.connections.link(hostId)!;
       const ssh = link.ssh;
       expect(ssh).toBeTruthy();
       const libvirt = link.libvirt;
@@ -74,12 +44,7 @@ describe.skipIf(SKIP)(`app services: dispose (real libvirtd, real SSH)${SKIP_REA
       expect(states.map((s) => s.state)).toEqual(['closed']);
       expect(states[0]?.reason).toBe('closed by the client');
     } finally {
-      await app.dispose().catch(() => undefined);
-      process.env.VIRTDECK_KNOWN_HOSTS = saved.knownHosts;
-      process.env.VIRTDECK_SSH_CONFIG = saved.sshConfig;
-      if (saved.knownHosts === undefined) delete process.env.VIRTDECK_KNOWN_HOSTS;
-      if (saved.sshConfig === undefined) delete process.env.VIRTDECK_SSH_CONFIG;
-      rmSync(tmp, { recursive: true, force: true });
+      await lab.close();
     }
   }, 120_000);
 });

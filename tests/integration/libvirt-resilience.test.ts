@@ -19,9 +19,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -31,8 +29,8 @@ import {
   type StateChange,
 } from '../../main/libvirt/client';
 import { virDomainDefineFlags } from '../../main/libvirt/protocol';
-import { createAppServices } from '../../main/app-services';
 import { LAB_SCRIPT } from '../support/lab';
+import { openLabApp } from '../support/lab-app';
 import { connectSsh, virtSshHelperDialer } from '../bench/ssh-transport';
 
 const availability = inject('lab');
@@ -252,48 +250,26 @@ describe.skipIf(SKIP)(`libvirt client resilience (real libvirtd, real SSH)${SKIP
 
   it('the app: after a libvirtd restart the host link comes back over the same SSH connection', async () => {
     if (!availability.available) return;
-    const lab = availability.lab;
-    const tmp = mkdtempSync(join(tmpdir(), 'virtdeck-ssh-pool-'));
-    const knownHosts = join(tmp, 'known_hosts');
-    writeFileSync(knownHosts, `[${lab.ssh.host}]:${lab.ssh.port} ${lab.ssh.hostKey}\n`);
-    const saved = { knownHosts: process.env.VIRTDECK_KNOWN_HOSTS, sshConfig: process.env.VIRTDECK_SSH_CONFIG };
-    process.env.VIRTDECK_KNOWN_HOSTS = knownHosts;
-    process.env.VIRTDECK_SSH_CONFIG = 'none';
-    const app = createAppServices({ transport: 'serve', configDir: join(tmp, 'config'), connectOnLaunch: false });
+    const lab = await openLabApp(availability.lab, { displayName: 'ssh-pool-test' });
     try {
-      const { hosts, events, connections } = app.deps;
-      const host = await hosts.add({
-        displayName: 'ssh-pool-test',
-        ssh: { user: 'root', host: lab.ssh.host, port: lab.ssh.port, identityFile: lab.accounts.root.identityFile },
-        libvirtUri: lab.libvirtUri,
-        transport: 'auto',
-        tags: [],
-      });
-      events.publish('hosts.changed', { hosts: await hosts.list() });
-      connections.connect(host.id);
-      await waitFor(() => connections.link(host.id) !== null, 30_000, 'the host link');
-      const first = connections.link(host.id);
+      const { connections } = lab.app.deps;
+      const first = connections.link(lab.hostId);
       const ssh = first?.ssh;
       expect(ssh).toBeTruthy();
       await restartLibvirtd();
       await waitFor(() => {
-        const link = connections.link(host.id);
+        const link = connections.link(lab.hostId);
         return link !== null && link !== first;
       }, 60_000, 'the host link after the restart');
       // libvirt is new, SSH is the same connection: no new login (no new key touch for FIDO users).
-      expect(connections.link(host.id)?.ssh).toBe(ssh);
+      expect(connections.link(lab.hostId)?.ssh).toBe(ssh);
       expect(ssh?.closed).toBe(false);
-      expect((await connections.link(host.id)?.libvirt.host.connectInfo())?.libVersion).toMatch(/^\d+\.\d+/);
+      expect((await connections.link(lab.hostId)?.libvirt.host.connectInfo())?.libVersion).toMatch(/^\d+\.\d+/);
       // Disconnecting the host closes its SSH connection.
-      await connections.disconnect(host.id);
+      await connections.disconnect(lab.hostId);
       expect(ssh?.closed).toBe(true);
     } finally {
-      await app.dispose();
-      process.env.VIRTDECK_KNOWN_HOSTS = saved.knownHosts;
-      process.env.VIRTDECK_SSH_CONFIG = saved.sshConfig;
-      if (saved.knownHosts === undefined) delete process.env.VIRTDECK_KNOWN_HOSTS;
-      if (saved.sshConfig === undefined) delete process.env.VIRTDECK_SSH_CONFIG;
-      rmSync(tmp, { recursive: true, force: true });
+      await lab.close();
     }
   }, 300_000);
 });

@@ -5,11 +5,12 @@
  * (as after a restart), and the downsampled tiers and range averages are checked against the raw points.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createAppServices, type AppServices } from '../../main/app-services';
+import type { AppServices } from '../../main/app-services';
+import { openLabApp, type LabApp } from '../support/lab-app';
 import { MetricsHistoryService } from '../../main/services/metrics-history/metrics-history-service';
 import type { MetricsEntity, MetricsHistory } from '../../preload/api-contract';
 
@@ -53,31 +54,19 @@ describe.skipIf(SKIP)(`metrics history with real lab samples${SKIP_REASON}`, () 
   const tmp = mkdtempSync(join(tmpdir(), 'virtdeck-history-'));
   const configDir = join(tmp, 'config');
   let app: AppServices | null = null;
+  let labApp: LabApp | null = null;
 
   afterAll(async () => {
-    await app?.dispose();
+    await labApp?.close();
     rmSync(tmp, { recursive: true, force: true });
   });
 
   it('records host A and its guests, persists, reopens, downsamples and averages', async () => {
     if (!availability.available) return;
-    const lab = availability.lab;
-    const knownHosts = join(tmp, 'known_hosts');
-    writeFileSync(knownHosts, `[${lab.ssh.host}]:${lab.ssh.port} ${lab.ssh.hostKey}\n`);
-    process.env.VIRTDECK_KNOWN_HOSTS = knownHosts;
-    process.env.VIRTDECK_SSH_CONFIG = 'none';
-    app = createAppServices({ transport: 'serve', configDir, connectOnLaunch: false });
-    const { hosts, events, connections, monitoring } = app.deps;
-    const host = await hosts.add({
-      displayName: 'history-test',
-      ssh: { user: 'root', host: lab.ssh.host, port: lab.ssh.port, identityFile: lab.accounts.root.identityFile },
-      libvirtUri: lab.libvirtUri,
-      transport: 'auto',
-      tags: [],
-    });
-    events.publish('hosts.changed', { hosts: await hosts.list() });
-    connections.connect(host.id);
-    await waitFor(() => connections.link(host.id) !== null, 30_000, 'the host link');
+    labApp = await openLabApp(availability.lab, { displayName: 'history-test', configDir });
+    app = labApp.app;
+    const { monitoring } = app.deps;
+    const host = { id: labApp.hostId };
 
     const uuid = virsh('domuuid', GUEST).trim();
     const vm: MetricsEntity = { kind: 'vm', hostId: host.id, uuid };

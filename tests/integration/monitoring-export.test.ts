@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { HostIoSample } from '../../preload/api-contract';
-import { createAppServices, type AppServices } from '../../main/app-services';
+import type { AppServices } from '../../main/app-services';
+import { openLabApp, type LabApp } from '../support/lab-app';
 import { ApiFailure } from '../../main/services/api-failure';
 import { HOST_DISK_AWAIT_METRIC } from '../../main/services/host-io/host-io-service';
 import { throwawayGuestXml } from '../support/throwaway-guest';
@@ -84,27 +85,15 @@ describe.skipIf(SKIP)(`monitoring: export, host I/O, guest agent, benchmark${SKI
   let tmp = '';
   let prometheus: ChildProcess | null = null;
   let promUrl = '';
-  const saved = { knownHosts: process.env.VIRTDECK_KNOWN_HOSTS, sshConfig: process.env.VIRTDECK_SSH_CONFIG };
+  let labApp: LabApp | null = null;
 
   beforeAll(async () => {
     if (!availability.available) return;
     const lab = availability.lab;
     tmp = mkdtempSync(join(tmpdir(), 'vd-test-export-'));
-    process.env.VIRTDECK_KNOWN_HOSTS = lab.ssh.knownHostsFile;
-    process.env.VIRTDECK_SSH_CONFIG = 'none';
-    app = createAppServices({ transport: 'serve', configDir: join(tmp, 'config'), connectOnLaunch: false });
-    const { hosts, events, connections } = app.deps;
-    const host = await hosts.add({
-      displayName: 'vd-test-export-lab',
-      ssh: { user: 'root', host: lab.ssh.host, port: lab.ssh.port, identityFile: lab.accounts.root.identityFile },
-      libvirtUri: lab.libvirtUri,
-      transport: 'auto',
-      tags: [],
-    });
-    hostId = host.id;
-    events.publish('hosts.changed', { hosts: await hosts.list() });
-    connections.connect(host.id);
-    await waitFor(() => connections.link(host.id) !== null, 30_000, 'the lab host link');
+    labApp = await openLabApp(lab, { displayName: 'vd-test-export-lab', configDir: join(tmp, 'config') });
+    app = labApp.app;
+    hostId = labApp.hostId;
   }, 60_000);
 
   afterAll(async () => {
@@ -119,9 +108,7 @@ describe.skipIf(SKIP)(`monitoring: export, host I/O, guest agent, benchmark${SKI
     } catch {
       // never defined
     }
-    await app?.dispose();
-    process.env.VIRTDECK_KNOWN_HOSTS = saved.knownHosts;
-    process.env.VIRTDECK_SSH_CONFIG = saved.sshConfig;
+    await labApp?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 

@@ -7,11 +7,9 @@
  * Needs the Debian packages virt-viewer and xvfb; without them it is skipped and says so.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createAppServices, type AppServices } from '../../main/app-services';
+import type { AppServices } from '../../main/app-services';
+import { openLabApp, type LabApp } from '../support/lab-app';
 import type { RemoteViewerStatus } from '../../preload/api-contract';
 import { commandInstalled, startXvfb } from '../support/xvfb';
 
@@ -29,7 +27,7 @@ describe.skipIf(SKIP)(`remote-viewer through the host's SSH connection${SKIP_REA
   let app: AppServices;
   let hostId = '';
   let xvfb: ChildProcess | null = null;
-  let tmp = '';
+  let labApp: LabApp | null = null;
   const savedDisplay = process.env.DISPLAY;
 
   beforeAll(async () => {
@@ -38,36 +36,16 @@ describe.skipIf(SKIP)(`remote-viewer through the host's SSH connection${SKIP_REA
     const started = await startXvfb();
     xvfb = started.process;
     process.env.DISPLAY = started.display;
-    tmp = mkdtempSync(join(tmpdir(), 'virtdeck-remote-viewer-'));
-    const knownHosts = join(tmp, 'known_hosts');
-    writeFileSync(knownHosts, `[${lab.ssh.host}]:${lab.ssh.port} ${lab.ssh.hostKey}\n`);
-    process.env.VIRTDECK_KNOWN_HOSTS = knownHosts;
-    process.env.VIRTDECK_SSH_CONFIG = 'none';
-    app = createAppServices({ transport: 'serve', configDir: join(tmp, 'config'), connectOnLaunch: false });
-    const { hosts, events, connections } = app.deps;
-    const host = await hosts.add({
-      displayName: 'remote-viewer-test',
-      ssh: { user: 'root', host: lab.ssh.host, port: lab.ssh.port, identityFile: lab.accounts.root.identityFile },
-      libvirtUri: lab.libvirtUri,
-      transport: 'auto',
-      tags: [],
-    });
-    hostId = host.id;
-    events.publish('hosts.changed', { hosts: await hosts.list() });
-    connections.connect(host.id);
-    const deadline = Date.now() + 30_000;
-    while (!connections.link(host.id)) {
-      if (Date.now() > deadline) throw new Error('the lab host did not connect in 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    labApp = await openLabApp(lab, { displayName: 'remote-viewer-test' });
+    app = labApp.app;
+    hostId = labApp.hostId;
   });
 
   afterAll(async () => {
-    await app?.dispose();
+    await labApp?.close();
     xvfb?.kill();
     if (savedDisplay === undefined) delete process.env.DISPLAY;
     else process.env.DISPLAY = savedDisplay;
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   const call = async <T>(name: string, request: unknown): Promise<T> => {
