@@ -6,7 +6,7 @@
  * the samples over a range.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -31,13 +31,6 @@ const nav = (page: Page, name: string) =>
 const row = (page: Page, name: string) => page.getByRole('row', { name: new RegExp(`^${name} on ${HOST}`) });
 const search = (page: Page, text: string) => page.getByLabel('Search virtual machines').fill(text);
 
-/** The lines xterm shows (its DOM renderer keeps one element per row). */
-const terminalLines = (page: Page) =>
-  page
-    .getByTestId('serial-terminal')
-    .locator('.xterm-rows > div')
-    .evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
-
 async function openVmPage(page: Page): Promise<void> {
   await nav(page, 'Fleet').click();
   await search(page, GUEST);
@@ -52,14 +45,14 @@ async function guestCommand(page: Page, command: string, answer: RegExp): Promis
   await expect(page.getByTestId('serial-console')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
   await page.getByTestId('serial-terminal').click();
   await page.keyboard.press('Enter');
-  await expect.poll(async () => (await terminalLines(page)).some((line) => line.startsWith('vd#')), { timeout: 15_000 }).toBe(true);
+  await expectSerialLine(page, (line) => line.startsWith('vd#'));
   await page.keyboard.type(command);
   await page.keyboard.press('Enter');
   let found: RegExpMatchArray | null = null;
   await expect
     .poll(
       async () => {
-        for (const line of await terminalLines(page)) found = line.match(answer) ?? found;
+        for (const line of await serialTerminalLines(page)) found = line.match(answer) ?? found;
         return found !== null;
       },
       { timeout: 20_000 },

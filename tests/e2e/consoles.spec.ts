@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, labVirsh, removeHostIfLeft } from './support';
+import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, labVirsh, removeHostIfLeft, expectSerialLine } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -14,17 +14,6 @@ test.afterAll(async ({ browser }) => removeHostIfLeft(browser, HOST));
 const HOST = 'lab-consoles';
 const row = (page: Page, name: string) => page.getByRole('row', { name: new RegExp(`^${name} on `) });
 const search = (page: Page, text: string) => page.getByLabel('Search virtual machines').fill(text);
-
-/** The lines xterm shows (its DOM renderer keeps one element per row). */
-const terminalLines = (page: Page) =>
-  page
-    .getByTestId('serial-terminal')
-    .locator('.xterm-rows > div')
-    .evaluateAll((rows) => rows.map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
-
-/** Waits (up to 15 s) until the terminal shows a line that matches. */
-const expectTerminalLine = (page: Page, matches: (line: string) => boolean) =>
-  expect.poll(async () => (await terminalLines(page)).some(matches), { timeout: 15_000 }).toBe(true);
 
 async function openVmPage(page: Page, name: string): Promise<void> {
   await page.getByText('Fleet', { exact: true }).click();
@@ -56,10 +45,10 @@ test('serial console: a command runs in the guest; a second window may take the 
   await page.getByTestId('serial-terminal').click();
   // An Enter first: the shell prints a fresh prompt on a line of its own.
   await page.keyboard.press('Enter');
-  await expectTerminalLine(page, (line) => line.startsWith('vd#'));
+  await expectSerialLine(page, (line) => line.startsWith('vd#'));
   await page.keyboard.type('echo $((6*7))');
   await page.keyboard.press('Enter');
-  await expectTerminalLine(page, (line) => line.trim() === '42');
+  await expectSerialLine(page, (line) => line.trim() === '42');
 
   // A second window: the console is busy there until it takes it over.
   const second = await context.newPage();
@@ -78,7 +67,7 @@ test('serial console: a command runs in the guest; a second window may take the 
   await second.getByTestId('serial-terminal').click();
   await second.keyboard.type('echo $((7*8))');
   await second.keyboard.press('Enter');
-  await expectTerminalLine(second, (line) => line.trim() === '56');
+  await expectSerialLine(second, (line) => line.trim() === '56');
 
   // Leaving the tab ends the session: the first window can reconnect without taking over.
   await second.close();
@@ -104,11 +93,11 @@ test('serial console: the virtio console is a second device to choose; search fi
 
   await page.getByTestId('serial-terminal').click();
   await page.keyboard.press('Enter');
-  await expectTerminalLine(page, (line) => line.startsWith('vd#'));
+  await expectSerialLine(page, (line) => line.startsWith('vd#'));
   // The tty the shell runs on proves which device this is.
   await page.keyboard.type('tty; echo marker-$((3*5))');
   await page.keyboard.press('Enter');
-  await expectTerminalLine(page, (line) => line.trim() === '/dev/hvc0');
+  await expectSerialLine(page, (line) => line.trim() === '/dev/hvc0');
 
   const searchBox = consoleBox.getByRole('textbox', { name: 'Search output' });
   await searchBox.fill('marker-15');
@@ -125,7 +114,7 @@ test('serial console: the virtio console is a second device to choose; search fi
   await page.getByTestId('serial-terminal').click();
   await page.keyboard.type('tty');
   await page.keyboard.press('Enter');
-  await expectTerminalLine(page, (line) => line.trim() === '/dev/ttyS0');
+  await expectSerialLine(page, (line) => line.trim() === '/dev/ttyS0');
   expect(errors).toEqual([]);
 });
 
@@ -173,7 +162,7 @@ test('consoles open in windows of their own; closing one closes only its session
   await serialWindow.getByTestId('serial-terminal').click();
   await serialWindow.keyboard.type('echo $((2*21))');
   await serialWindow.keyboard.press('Enter');
-  await expectTerminalLine(serialWindow, (line) => line.trim() === '42');
+  await expectSerialLine(serialWindow, (line) => line.trim() === '42');
   // Closing the window ends its session: the panel reconnects without taking over.
   await serialWindow.close();
   await page.waitForTimeout(1_500); // the window's session ends with its WebSocket
@@ -385,7 +374,7 @@ test('a dropped SSH connection shows the console disconnected, and it comes back
   await page.keyboard.press('Enter');
   await page.keyboard.type('echo $((9*9))');
   await page.keyboard.press('Enter');
-  await expectTerminalLine(page, (line) => line.trim() === '81');
+  await expectSerialLine(page, (line) => line.trim() === '81');
 });
 
 test('remove the console tests host', async ({ page }) => {

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
 import { TEST_DIR, cleanUpTestObjects, ensureTestDir, randomQcow2, temporaryPools, throwawayXml, virsh, virshOk } from '../support/clone-lab';
-import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason, waitForGuestShell } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -105,19 +105,7 @@ test('clone vd-off-1 with its disk copied, boot the clone to its shell prompt, d
   await page.getByRole('tab', { name: 'Serial console' }).click();
   await expect(page.getByTestId('serial-console')).toHaveAttribute('data-state', 'connected', { timeout: 60_000 });
   await page.getByTestId('serial-terminal').click();
-  await expect
-    .poll(
-      async () => {
-        await page.keyboard.press('Enter');
-        const lines = await page
-          .getByTestId('serial-terminal')
-          .locator('.xterm-rows > div')
-          .evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trim()));
-        return lines.some((line) => line.startsWith('vd#'));
-      },
-      { timeout: 60_000, intervals: [1_000] },
-    )
-    .toBe(true);
+  await waitForGuestShell(page, 60_000, 1_000);
 
   // Delete it from the fleet (force off first: delete does that), then its disk.
   await showInFleet(page, CLONE);

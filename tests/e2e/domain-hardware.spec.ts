@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { throwawayGuestXml } from '../support/throwaway-guest';
-import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -93,19 +93,13 @@ async function openVmPage(page: Page): Promise<void> {
   await expect(page.getByRole('heading', { name: GUEST })).toBeVisible();
 }
 
-const terminalLines = (page: Page) =>
-  page
-    .getByTestId('serial-terminal')
-    .locator('.xterm-rows > div')
-    .evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
-
 /** Types a command on the app's serial console (Serial console tab). */
 async function runOnConsole(page: Page, command: string): Promise<void> {
   await page.getByRole('tab', { name: 'Serial console' }).click();
   await expect(page.getByTestId('serial-console')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
   await page.getByTestId('serial-terminal').click();
   await page.keyboard.press('Enter');
-  await expect.poll(async () => (await terminalLines(page)).some((l) => l.startsWith('vd#')), { timeout: 60_000 }).toBe(true);
+  await expectSerialLine(page, (line) => line.startsWith('vd#'), 60_000);
   await page.keyboard.type(command);
   await page.keyboard.press('Enter');
 }
@@ -114,8 +108,8 @@ async function runOnConsole(page: Page, command: string): Promise<void> {
 async function guestPartitions(page: Page): Promise<Map<string, number>> {
   const mark = `p${Date.now().toString(36)}`;
   await runOnConsole(page, `echo ${mark}-A; cat /proc/partitions; echo ${mark}-B`);
-  await expect.poll(async () => (await terminalLines(page)).some((l) => l.trim() === `${mark}-B`), { timeout: 15_000 }).toBe(true);
-  const lines = (await terminalLines(page)).map((l) => l.trim());
+  await expect.poll(async () => (await serialTerminalLines(page)).some((l) => l.trim() === `${mark}-B`), { timeout: 15_000 }).toBe(true);
+  const lines = (await serialTerminalLines(page)).map((l) => l.trim());
   const out = new Map<string, number>();
   for (const line of lines.slice(lines.lastIndexOf(`${mark}-A`) + 1, lines.lastIndexOf(`${mark}-B`))) {
     const m = /^\d+\s+\d+\s+(\d+)\s+(\S+)$/.exec(line);
@@ -222,7 +216,7 @@ test('a NIC on an isolated network made in the app, with a static DHCP host: the
   await runOnConsole(page, `ip link set eth0 up && udhcpc -i eth0 -s /etc/udhcpc.script -x hostname:hwguest -t 20 -T 1 -n -q`);
   const fixed = libvirtdUmask() === '0022';
   await expect
-    .poll(async () => (await terminalLines(page)).some((l) => (fixed ? l.includes('vd: eth0 bound 10.251.41.7/24') : /vd: eth0 bound 10\.251\.41\.\d+\/24/.test(l))), { timeout: 60_000 })
+    .poll(async () => (await serialTerminalLines(page)).some((l) => (fixed ? l.includes('vd: eth0 bound 10.251.41.7/24') : /vd: eth0 bound 10\.251\.41\.\d+\/24/.test(l))), { timeout: 60_000 })
     .toBe(true);
   // and libvirt reports the lease (what the Networks tab lists).
   await page.getByRole('navigation').getByText(HOST, { exact: true }).click();

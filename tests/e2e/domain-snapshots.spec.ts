@@ -11,7 +11,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { virsh } from '../support/clone-lab';
 import { cleanUpSnapshotGuests, defineSnapshotGuest, libvirtdLogEnd, libvirtdLogSince, snapshotNames, waitForPrompt } from '../support/snapshot-lab';
-import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -20,14 +20,6 @@ test.describe.configure({ mode: 'serial' });
 const HOST = 'lab-snapshots';
 const VM = 'vd-test-snap-e2e';
 const row = (page: Page, name: string) => page.getByRole('row', { name: new RegExp(`^${name} on `) });
-
-const terminalLines = (page: Page) =>
-  page
-    .getByTestId('serial-terminal')
-    .locator('.xterm-rows > div')
-    .evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
-const expectTerminalLine = (page: Page, matches: (line: string) => boolean) =>
-  expect.poll(async () => (await terminalLines(page)).some(matches), { timeout: 20_000 }).toBe(true);
 
 async function openVmPage(page: Page): Promise<void> {
   await page.getByText('Fleet', { exact: true }).click();
@@ -44,10 +36,10 @@ async function inGuest(page: Page, command: string, expectLine: (line: string) =
   await expect(page.getByTestId('serial-console')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
   await page.getByTestId('serial-terminal').click();
   await page.keyboard.press('Enter');
-  await expectTerminalLine(page, (line) => line.startsWith('vd#'));
+  await expectSerialLine(page, (line) => line.startsWith('vd#'), 20_000);
   await page.keyboard.type(command);
   await page.keyboard.press('Enter');
-  await expectTerminalLine(page, expectLine);
+  await expectSerialLine(page, expectLine, 20_000);
 }
 
 async function takeSnapshot(page: Page, name: string, options: { external?: boolean } = {}): Promise<void> {
@@ -112,7 +104,7 @@ test('snapshot with memory, marker written, revert: the marker is gone and the g
   await expect(page.getByText('Reverted to before')).toBeVisible();
 
   await inGuest(page, 'test -e /tmp/vd-marker && echo marker-still-$((1+1)) || echo marker-gone-$((2+2))', (line) => line.trim() === 'marker-gone-4');
-  expect((await terminalLines(page)).some((line) => line.trim() === 'marker-still-2')).toBe(false);
+  expect((await serialTerminalLines(page)).some((line) => line.trim() === 'marker-still-2')).toBe(false);
 
   await takeSnapshot(page, 'child');
   const child = page.getByTestId('snapshot-child');

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { hostBPath, labIsolate, requireHostB } from '../support/lab';
-import { lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, waitForGuestShell } from './support';
 
 const reason =
   skipReason() ??
@@ -114,16 +114,9 @@ async function showInFleet(page: Page, name: string, host: string): Promise<void
   await expect(row(page, name)).toHaveAccessibleName(new RegExp(`^${name} on ${host}\\b`), { timeout: 30_000 });
 }
 
-/** The lines xterm shows (its DOM renderer keeps one element per row). */
-const terminalLines = (page: Page) =>
-  page
-    .getByTestId('serial-terminal')
-    .locator('.xterm-rows > div')
-    .evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
-
 /** The highest tick-N the terminal shows, or 0. */
 async function lastTick(page: Page): Promise<number> {
-  const ticks = (await terminalLines(page)).flatMap((line) => [...line.matchAll(/tick-(\d+)/g)].map((m) => Number(m[1])));
+  const ticks = (await serialTerminalLines(page)).flatMap((line) => [...line.matchAll(/tick-(\d+)/g)].map((m) => Number(m[1])));
   return ticks.length ? Math.max(...ticks) : 0;
 }
 
@@ -172,15 +165,7 @@ test('migrate a running guest A → B with its disk copied: checks, progress, do
   // A counter on the guest's serial console, in the background of its shell.
   await openSerial(page, GUEST, HOST_A);
   await page.getByTestId('serial-terminal').click();
-  await expect
-    .poll(
-      async () => {
-        await page.keyboard.press('Enter');
-        return (await terminalLines(page)).some((line) => line.startsWith('vd#'));
-      },
-      { timeout: 90_000, intervals: [2_000] },
-    )
-    .toBe(true);
+  await waitForGuestShell(page, 90_000);
   await page.keyboard.type('(i=0; while :; do i=$((i+1)); echo tick-$i; sleep 1; done) &');
   await page.keyboard.press('Enter');
   await expect.poll(() => lastTick(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);

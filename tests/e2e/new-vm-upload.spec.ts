@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { bootIsoUnavailable, buildBootIso, TEST_ISO_GUEST, TEST_ISO_LABEL } from '../support/new-vm-lab';
-import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, waitForGuestShell } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? (bootIsoUnavailable() ?? undefined) : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -129,23 +129,10 @@ test('New VM from an ISO uploaded in the wizard: progress, label detected, the g
   await expect(page.getByRole('tab', { name: 'Serial console' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('serial-console')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
   await page.getByTestId('serial-terminal').click();
-  const lines = () =>
-    page
-      .getByTestId('serial-terminal')
-      .locator('.xterm-rows > div')
-      .evaluateAll((rows) => rows.map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
-  await expect
-    .poll(
-      async () => {
-        await page.keyboard.press('Enter');
-        return (await lines()).some((line) => line.startsWith('vd#'));
-      },
-      { timeout: 150_000, intervals: [2_000] },
-    )
-    .toBe(true);
+  await waitForGuestShell(page, 150_000);
   await page.keyboard.type('hostname; echo $((6*7))');
   await page.keyboard.press('Enter');
-  await expect.poll(async () => (await lines()).map((l) => l.trim()), { timeout: 15_000 }).toEqual(expect.arrayContaining([TEST_ISO_GUEST, '42']));
+  await expect.poll(async () => (await serialTerminalLines(page)).map((l) => l.trim()), { timeout: 15_000 }).toEqual(expect.arrayContaining([TEST_ISO_GUEST, '42']));
   expect(virsh('domstate', VM).trim()).toBe('running');
   expect(virsh('dumpxml', VM)).toContain(`<source file='${DIR}/boot.iso'`);
   // The wizard closed with a guest made from the ISO: it stays.

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { bootIsoUnavailable, buildBootIso, TEST_ISO_GUEST, TEST_ISO_LABEL, testPoolDir, testPoolXml } from '../support/new-vm-lab';
-import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, waitForGuestShell } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? (bootIsoUnavailable() ?? undefined) : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -112,24 +112,11 @@ test('New VM from a bootable ISO: the VM page opens on its serial console and th
   const consoleBox = page.getByTestId('serial-console');
   await expect(consoleBox).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
   await page.getByTestId('serial-terminal').click();
-  const lines = () =>
-    page
-      .getByTestId('serial-terminal')
-      .locator('.xterm-rows > div')
-      .evaluateAll((rows) => rows.map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
   // GRUB → kernel → busybox under TCG: keep pressing Enter until the shell prompts.
-  await expect
-    .poll(
-      async () => {
-        await page.keyboard.press('Enter');
-        return (await lines()).some((line) => line.startsWith('vd#'));
-      },
-      { timeout: 120_000, intervals: [2_000] },
-    )
-    .toBe(true);
+  await waitForGuestShell(page, 120_000);
   await page.keyboard.type('hostname; echo $((6*7))');
   await page.keyboard.press('Enter');
-  await expect.poll(async () => (await lines()).map((l) => l.trim()), { timeout: 15_000 }).toEqual(expect.arrayContaining([TEST_ISO_GUEST, '42']));
+  await expect.poll(async () => (await serialTerminalLines(page)).map((l) => l.trim()), { timeout: 15_000 }).toEqual(expect.arrayContaining([TEST_ISO_GUEST, '42']));
   expect(virsh('domstate', VM).trim()).toBe('running');
   expect(poolVolumes()).toEqual(['boot.iso', `${VM}.qcow2`]);
   expect(errors).toEqual([]);

@@ -114,3 +114,32 @@ export function labVirsh(...args: string[]): string {
     `&known_hosts=${info.ssh.knownHostsFile}&known_hosts_verify=normal&sshauth=privkey`;
   return execFileSync('virsh', ['-c', uri, ...args], { encoding: 'utf8', timeout: 30_000 });
 }
+
+/** The lines the serial console shows (xterm's DOM renderer keeps one element per row), trailing blanks cut. */
+export function serialTerminalLines(page: Page): Promise<string[]> {
+  return page
+    .getByTestId('serial-terminal')
+    .locator('.xterm-rows > div')
+    .evaluateAll((rows) => rows.map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
+}
+
+/**
+ * Presses Enter on the serial console (focused by the caller) until the guest's busybox shell prompts
+ * (`vd#`): a guest still booting under TCG prints its prompt only once its init has run.
+ */
+export async function waitForGuestShell(page: Page, timeoutMs: number, intervalMs = 2_000): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        await page.keyboard.press('Enter');
+        return (await serialTerminalLines(page)).some((line) => line.startsWith('vd#'));
+      },
+      { timeout: timeoutMs, intervals: [intervalMs] },
+    )
+    .toBe(true);
+}
+
+/** Waits until the serial console shows a line that matches. */
+export function expectSerialLine(page: Page, matches: (line: string) => boolean, timeoutMs = 15_000): Promise<void> {
+  return expect.poll(async () => (await serialTerminalLines(page)).some(matches), { timeout: timeoutMs }).toBe(true);
+}
