@@ -77,6 +77,10 @@ export function useFleet(): FleetData {
       const domains: FleetDomain[] = [];
       for (const host of byHost.current.values()) for (const domain of host.domains) domains.push(domain);
       startTransition(() => setData({ domains, cpuHistory, loaded: true }));
+      // For performance observers (DevTools, the scale spec): when updates were applied. Not kept in the
+      // page's timeline buffer, which would grow by one entry a second for the page's life.
+      performance.measure('virtdeck:fleet-apply', { start: lastApplied });
+      performance.clearMeasures('virtdeck:fleet-apply');
     };
     const enqueue = (update: FleetHostDomains) => {
       queued.push(update);
