@@ -1,10 +1,7 @@
-import { startTransition, useEffect, useRef, useState } from 'react';
-import type { FleetDomain, FleetHostDomains } from '../../../preload/api-contract';
+import { startTransition, useEffect, useState } from 'react';
+import type { FleetDomain } from '../../../preload/api-contract';
 import { useApi } from '../api/api-context';
-import { domainKey, keepUnchangedRows } from './fleet-query';
-
-/** Points kept per guest for the table's sparklines (the VM page asks main for the full history). */
-const SPARKLINE_POINTS = 30;
+import { FleetUpdates } from './fleet-updates';
 
 /**
  * Host updates reach the table at most this often: with 1,000 hosts ticking every 2 s the updates come
@@ -21,69 +18,34 @@ export interface FleetData {
 
 /**
  * All guests of all hosts, live: the snapshot, then batches of host updates (`fleet.hosts`, one
- * message per ~100 ms however many hosts ticked). The first updates are applied at the next animation
- * frame, later ones coalesced, at most once per FLEET_APPLY_INTERVAL_MS, and rendered in a transition,
- * so a keystroke is never queued behind a stats tick (React interrupts the tick's render for it). They
- * cost what changed: a host's sparkline arrays are replaced (never mutated, so rows whose history did
- * not change keep their arrays and do not redraw), rows that did not change keep their objects, and only
- * the updated hosts' keys are visited.
+ * message per ~100 ms however many hosts ticked). Each message is merged as it arrives (FleetUpdates);
+ * the table gets the result at the next animation frame the first time, later at most once per
+ * FLEET_APPLY_INTERVAL_MS, rendered in a transition, so a keystroke is never queued behind a stats tick
+ * (React interrupts the tick's render for it).
  */
 export function useFleet(): FleetData {
   const api = useApi();
   const [data, setData] = useState<FleetData>({ domains: [], cpuHistory: new Map(), loaded: false });
-  const byHost = useRef(new Map<string, FleetHostDomains>());
-  /** Sparkline points per host, then per domain key. */
-  const history = useRef(new Map<string, Map<string, readonly number[]>>());
+  const [updates] = useState(() => new FleetUpdates());
 
   useEffect(() => {
     let live = true;
     let frame = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastApplied = -Infinity;
-    const queued: FleetHostDomains[] = [];
     const flush = () => {
       frame = 0;
       timer = undefined;
       lastApplied = performance.now();
-      let changed = false;
-      for (const update of queued.splice(0)) {
-        const previous = byHost.current.get(update.hostId);
-        if (previous && previous.sampledAt > update.sampledAt) continue;
-        // Unchanged rows keep their objects, so their search text and rendered rows are reused.
-        byHost.current.set(update.hostId, { ...update, domains: keepUnchangedRows(previous?.domains, update.domains) });
-        changed = true;
-        if (previous?.sampledAt === update.sampledAt) continue;
-        const before = history.current.get(update.hostId);
-        const after = new Map<string, readonly number[]>();
-        for (const domain of update.domains) {
-          // Most guests are shut off (no CPU figure, no history): no key made for them.
-          if (domain.cpuPercent === null && !before?.size) continue;
-          const key = domainKey(domain);
-          const points = before?.get(key);
-          if (domain.cpuPercent === null) {
-            if (points) after.set(key, points);
-            continue;
-          }
-          const next = points ? points.slice(Math.max(0, points.length + 1 - SPARKLINE_POINTS)) : [];
-          next.push(domain.cpuPercent);
-          after.set(key, next);
-        }
-        if (after.size > 0) history.current.set(update.hostId, after);
-        else history.current.delete(update.hostId);
-      }
-      if (!live || !changed) return;
-      const cpuHistory = new Map<string, readonly number[]>();
-      for (const perHost of history.current.values()) for (const [key, points] of perHost) cpuHistory.set(key, points);
-      const domains: FleetDomain[] = [];
-      for (const host of byHost.current.values()) for (const domain of host.domains) domains.push(domain);
-      startTransition(() => setData({ domains, cpuHistory, loaded: true }));
+      const next = updates.take();
+      if (!live || !next) return;
+      startTransition(() => setData({ ...next, loaded: true }));
       // For performance observers (DevTools, the scale spec): when updates were applied. Not kept in the
       // page's timeline buffer, which would grow by one entry a second for the page's life.
       performance.measure('virtdeck:fleet-apply', { start: lastApplied });
       performance.clearMeasures('virtdeck:fleet-apply');
     };
-    const enqueue = (update: FleetHostDomains) => {
-      queued.push(update);
+    const schedule = () => {
       if (frame || timer !== undefined) return;
       const wait = lastApplied + FLEET_APPLY_INTERVAL_MS - performance.now();
       if (wait <= 0) frame = requestAnimationFrame(flush);
@@ -92,12 +54,14 @@ export function useFleet(): FleetData {
         frame = requestAnimationFrame(flush);
       }, wait);
     };
-    const unsubscribe = api.subscribe('fleet.hosts', ({ updates }) => {
-      for (const update of updates) enqueue(update);
+    const unsubscribe = api.subscribe('fleet.hosts', ({ updates: batch }) => {
+      for (const update of batch) updates.add(update);
+      schedule();
     });
     api.call('fleet.snapshot', null).then(
       (snapshot) => {
-        for (const update of snapshot) enqueue(update);
+        for (const update of snapshot) updates.add(update);
+        schedule();
         if (snapshot.length === 0 && live) setData((current) => ({ ...current, loaded: true }));
       },
       () => live && setData((current) => ({ ...current, loaded: true })),
@@ -108,6 +72,6 @@ export function useFleet(): FleetData {
       if (timer !== undefined) clearTimeout(timer);
       unsubscribe();
     };
-  }, [api]);
+  }, [api, updates]);
   return data;
 }

@@ -1,0 +1,58 @@
+import type { FleetDomain, FleetHostDomains } from '../../../preload/api-contract';
+import { domainKey, keepUnchangedRows } from './fleet-query';
+
+/** Points kept per guest for the table's sparklines (the VM page asks main for the full history). */
+export const SPARKLINE_POINTS = 30;
+
+/**
+ * The fleet as the host updates leave it: each update is merged when it arrives (`add`, a host's rows
+ * and sparkline points, a few milliseconds per message), and `take` hands the table the whole state at
+ * most once per apply interval (a list of the rows and a map of the points, built from the merged
+ * hosts). Merging per message spreads the tick's work over the messages instead of putting it all in
+ * the frame that applies them. Rows that did not change keep their objects; sparkline arrays are
+ * replaced, never mutated, so a row whose history did not change keeps its array.
+ */
+export class FleetUpdates {
+  private readonly byHost = new Map<string, FleetHostDomains>();
+  /** Sparkline points per host, then per domain key. */
+  private readonly history = new Map<string, Map<string, readonly number[]>>();
+  private changed = false;
+
+  /** Merges one host's update; an update older than the host's last one is ignored. */
+  add(update: FleetHostDomains): void {
+    const previous = this.byHost.get(update.hostId);
+    if (previous && previous.sampledAt > update.sampledAt) return;
+    // Unchanged rows keep their objects, so their search text and rendered rows are reused.
+    this.byHost.set(update.hostId, { ...update, domains: keepUnchangedRows(previous?.domains, update.domains) });
+    this.changed = true;
+    if (previous?.sampledAt === update.sampledAt) return;
+    const before = this.history.get(update.hostId);
+    const after = new Map<string, readonly number[]>();
+    for (const domain of update.domains) {
+      // Most guests are shut off (no CPU figure, no history): no key made for them.
+      if (domain.cpuPercent === null && !before?.size) continue;
+      const key = domainKey(domain);
+      const points = before?.get(key);
+      if (domain.cpuPercent === null) {
+        if (points) after.set(key, points);
+        continue;
+      }
+      const next = points ? points.slice(Math.max(0, points.length + 1 - SPARKLINE_POINTS)) : [];
+      next.push(domain.cpuPercent);
+      after.set(key, next);
+    }
+    if (after.size > 0) this.history.set(update.hostId, after);
+    else this.history.delete(update.hostId);
+  }
+
+  /** Every row and sparkline after the updates added since the last call, or null when none changed anything. */
+  take(): { domains: FleetDomain[]; cpuHistory: Map<string, readonly number[]> } | null {
+    if (!this.changed) return null;
+    this.changed = false;
+    const cpuHistory = new Map<string, readonly number[]>();
+    for (const perHost of this.history.values()) for (const [key, points] of perHost) cpuHistory.set(key, points);
+    const domains: FleetDomain[] = [];
+    for (const host of this.byHost.values()) for (const domain of host.domains) domains.push(domain);
+    return { domains, cpuHistory };
+  }
+}

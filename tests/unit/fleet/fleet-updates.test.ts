@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { FleetDomain, FleetHostDomains } from '../../../preload/api-contract';
+import { FleetUpdates, SPARKLINE_POINTS } from '../../../renderer/src/fleet/fleet-updates';
+import { sparklinePoints } from '../../../renderer/src/fleet/sparkline-points';
+
+function domain(hostId: string, name: string, patch: Partial<FleetDomain> = {}): FleetDomain {
+  return {
+    hostId,
+    uuid: `${hostId}-${name}`,
+    name,
+    state: 'running',
+    persistent: true,
+    autostart: false,
+    vcpus: 1,
+    memoryKiB: 1024,
+    maxMemoryKiB: 1024,
+    cpuPercent: null,
+    addresses: [],
+    ...patch,
+  };
+}
+
+const update = (hostId: string, sampledAt: number, domains: FleetDomain[]): FleetHostDomains => ({ hostId, sampledAt, domains });
+
+describe('fleet updates', () => {
+  it('merges updates as they come and hands over every row and sparkline once per take', () => {
+    const fleet = new FleetUpdates();
+    expect(fleet.take()).toBeNull();
+    fleet.add(update('h1', 1, [domain('h1', 'a', { cpuPercent: 10 }), domain('h1', 'b', { state: 'shutoff' })]));
+    fleet.add(update('h2', 1, [domain('h2', 'c', { cpuPercent: 20 })]));
+    const first = fleet.take();
+    expect(first?.domains.map((row) => row.name)).toEqual(['a', 'b', 'c']);
+    expect(Object.fromEntries(first?.cpuHistory ?? [])).toEqual({ 'h1/h1-a': [10], 'h2/h2-c': [20] });
+    // Nothing new: nothing to apply.
+    expect(fleet.take()).toBeNull();
+
+    // h1 ticks twice before the next take; h2 once.
+    fleet.add(update('h1', 2, [domain('h1', 'a', { cpuPercent: 11 }), domain('h1', 'b', { state: 'shutoff' })]));
+    fleet.add(update('h1', 3, [domain('h1', 'a', { cpuPercent: 12 }), domain('h1', 'b', { state: 'shutoff' })]));
+    fleet.add(update('h2', 2, [domain('h2', 'c', { cpuPercent: 21 })]));
+    const second = fleet.take();
+    expect(second?.domains.map((row) => [row.name, row.cpuPercent])).toEqual([
+      ['a', 12],
+      ['b', null],
+      ['c', 21],
+    ]);
+    // The shut-off row that did not change keeps its object (its search text and rendered row are kept).
+    expect(second?.domains[1]).toBe(first?.domains[1]);
+    expect(second?.domains[0]).not.toBe(first?.domains[0]);
+    expect(Object.fromEntries(second?.cpuHistory ?? [])).toEqual({ 'h1/h1-a': [10, 11, 12], 'h2/h2-c': [20, 21] });
+    // Sparkline arrays are replaced, never mutated.
+    expect(first?.cpuHistory.get('h1/h1-a')).toEqual([10]);
+  });
+
+  it('ignores an update older than the host has, and keeps a stopped guest’s points', () => {
+    const fleet = new FleetUpdates();
+    fleet.add(update('h1', 5, [domain('h1', 'a', { cpuPercent: 50 })]));
+    fleet.take();
+    fleet.add(update('h1', 4, [domain('h1', 'a', { cpuPercent: 99 })]));
+    expect(fleet.take()).toBeNull();
+    fleet.add(update('h1', 6, [domain('h1', 'a', { state: 'shutoff', cpuPercent: null })]));
+    const after = fleet.take();
+    expect(after?.domains[0]?.state).toBe('shutoff');
+    expect(after?.cpuHistory.get('h1/h1-a')).toEqual([50]);
+    // A host gone empty: its rows and points go.
+    fleet.add(update('h1', 7, []));
+    expect(fleet.take()).toEqual({ domains: [], cpuHistory: new Map() });
+  });
+
+  it('keeps the last SPARKLINE_POINTS points per guest', () => {
+    const fleet = new FleetUpdates();
+    for (let i = 0; i < SPARKLINE_POINTS + 5; i++) fleet.add(update('h1', i, [domain('h1', 'a', { cpuPercent: i })]));
+    const points = fleet.take()?.cpuHistory.get('h1/h1-a');
+    expect(points).toHaveLength(SPARKLINE_POINTS);
+    expect(points?.[0]).toBe(5);
+    expect(points?.at(-1)).toBe(SPARKLINE_POINTS + 4);
+  });
+});
+
+describe('sparkline points', () => {
+  it('spreads the values over the width, 0 at the bottom and max at the top, clamped', () => {
+    expect(sparklinePoints([0, 50, 100], 80, 20, 100)).toBe('0,20 40,10 80,0');
+    expect(sparklinePoints([-5, 150], 10, 20, 100)).toBe('0,20 10,0');
+    expect(sparklinePoints([25, 25, 25, 25], 30, 22, 100)).toBe('0,16.5 10,16.5 20,16.5 30,16.5');
+  });
+
+  it('draws no line for fewer than two values', () => {
+    expect(sparklinePoints([], 80, 22, 100)).toBe('');
+    expect(sparklinePoints([42], 80, 22, 100)).toBe('');
+  });
+});
