@@ -13,13 +13,18 @@
  * each sort click orders the rows on screen, every scroll position shows its rows, and the DOM holds
  * only a window of rows. The timings (keystroke, sort click or scroll → the table committed the new
  * state → the next frame painted, measured with in-page marks) are printed as one JSON line, not
- * asserted: a benchmark prints, a test asserts behaviour.
+ * asserted: a benchmark prints, a test asserts behaviour. Keystrokes have a second figure beside it,
+ * keystroke → the next frame painted (the typed text shown in the box, whether or not the rows are
+ * filtered yet); the first stays the one the < 100 ms goal is about: what the user waits for is the rows.
+ * The slowest keystrokes are printed with the long frames during each and the fleet updates applied
+ * then (use-fleet's 'virtdeck:fleet-apply' measures).
  *
  * It also prints where the time of the long animation frames (over 50 ms) went while typing, sorting
  * and scrolling (PerformanceObserver 'long-animation-frame': scripts by what invoked them, rendering,
  * style and layout). With VIRTDECK_E2E_FLEET_PROFILE=1 it types the searches once more under Chromium's
  * CPU profiler (after the timed typing, which it does not slow down), prints the functions with the most
- * self time and keeps the profile (keystrokes.cpuprofile in the test's output folder); build with
+ * self time, the app's functions with the most inclusive time and the WebSocket messages received per
+ * event name, and keeps the profile (keystrokes.cpuprofile in the test's output folder); build with
  * `npx electron-vite build --sourcemap` first to read it against the sources.
  */
 import { execFileSync } from 'node:child_process';
@@ -278,14 +283,31 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
   await typeSearches();
   const timedKeystrokes = typing.length;
   let profileTop: unknown = undefined;
+  let webSocket: unknown = undefined;
   if (process.env.VIRTDECK_E2E_FLEET_PROFILE === '1') {
     await phase('profiling');
     const cdp = await page.context().newCDPSession(page);
+    // What serve mode sends meanwhile: WebSocket messages and bytes per event name.
+    const received = new Map<string, { messages: number; bytes: number }>();
+    cdp.on('Network.webSocketFrameReceived', ({ response }) => {
+      const name = /"name":"([^"]+)"/.exec(response.payloadData.slice(0, 200))?.[1] ?? (response.opcode === 1 ? 'other' : 'binary');
+      const entry = received.get(name) ?? { messages: 0, bytes: 0 };
+      entry.messages++;
+      entry.bytes += response.payloadData.length;
+      received.set(name, entry);
+    });
+    await cdp.send('Network.enable');
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    const profiledFrom = Date.now();
     await cdp.send('Profiler.start');
     await typeSearches();
     const { profile } = await cdp.send('Profiler.stop');
+    await cdp.send('Network.disable');
+    const seconds = (Date.now() - profiledFrom) / 1000;
+    webSocket = Object.fromEntries(
+      [...received].map(([name, { messages, bytes }]) => [name, { per_s: +(messages / seconds).toFixed(1), kB_per_s: Math.round(bytes / 1024 / seconds) }]),
+    );
     writeFileSync(testInfo.outputPath('keystrokes.cpuprofile'), JSON.stringify(profile));
     profileTop = topSelfTime(profile as CpuProfile, 25);
     typing.splice(timedKeystrokes);
@@ -368,6 +390,7 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
   const applies = await page.evaluate(() => (window as unknown as { __vdApplies: number[][] }).__vdApplies);
   console.log(`[fleet-scale] slowest keystrokes: ${JSON.stringify(slowestKeystrokes(keys.slice(0, timedKeystrokes), frames, applies, 8))}`);
   if (profileTop) console.log(`[fleet-scale] CPU profile of the searches typed again, self time: ${JSON.stringify(profileTop)}`);
+  if (webSocket) console.log(`[fleet-scale] WebSocket messages received meanwhile, by event: ${JSON.stringify(webSocket)}`);
   expect(errors).toEqual([]);
   expect(shownOf(await count.textContent())?.[2]).toBe(String(rows));
 });
@@ -444,7 +467,7 @@ function longFrameSummary(frames: LongFrame[]) {
 }
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
+  nodes: { id: number; children?: number[]; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -462,8 +485,26 @@ function topSelfTime(profile: CpuProfile, count: number) {
     const key = `${frame.functionName || '(anonymous)'} ${frame.url ? `${basename(frame.url)}:${frame.lineNumber + 1}:${frame.columnNumber + 1}` : ''}`.trim();
     self.set(key, (self.get(key) ?? 0) + ms);
   });
+  // Inclusive time of the app's own functions (the renderer's bundle: what a render or an update costs
+  // in all, with what it calls), each counted once per sample however deep it recurses.
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const inclusive = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byNode.get(at)?.callFrame;
+      if (!frame?.url.includes('/assets/')) continue;
+      const key = `${frame.functionName || '(anonymous)'} ${basename(frame.url)}:${frame.lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + ms);
+    }
+  });
   return {
     total_ms: Math.round(total),
     top: [...self].sort((a, b) => b[1] - a[1]).slice(0, count).map(([fn, ms]) => [fn, Math.round(ms), `${((100 * ms) / total).toFixed(1)}%`]),
+    app_inclusive: [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, count).map(([fn, ms]) => [fn, Math.round(ms)]),
   };
 }
