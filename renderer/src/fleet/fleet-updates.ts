@@ -1,4 +1,4 @@
-import type { FleetDomain, FleetHostDomains } from '../../../preload/api-contract';
+import { isFleetHostDelta, type FleetDomain, type FleetHostDelta, type FleetHostDomains } from '../../../preload/api-contract';
 import { domainKey, keepUnchangedRows } from './fleet-query';
 
 /** Points kept per guest for the table's sparklines (the VM page asks main for the full history). */
@@ -17,18 +17,34 @@ export class FleetUpdates {
   /** Sparkline points per host, then per domain key. */
   private readonly history = new Map<string, Map<string, readonly number[]>>();
   private changed = false;
+  /** Per host, the newest delta that could not be applied (its base update is not here). */
+  private readonly missed = new Map<string, number>();
 
-  /** Merges one host's update; an update older than the host's last one is ignored. */
-  add(update: FleetHostDomains): void {
+  /**
+   * Merges one host's update, in full or as a delta; an update older than the host's last one is
+   * ignored, and so is a delta on an update that is not here (this listener subscribed after it was
+   * sent, or missed it): `needsSnapshot` then says so.
+   */
+  add(update: FleetHostDomains | FleetHostDelta): void {
     const previous = this.byHost.get(update.hostId);
     if (previous && previous.sampledAt > update.sampledAt) return;
-    // Unchanged rows keep their objects, so their search text and rendered rows are reused.
-    this.byHost.set(update.hostId, { ...update, domains: keepUnchangedRows(previous?.domains, update.domains) });
+    let domains: FleetDomain[];
+    if (isFleetHostDelta(update)) {
+      if (!previous || previous.sampledAt !== update.since) {
+        if (!previous || previous.sampledAt < update.sampledAt) this.missed.set(update.hostId, update.sampledAt);
+        return;
+      }
+      domains = applyChanged(previous.domains, update.changed);
+    } else {
+      // Unchanged rows keep their objects, so their search text and rendered rows are reused.
+      domains = keepUnchangedRows(previous?.domains, update.domains);
+    }
+    this.byHost.set(update.hostId, { hostId: update.hostId, sampledAt: update.sampledAt, domains });
     this.changed = true;
     if (previous?.sampledAt === update.sampledAt) return;
     const before = this.history.get(update.hostId);
     const after = new Map<string, readonly number[]>();
-    for (const domain of update.domains) {
+    for (const domain of domains) {
       // Most guests are shut off (no CPU figure, no history): no key made for them.
       if (domain.cpuPercent === null && !before?.size) continue;
       const key = domainKey(domain);
@@ -45,6 +61,17 @@ export class FleetUpdates {
     else this.history.delete(update.hostId);
   }
 
+  /**
+   * True when a delta was left out for a host that has not caught up with it since (by a later update
+   * in full or a snapshot): the rows of that host are behind until a snapshot is added.
+   */
+  needsSnapshot(): boolean {
+    for (const [hostId, sampledAt] of this.missed) {
+      if ((this.byHost.get(hostId)?.sampledAt ?? -Infinity) >= sampledAt) this.missed.delete(hostId);
+    }
+    return this.missed.size > 0;
+  }
+
   /** Every row and sparkline after the updates added since the last call, or null when none changed anything. */
   take(): { domains: FleetDomain[]; cpuHistory: Map<string, readonly number[]> } | null {
     if (!this.changed) return null;
@@ -55,4 +82,11 @@ export class FleetUpdates {
     for (const host of this.byHost.values()) for (const domain of host.domains) domains.push(domain);
     return { domains, cpuHistory };
   }
+}
+
+/** A host's rows with the changed ones (same UUID) replaced; every other row keeps its object. */
+function applyChanged(rows: readonly FleetDomain[], changed: readonly FleetDomain[]): FleetDomain[] {
+  if (changed.length === 0) return rows as FleetDomain[];
+  const byUuid = new Map(changed.map((row) => [row.uuid, row]));
+  return rows.map((row) => byUuid.get(row.uuid) ?? row);
 }

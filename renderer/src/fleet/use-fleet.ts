@@ -18,7 +18,8 @@ export interface FleetData {
 
 /**
  * All guests of all hosts, live: the snapshot, then batches of host updates (`fleet.hosts`, one
- * message per ~100 ms however many hosts ticked). Each message is merged as it arrives (FleetUpdates);
+ * message per ~100 ms however many hosts ticked; a host's rows that changed, mostly). Each message is
+ * merged as it arrives (FleetUpdates);
  * the table gets the result at the next animation frame the first time, later at most once per
  * FLEET_APPLY_INTERVAL_MS, rendered in a transition, so a keystroke is never queued behind a stats tick
  * (React interrupts the tick's render for it).
@@ -54,18 +55,32 @@ export function useFleet(): FleetData {
         frame = requestAnimationFrame(flush);
       }, wait);
     };
+    // The whole fleet: at the start, and again when a delta came for an update this page never had
+    // (sent before it subscribed) and is still behind once the request in flight is answered.
+    let fetching = false;
+    const fetchSnapshot = () => {
+      fetching = true;
+      api.call('fleet.snapshot', null).then(
+        (snapshot) => {
+          fetching = false;
+          if (!live) return;
+          for (const update of snapshot) updates.add(update);
+          schedule();
+          if (snapshot.length === 0) setData((current) => ({ ...current, loaded: true }));
+          if (updates.needsSnapshot()) fetchSnapshot();
+        },
+        () => {
+          fetching = false;
+          if (live) setData((current) => ({ ...current, loaded: true }));
+        },
+      );
+    };
     const unsubscribe = api.subscribe('fleet.hosts', ({ updates: batch }) => {
       for (const update of batch) updates.add(update);
       schedule();
+      if (!fetching && updates.needsSnapshot()) fetchSnapshot();
     });
-    api.call('fleet.snapshot', null).then(
-      (snapshot) => {
-        for (const update of snapshot) updates.add(update);
-        schedule();
-        if (snapshot.length === 0 && live) setData((current) => ({ ...current, loaded: true }));
-      },
-      () => live && setData((current) => ({ ...current, loaded: true })),
-    );
+    fetchSnapshot();
     return () => {
       live = false;
       if (frame) cancelAnimationFrame(frame);

@@ -77,6 +77,46 @@ describe('fleet updates', () => {
   });
 });
 
+describe('fleet updates as deltas', () => {
+  it('applies a delta on the update it was made from: changed rows replaced, the others keep their objects', () => {
+    const fleet = new FleetUpdates();
+    fleet.add(update('h1', 10, [domain('h1', 'a', { cpuPercent: 1 }), domain('h1', 'b', { state: 'shutoff' }), domain('h1', 'c', { cpuPercent: 3 })]));
+    const first = fleet.take();
+    fleet.add({ hostId: 'h1', sampledAt: 12, since: 10, changed: [domain('h1', 'a', { cpuPercent: 2 })] });
+    const second = fleet.take();
+    expect(second?.domains.map((row) => [row.name, row.cpuPercent])).toEqual([
+      ['a', 2],
+      ['b', null],
+      ['c', 3],
+    ]);
+    expect(second?.domains[1]).toBe(first?.domains[1]);
+    expect(second?.domains[2]).toBe(first?.domains[2]);
+    // Every running guest gets a sparkline point per tick, changed or not.
+    expect(Object.fromEntries(second?.cpuHistory ?? [])).toEqual({ 'h1/h1-a': [1, 2], 'h1/h1-c': [3, 3] });
+    expect(fleet.needsSnapshot()).toBe(false);
+  });
+
+  it('leaves out a delta whose base it lacks and needs a snapshot until the host catches up', () => {
+    const fleet = new FleetUpdates();
+    // Subscribed after the host's first update: a delta on an update this listener never had.
+    fleet.add({ hostId: 'h1', sampledAt: 12, since: 10, changed: [domain('h1', 'a', { cpuPercent: 2 })] });
+    expect(fleet.take()).toBeNull();
+    expect(fleet.needsSnapshot()).toBe(true);
+    // The snapshot (the host's state at 12 or later) catches up.
+    fleet.add(update('h1', 12, [domain('h1', 'a', { cpuPercent: 2 }), domain('h1', 'b', { state: 'shutoff' })]));
+    expect(fleet.needsSnapshot()).toBe(false);
+    // A delta made before the snapshot's state (on 10, to 12) is not news: not missed, not applied.
+    fleet.add({ hostId: 'h1', sampledAt: 12, since: 10, changed: [domain('h1', 'a', { cpuPercent: 99 })] });
+    expect(fleet.needsSnapshot()).toBe(false);
+    expect(fleet.take()?.domains[0]?.cpuPercent).toBe(2);
+    // A gap (a delta on 14 while the host is at 12): missed again.
+    fleet.add({ hostId: 'h1', sampledAt: 16, since: 14, changed: [] });
+    expect(fleet.needsSnapshot()).toBe(true);
+    fleet.add(update('h1', 16, [domain('h1', 'a', { cpuPercent: 5 })]));
+    expect(fleet.needsSnapshot()).toBe(false);
+  });
+});
+
 describe('sparkline points', () => {
   it('spreads the values over the width, 0 at the bottom and max at the top, clamped', () => {
     expect(sparklinePoints([0, 50, 100], 80, 20, 100)).toBe('0,20 40,10 80,0');
