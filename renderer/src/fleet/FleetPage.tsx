@@ -94,6 +94,22 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
     [averageLabel, averages, averageChoice.metric],
   );
   const closeMenu = useCallback(() => setMenuAt(null), []);
+  // Typing, sorting and scrolling hold the host updates back until the user pauses (use-fleet).
+  const { interacted } = fleet;
+  const onSearch = useCallback(
+    (text: string) => {
+      interacted();
+      setSearch(text);
+    },
+    [interacted],
+  );
+  const onSortChange = useCallback(
+    (next: FleetSort) => {
+      interacted();
+      setSort(next);
+    },
+    [interacted],
+  );
 
   return (
     <Stack h="calc(100vh - 56px - 2 * var(--mantine-spacing-lg))" gap="sm">
@@ -104,7 +120,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
         </Text>
       </Group>
       <Group gap="sm" align="flex-end" wrap="wrap">
-        <FleetSearch onSearch={setSearch} />
+        <FleetSearch onSearch={onSearch} />
         <FleetFilters
           hosts={hosts}
           tags={tags}
@@ -122,7 +138,8 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
         <FleetTable
           items={items}
           sort={sort}
-          onSortChange={setSort}
+          onSortChange={onSortChange}
+          onInteraction={interacted}
           selection={selection}
           onSelectionChange={setSelection}
           cpuHistory={fleet.cpuHistory}

@@ -90,3 +90,22 @@ function applyChanged(rows: readonly FleetDomain[], changed: readonly FleetDomai
   const byUuid = new Map(changed.map((row) => [row.uuid, row]));
   return rows.map((row) => byUuid.get(row.uuid) ?? row);
 }
+
+/** Host updates wait while the user types, sorts or scrolls, until this long after the last of it… */
+export const FLEET_QUIET_MS = 300;
+/** …but never leave the table more than this long without the updates that came. */
+export const FLEET_MAX_HOLD_MS = 3000;
+
+/**
+ * How long to wait before applying the updates that came (0: now), at `now`, the last apply at
+ * `lastApplied` and the user's last keystroke, sort or scroll at `lastInteraction`: an update applied
+ * while typing renders every row list again in the middle of the keystrokes, so it waits for a pause
+ * of FLEET_QUIET_MS, or at most FLEET_MAX_HOLD_MS after the last apply.
+ */
+export function applyDelay(now: number, lastApplied: number, lastInteraction: number): number {
+  const quietAt = lastInteraction + FLEET_QUIET_MS;
+  if (now >= quietAt) return 0;
+  const latest = lastApplied + FLEET_MAX_HOLD_MS;
+  if (now >= latest) return 0;
+  return Math.min(quietAt, latest) - now;
+}

@@ -1,7 +1,7 @@
-import { startTransition, useEffect, useState } from 'react';
+import { startTransition, useEffect, useRef, useState } from 'react';
 import type { FleetDomain } from '../../../preload/api-contract';
 import { useApi } from '../api/api-context';
-import { FleetUpdates } from './fleet-updates';
+import { FleetUpdates, applyDelay } from './fleet-updates';
 
 /**
  * Host updates reach the table at most this often: with 1,000 hosts ticking every 2 s the updates come
@@ -14,6 +14,11 @@ export interface FleetData {
   domains: FleetDomain[];
   cpuHistory: ReadonlyMap<string, readonly number[]>;
   loaded: boolean;
+  /**
+   * The user typed, sorted or scrolled: updates wait for a pause (see applyDelay). Stable for the
+   * hook's life.
+   */
+  interacted(): void;
 }
 
 /**
@@ -21,12 +26,17 @@ export interface FleetData {
  * message per ~100 ms however many hosts ticked; a host's rows that changed, mostly). Each message is
  * merged as it arrives (FleetUpdates);
  * the table gets the result at the next animation frame the first time, later at most once per
- * FLEET_APPLY_INTERVAL_MS, rendered in a transition, so a keystroke is never queued behind a stats tick
- * (React interrupts the tick's render for it).
+ * FLEET_APPLY_INTERVAL_MS, and not while the user types, sorts or scrolls (`interacted`: up to
+ * FLEET_MAX_HOLD_MS), rendered in a transition, so a keystroke is rarely queued behind a stats tick's
+ * render.
  */
 export function useFleet(): FleetData {
   const api = useApi();
-  const [data, setData] = useState<FleetData>({ domains: [], cpuHistory: new Map(), loaded: false });
+  const lastInteraction = useRef(-Infinity);
+  const [interacted] = useState(() => () => {
+    lastInteraction.current = performance.now();
+  });
+  const [data, setData] = useState<FleetData>({ domains: [], cpuHistory: new Map(), loaded: false, interacted });
   const [updates] = useState(() => new FleetUpdates());
 
   useEffect(() => {
@@ -37,10 +47,18 @@ export function useFleet(): FleetData {
     const flush = () => {
       frame = 0;
       timer = undefined;
+      const wait = applyDelay(performance.now(), lastApplied, lastInteraction.current);
+      if (wait > 0) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          frame = requestAnimationFrame(flush);
+        }, wait);
+        return;
+      }
       lastApplied = performance.now();
       const next = updates.take();
       if (!live || !next) return;
-      startTransition(() => setData({ ...next, loaded: true }));
+      startTransition(() => setData({ ...next, loaded: true, interacted }));
       // For performance observers (DevTools, the scale spec): when updates were applied. Not kept in the
       // page's timeline buffer, which would grow by one entry a second for the page's life.
       performance.measure('virtdeck:fleet-apply', { start: lastApplied });
@@ -87,6 +105,6 @@ export function useFleet(): FleetData {
       if (timer !== undefined) clearTimeout(timer);
       unsubscribe();
     };
-  }, [api, updates]);
+  }, [api, updates, interacted]);
   return data;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetDomain, FleetHostDomains } from '../../../preload/api-contract';
-import { FleetUpdates, SPARKLINE_POINTS } from '../../../renderer/src/fleet/fleet-updates';
+import { FLEET_MAX_HOLD_MS, FLEET_QUIET_MS, FleetUpdates, SPARKLINE_POINTS, applyDelay } from '../../../renderer/src/fleet/fleet-updates';
 import { sparklinePoints } from '../../../renderer/src/fleet/sparkline-points';
 
 function domain(hostId: string, name: string, patch: Partial<FleetDomain> = {}): FleetDomain {
@@ -114,6 +114,19 @@ describe('fleet updates as deltas', () => {
     expect(fleet.needsSnapshot()).toBe(true);
     fleet.add(update('h1', 16, [domain('h1', 'a', { cpuPercent: 5 })]));
     expect(fleet.needsSnapshot()).toBe(false);
+  });
+});
+
+describe('holding updates while the user types', () => {
+  it('applies at once with no recent keystroke, else at the pause, but never later than the longest hold', () => {
+    // No keystroke yet, or one long ago.
+    expect(applyDelay(10_000, 9_000, -Infinity)).toBe(0);
+    expect(applyDelay(10_000, 9_000, 10_000 - FLEET_QUIET_MS)).toBe(0);
+    // A keystroke 100 ms ago: wait for the pause.
+    expect(applyDelay(10_000, 9_000, 9_900)).toBe(FLEET_QUIET_MS - 100);
+    // Typing on and on: held at most FLEET_MAX_HOLD_MS after the last apply.
+    expect(applyDelay(10_000, 10_000 - FLEET_MAX_HOLD_MS + 50, 9_990)).toBe(50);
+    expect(applyDelay(10_000, 10_000 - FLEET_MAX_HOLD_MS, 9_990)).toBe(0);
   });
 });
 
