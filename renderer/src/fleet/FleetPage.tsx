@@ -1,4 +1,4 @@
-import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Button, Group, Menu, Paper, Stack, Text, Title } from '@mantine/core';
 import { useHotkeys } from '@mantine/hooks';
 import { IconDots, IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh } from '@tabler/icons-react';
@@ -110,6 +110,8 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
     },
     [interacted],
   );
+  // And again once the new search or sort is on screen: a slow keystroke's render does not end the pause.
+  useEffect(() => interacted(), [search, sort, interacted]);
 
   return (
     <Stack h="calc(100vh - 56px - 2 * var(--mantine-spacing-lg))" gap="sm">
