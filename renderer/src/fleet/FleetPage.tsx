@@ -78,7 +78,11 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
   });
   const onOpen = useCallback<OpenDomain>((domain, tab) => openDomain.current(domain, tab), []);
   const onContextMenu = useCallback((_domain: FleetDomain, position: { x: number; y: number }) => setMenuAt(position), []);
-  const rowBadge = useCallback((key: string) => <AlertBadge alert={activeAlerts.get(key)} />, [activeAlerts]);
+  // No badge component in the rows without an alert (nearly all): each would hold a translation hook.
+  const rowBadge = useCallback((key: string) => {
+    const alert = activeAlerts.get(key);
+    return alert ? <AlertBadge alert={alert} /> : null;
+  }, [activeAlerts]);
   const averageLabel = averageChoice.range
     ? t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${metricKey(averageChoice.metric)}` as never) as string })
     : null;
