@@ -39,6 +39,12 @@ import { lab, labInfo, skipReason } from './support';
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
 test.describe.configure({ mode: 'serial' });
+// No Playwright trace for this spec: the trace recorder snapshots the page's DOM in the page's main
+// thread around every call (each keystroke here is one) and records a screencast, work no user's browser
+// does, and it was most of the slowest keystrokes (2026-12-07, the same code: keystroke p90 153 ms with
+// the trace at load 4.6–8.9, 45 ms without at load 8.9–10.2). A failure still leaves its screenshot
+// and the printed figures.
+test.use({ trace: 'off' });
 
 function scale(): { hosts: number; guests: number } {
   const raw = process.env.VIRTDECK_E2E_FLEET_SCALE ?? '100x20';
