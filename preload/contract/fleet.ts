@@ -46,9 +46,34 @@ export interface DomainHistory {
   netTxBps: number[];
 }
 
-/** Several hosts' updates at once (gathered over ~100 ms): what the UI listens to with many hosts. */
+/**
+ * A host's update that carries only the rows that changed: the host has the same guests in the same
+ * order as in its update at `since` (the one sent before in a batch), with `changed` replacing the rows
+ * of the same UUID. A stats tick changes the running guests' CPU figures only, so this is a few rows of
+ * a host's hundred.
+ */
+export interface FleetHostDelta {
+  hostId: string;
+  /** Epoch ms of the sample the CPU figures come from. */
+  sampledAt: number;
+  /** The `sampledAt` of the update this one applies to. */
+  since: number;
+  changed: FleetDomain[];
+}
+
+/**
+ * Several hosts' updates at once (gathered over ~100 ms): what the UI listens to with many hosts. A host
+ * comes in full the first time and whenever its guests or their order changed, otherwise as a delta
+ * on the update before; a listener that lacks that update (it subscribed later) gets the state with
+ * `fleet.snapshot`.
+ */
 export interface FleetHostsBatch {
-  updates: FleetHostDomains[];
+  updates: (FleetHostDomains | FleetHostDelta)[];
+}
+
+/** True when a batch's update is a delta (FleetHostDelta), not a host in full. */
+export function isFleetHostDelta(update: FleetHostDomains | FleetHostDelta): update is FleetHostDelta {
+  return 'changed' in update;
 }
 
 export interface FleetCalls {

@@ -13,13 +13,18 @@
  * each sort click orders the rows on screen, every scroll position shows its rows, and the DOM holds
  * only a window of rows. The timings (keystroke, sort click or scroll → the table committed the new
  * state → the next frame painted, measured with in-page marks) are printed as one JSON line, not
- * asserted: a benchmark prints, a test asserts behaviour.
+ * asserted: a benchmark prints, a test asserts behaviour. Keystrokes have a second figure beside it,
+ * keystroke → the next frame painted (the typed text shown in the box, whether or not the rows are
+ * filtered yet); the first stays the one the < 100 ms goal is about: what the user waits for is the rows.
+ * The slowest keystrokes are printed with the long frames during each and the fleet updates applied
+ * then (use-fleet's 'virtdeck:fleet-apply' measures).
  *
  * It also prints where the time of the long animation frames (over 50 ms) went while typing, sorting
  * and scrolling (PerformanceObserver 'long-animation-frame': scripts by what invoked them, rendering,
  * style and layout). With VIRTDECK_E2E_FLEET_PROFILE=1 it types the searches once more under Chromium's
  * CPU profiler (after the timed typing, which it does not slow down), prints the functions with the most
- * self time and keeps the profile (keystrokes.cpuprofile in the test's output folder); build with
+ * self time, the app's functions with the most inclusive time and the WebSocket messages received per
+ * event name, and keeps the profile (keystrokes.cpuprofile in the test's output folder); build with
  * `npx electron-vite build --sourcemap` first to read it against the sources.
  */
 import { execFileSync } from 'node:child_process';
@@ -34,6 +39,12 @@ import { lab, labInfo, skipReason } from './support';
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
 test.describe.configure({ mode: 'serial' });
+// No Playwright trace for this spec: the trace recorder snapshots the page's DOM in the page's main
+// thread around every call (each keystroke here is one) and records a screencast, work no user's browser
+// does, and it was most of the slowest keystrokes (2026-12-07, the same code: keystroke p90 153 ms with
+// the trace at load 4.6–8.9, 45 ms without at load 8.9–10.2). A failure still leaves its screenshot
+// and the printed figures.
+test.use({ trace: 'off' });
 
 function scale(): { hosts: number; guests: number } {
   const raw = process.env.VIRTDECK_E2E_FLEET_SCALE ?? '100x20';
@@ -167,27 +178,36 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
         };
         check();
       });
-    // Long animation frames, by the phase they fell in.
-    const loaf = window as unknown as { __vdPhase: string; __vdLoaf: unknown[] };
+    // Long animation frames, by the phase they fell in; each timed keystroke's start and end.
+    const loaf = window as unknown as { __vdPhase: string; __vdLoaf: unknown[]; __vdKeys: unknown[] };
     loaf.__vdPhase = 'loading';
     loaf.__vdLoaf = [];
+    loaf.__vdKeys = [];
     try {
       new PerformanceObserver((list) => {
         for (const entry of list.getEntries() as (PerformanceEntry & {
           renderStart: number;
           styleAndLayoutStart: number;
           blockingDuration: number;
-          scripts: { invoker: string; invokerType: string; duration: number; forcedStyleAndLayoutDuration: number }[];
+          scripts: {
+            invoker: string;
+            invokerType: string;
+            sourceFunctionName: string;
+            duration: number;
+            forcedStyleAndLayoutDuration: number;
+          }[];
         })[]) {
           const end = entry.startTime + entry.duration;
           loaf.__vdLoaf.push({
             phase: loaf.__vdPhase,
+            start: entry.startTime,
             duration: entry.duration,
             blocking: entry.blockingDuration,
             render: entry.renderStart > 0 ? end - entry.renderStart : 0,
             styleLayout: entry.styleAndLayoutStart > 0 ? end - entry.styleAndLayoutStart : 0,
             scripts: entry.scripts.map((script) => ({
               invoker: `${script.invokerType}:${script.invoker}`,
+              fn: script.sourceFunctionName,
               duration: script.duration,
               forced: script.forcedStyleAndLayoutDuration,
             })),
@@ -197,6 +217,12 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
     } catch {
       // No long-animation-frame in this browser: the summary says 0 frames.
     }
+    // The fleet updates use-fleet applies (it leaves a measure for observers, not in the timeline).
+    const applied = window as unknown as { __vdApplies: number[][] };
+    applied.__vdApplies = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntriesByName('virtdeck:fleet-apply')) applied.__vdApplies.push([entry.startTime, entry.duration]);
+    }).observe({ type: 'measure' });
   });
   const phase = (name: string) => page.evaluate((value) => ((window as unknown as { __vdPhase: string }).__vdPhase = value), name);
 
@@ -214,20 +240,33 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
   // Typing: each keystroke until the rows on screen are filtered by the text typed so far.
   const search = page.getByLabel('Search virtual machines');
   const typing: Timing[] = [];
+  // The second measure: keystroke → the next frame painted (the typed character shown in the box),
+  // however far the rows are by then. The first (`typing`) stays the one the goal is about.
+  const echo: Timing[] = [];
   const typeChar = async (key: string) => {
-    const ms = await search.evaluate(async (input: HTMLInputElement, pressed: string) => {
+    const { ms, echoMs } = await search.evaluate(async (input: HTMLInputElement, pressed: string) => {
       const area = document.querySelector('[data-testid="fleet-table-area"]');
-      const w = window as unknown as { __vdWait: (done: () => boolean, what: string) => Promise<number> };
+      const w = window as unknown as {
+        __vdWait: (done: () => boolean, what: string) => Promise<number>;
+        __vdKeys: { start: number; echo: number; end: number }[];
+      };
       const before = input.value;
       const expected = pressed === 'Backspace' ? before.slice(0, -1) : before + pressed;
       // What a real keystroke does to a React-controlled input: set the value, fire `input`.
       const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set;
       setter?.call(input, expected);
+      const start = performance.now();
       const waiting = w.__vdWait(() => area?.getAttribute('data-search') === expected, `rows filtered by "${expected}"`);
+      const echoed = new Promise<number>((resolve) =>
+        requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - start))),
+      );
       input.dispatchEvent(new Event('input', { bubbles: true }));
-      return waiting;
+      const [ms, echoMs] = await Promise.all([waiting, echoed]);
+      w.__vdKeys.push({ start, echo: start + echoMs, end: start + ms });
+      return { ms, echoMs };
     }, key);
     typing.push({ what: key, ms });
+    echo.push({ what: key, ms: echoMs });
   };
   const typeAndClear = async (text: string, expectedRows: number, matches: (row: { name: string; host: string }) => boolean) => {
     for (const key of text) await typeChar(key);
@@ -250,14 +289,31 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
   await typeSearches();
   const timedKeystrokes = typing.length;
   let profileTop: unknown = undefined;
+  let webSocket: unknown = undefined;
   if (process.env.VIRTDECK_E2E_FLEET_PROFILE === '1') {
     await phase('profiling');
     const cdp = await page.context().newCDPSession(page);
+    // What serve mode sends meanwhile: WebSocket messages and bytes per event name.
+    const received = new Map<string, { messages: number; bytes: number }>();
+    cdp.on('Network.webSocketFrameReceived', ({ response }) => {
+      const name = /"name":"([^"]+)"/.exec(response.payloadData.slice(0, 200))?.[1] ?? (response.opcode === 1 ? 'other' : 'binary');
+      const entry = received.get(name) ?? { messages: 0, bytes: 0 };
+      entry.messages++;
+      entry.bytes += response.payloadData.length;
+      received.set(name, entry);
+    });
+    await cdp.send('Network.enable');
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    const profiledFrom = Date.now();
     await cdp.send('Profiler.start');
     await typeSearches();
     const { profile } = await cdp.send('Profiler.stop');
+    await cdp.send('Network.disable');
+    const seconds = (Date.now() - profiledFrom) / 1000;
+    webSocket = Object.fromEntries(
+      [...received].map(([name, { messages, bytes }]) => [name, { per_s: +(messages / seconds).toFixed(1), kB_per_s: Math.round(bytes / 1024 / seconds) }]),
+    );
     writeFileSync(testInfo.outputPath('keystrokes.cpuprofile'), JSON.stringify(profile));
     profileTop = topSelfTime(profile as CpuProfile, 25);
     typing.splice(timedKeystrokes);
@@ -324,6 +380,7 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
     rows,
     all_rows_shown_ms: loadedMs,
     keystroke_to_paint_ms: summary(typing),
+    keystroke_to_echo_paint_ms: summary(echo),
     sort_click_to_paint_ms: summary(sorting),
     scroll_to_paint_ms: summary(scrolling),
     rows_in_dom_max: mostRowsInDom,
@@ -334,18 +391,59 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
   for (const name of ['typing', 'sorting', 'scrolling']) {
     console.log(`[fleet-scale] long animation frames while ${name}: ${JSON.stringify(longFrameSummary(frames.filter((f) => f.phase === name)))}`);
   }
+  // The slowest keystrokes: the long frames during each, and the fleet updates applied then.
+  const keys = (await page.evaluate(() => (window as unknown as { __vdKeys: KeyWindow[] }).__vdKeys)) as KeyWindow[];
+  const applies = await page.evaluate(() => (window as unknown as { __vdApplies: number[][] }).__vdApplies);
+  console.log(`[fleet-scale] slowest keystrokes: ${JSON.stringify(slowestKeystrokes(keys.slice(0, timedKeystrokes), frames, applies, 8))}`);
   if (profileTop) console.log(`[fleet-scale] CPU profile of the searches typed again, self time: ${JSON.stringify(profileTop)}`);
+  if (webSocket) console.log(`[fleet-scale] WebSocket messages received meanwhile, by event: ${JSON.stringify(webSocket)}`);
   expect(errors).toEqual([]);
   expect(shownOf(await count.textContent())?.[2]).toBe(String(rows));
 });
 
 interface LongFrame {
   phase: string;
+  start: number;
   duration: number;
   blocking: number;
   render: number;
   styleLayout: number;
-  scripts: { invoker: string; duration: number; forced: number }[];
+  scripts: { invoker: string; fn: string; duration: number; forced: number }[];
+}
+
+interface KeyWindow {
+  start: number;
+  echo: number;
+  end: number;
+}
+
+/**
+ * The `count` slowest keystrokes: their times, the long frames that overlapped each (duration, render,
+ * style and layout, scripts by invoker and function) and the fleet updates applied meanwhile (the
+ * 'virtdeck:fleet-apply' measures use-fleet leaves: start relative to the keystroke, duration).
+ */
+function slowestKeystrokes(keys: KeyWindow[], frames: LongFrame[], applies: number[][], count: number) {
+  return [...keys]
+    .sort((a, b) => b.end - b.start - (a.end - a.start))
+    .slice(0, count)
+    .map((key) => ({
+      ms: Math.round(key.end - key.start),
+      echo_ms: Math.round(key.echo - key.start),
+      frames: frames
+        .filter((f) => f.start < key.end && f.start + f.duration > key.start)
+        .map((f) => ({
+          at: Math.round(f.start - key.start),
+          ms: Math.round(f.duration),
+          render: Math.round(f.render),
+          styleLayout: Math.round(f.styleLayout),
+          scripts: f.scripts
+            .filter((s) => s.duration >= 5)
+            .map((s) => `${s.invoker.replace(/https?:\/\/[^ ]*\//g, '').slice(0, 40)}${s.fn ? ` ${s.fn}` : ''} ${Math.round(s.duration)}`),
+        })),
+      applies: applies
+        .filter(([at = 0, ms = 0]) => at < key.end && at + ms > key.start - 1000)
+        .map(([at = 0, ms = 0]) => [Math.round(at - key.start), Math.round(ms)]),
+    }));
 }
 
 /** Long animation frames: how many, their time, and the script invokers that took most of it. */
@@ -375,7 +473,7 @@ function longFrameSummary(frames: LongFrame[]) {
 }
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
+  nodes: { id: number; children?: number[]; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -393,8 +491,26 @@ function topSelfTime(profile: CpuProfile, count: number) {
     const key = `${frame.functionName || '(anonymous)'} ${frame.url ? `${basename(frame.url)}:${frame.lineNumber + 1}:${frame.columnNumber + 1}` : ''}`.trim();
     self.set(key, (self.get(key) ?? 0) + ms);
   });
+  // Inclusive time of the app's own functions (the renderer's bundle: what a render or an update costs
+  // in all, with what it calls), each counted once per sample however deep it recurses.
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const inclusive = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byNode.get(at)?.callFrame;
+      if (!frame?.url.includes('/assets/')) continue;
+      const key = `${frame.functionName || '(anonymous)'} ${basename(frame.url)}:${frame.lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + ms);
+    }
+  });
   return {
     total_ms: Math.round(total),
     top: [...self].sort((a, b) => b[1] - a[1]).slice(0, count).map(([fn, ms]) => [fn, Math.round(ms), `${((100 * ms) / total).toFixed(1)}%`]),
+    app_inclusive: [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, count).map(([fn, ms]) => [fn, Math.round(ms)]),
   };
 }

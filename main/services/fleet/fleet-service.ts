@@ -1,4 +1,4 @@
-import type { DomainHistory, FleetDomain, FleetHostDomains } from '../../../preload/api-contract';
+import type { DomainHistory, FleetDomain, FleetHostDelta, FleetHostDomains } from '../../../preload/api-contract';
 import type { DomainSample, FleetLibvirtPort } from './fleet-port';
 
 export interface FleetOptions {
@@ -21,6 +21,44 @@ export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   addressRefreshMs: 30_000,
   batchMs: 100,
 };
+
+const sameAddresses = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((value, i) => value === b[i]));
+
+/** True when two rows of the same guest show the same. */
+function sameRow(a: FleetDomain, b: FleetDomain): boolean {
+  return (
+    a === b ||
+    (a.uuid === b.uuid &&
+      a.name === b.name &&
+      a.state === b.state &&
+      a.persistent === b.persistent &&
+      a.autostart === b.autostart &&
+      a.vcpus === b.vcpus &&
+      a.memoryKiB === b.memoryKiB &&
+      a.maxMemoryKiB === b.maxMemoryKiB &&
+      a.cpuPercent === b.cpuPercent &&
+      sameAddresses(a.addresses, b.addresses))
+  );
+}
+
+/**
+ * A host's update as a batch sends it: only the rows that changed since `previous` (the host's update
+ * sent before) when the host has the same guests in the same order, otherwise in full. A stats tick
+ * changes the CPU figures of the running guests only: with 10,000 guests, mostly shut off, the batches
+ * carry a few hundred rows instead of every row (1.1 MB a second to encode, send and parse with
+ * 100 hosts × 106 guests).
+ */
+export function fleetDelta(previous: FleetHostDomains | undefined, next: FleetHostDomains): FleetHostDomains | FleetHostDelta {
+  if (!previous || previous.domains.length !== next.domains.length) return next;
+  const changed: FleetDomain[] = [];
+  for (let i = 0; i < next.domains.length; i++) {
+    const before = previous.domains[i] as FleetDomain;
+    const after = next.domains[i] as FleetDomain;
+    if (before.uuid !== after.uuid) return next;
+    if (!sameRow(before, after)) changed.push(after);
+  }
+  return { hostId: next.hostId, sampledAt: next.sampledAt, since: previous.sampledAt, changed };
+}
 
 /** One host's raw samples of one tick (epoch ms `at`). */
 export type SampleListener = (hostId: string, samples: DomainSample[], at: number) => void;
@@ -205,6 +243,8 @@ export class FleetService {
   private readonly hosts = new Map<string, HostFleet>();
   private tickTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly batch = new Map<string, FleetHostDomains>();
+  /** Each host's update as last sent in a batch: the next one goes as a delta on it. */
+  private readonly sent = new Map<string, FleetHostDomains>();
   private batchTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -212,7 +252,7 @@ export class FleetService {
     private readonly onError: (hostId: string, error: unknown) => void = () => undefined,
     private options: FleetOptions = DEFAULT_FLEET_OPTIONS,
     private readonly now: () => number = Date.now,
-    private readonly publishBatch: ((updates: FleetHostDomains[]) => void) | null = null,
+    private readonly publishBatch: ((updates: (FleetHostDomains | FleetHostDelta)[]) => void) | null = null,
   ) {}
 
   attach(hostId: string, port: FleetLibvirtPort): void {
@@ -263,7 +303,13 @@ export class FleetService {
   private readonly flush = (): void => {
     this.batchTimer = null;
     if (this.batch.size === 0) return;
-    const updates = [...this.batch.values()];
+    const updates = [...this.batch.values()].map((update) => {
+      const sent = fleetDelta(this.sent.get(update.hostId), update);
+      // A removed host is sent with no guests; if it comes back, it comes in full.
+      if (update.domains.length > 0) this.sent.set(update.hostId, update);
+      else this.sent.delete(update.hostId);
+      return sent;
+    });
     this.batch.clear();
     this.publishBatch?.(updates);
   };
@@ -320,5 +366,6 @@ export class FleetService {
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = null;
     this.batch.clear();
+    this.sent.clear();
   }
 }

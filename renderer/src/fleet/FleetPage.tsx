@@ -1,4 +1,4 @@
-import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Button, Group, Menu, Paper, Stack, Text, Title } from '@mantine/core';
 import { useHotkeys } from '@mantine/hooks';
 import { IconDots, IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh } from '@tabler/icons-react';
@@ -78,7 +78,11 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
   });
   const onOpen = useCallback<OpenDomain>((domain, tab) => openDomain.current(domain, tab), []);
   const onContextMenu = useCallback((_domain: FleetDomain, position: { x: number; y: number }) => setMenuAt(position), []);
-  const rowBadge = useCallback((key: string) => <AlertBadge alert={activeAlerts.get(key)} />, [activeAlerts]);
+  // No badge component in the rows without an alert (nearly all): each would hold a translation hook.
+  const rowBadge = useCallback((key: string) => {
+    const alert = activeAlerts.get(key);
+    return alert ? <AlertBadge alert={alert} /> : null;
+  }, [activeAlerts]);
   const averageLabel = averageChoice.range
     ? t('metricsHistory.averageColumn', { metric: t(`alerts.metrics.${metricKey(averageChoice.metric)}` as never) as string })
     : null;
@@ -94,6 +98,24 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
     [averageLabel, averages, averageChoice.metric],
   );
   const closeMenu = useCallback(() => setMenuAt(null), []);
+  // Typing, sorting and scrolling hold the host updates back until the user pauses (use-fleet).
+  const { interacted } = fleet;
+  const onSearch = useCallback(
+    (text: string) => {
+      interacted();
+      setSearch(text);
+    },
+    [interacted],
+  );
+  const onSortChange = useCallback(
+    (next: FleetSort) => {
+      interacted();
+      setSort(next);
+    },
+    [interacted],
+  );
+  // And again once the new search or sort is on screen: a slow keystroke's render does not end the pause.
+  useEffect(() => interacted(), [search, sort, interacted]);
 
   return (
     <Stack h="calc(100vh - 56px - 2 * var(--mantine-spacing-lg))" gap="sm">
@@ -104,7 +126,7 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
         </Text>
       </Group>
       <Group gap="sm" align="flex-end" wrap="wrap">
-        <FleetSearch onSearch={setSearch} />
+        <FleetSearch onSearch={onSearch} />
         <FleetFilters
           hosts={hosts}
           tags={tags}
@@ -122,7 +144,8 @@ export function FleetPage({ hosts, onOpenDomain }: { hosts: HostEntry[]; onOpenD
         <FleetTable
           items={items}
           sort={sort}
-          onSortChange={setSort}
+          onSortChange={onSortChange}
+          onInteraction={interacted}
           selection={selection}
           onSelectionChange={setSelection}
           cpuHistory={fleet.cpuHistory}

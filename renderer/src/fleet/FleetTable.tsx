@@ -43,6 +43,8 @@ export interface FleetTableProps {
   average?: { label: string; values: ReadonlyMap<string, number>; format(value: number): string };
   /** A badge after a row's name (open alerts), by domain key. */
   rowBadge?(key: string): ReactNode;
+  /** Called as the rows are scrolled (the fleet holds its updates back meanwhile). */
+  onInteraction?(): void;
 }
 
 /**
@@ -51,7 +53,7 @@ export interface FleetTableProps {
  * click opens the actions menu.
  */
 export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
-  const { items, sort, onSortChange, selection, onSelectionChange, cpuHistory, onOpen, onContextMenu, average, rowBadge } = props;
+  const { items, sort, onSortChange, selection, onSelectionChange, cpuHistory, onOpen, onContextMenu, average, rowBadge, onInteraction } = props;
   const rowClass = average ? `${classes.row} ${classes.withAverage}` : classes.row;
   const { t } = useTranslation();
   const scroller = useRef<HTMLDivElement>(null);
@@ -198,7 +200,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
         onSelectAll={selectAll}
         averageLabel={average?.label}
       />
-      <div ref={scroller} className={classes.body} role="rowgroup">
+      <div ref={scroller} className={classes.body} role="rowgroup" onScroll={onInteraction}>
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualItems.map((virtual) => {
             const item = items[virtual.index];

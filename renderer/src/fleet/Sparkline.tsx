@@ -1,8 +1,10 @@
-import { useEffect, useRef } from 'react';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { sparklinePoints } from './sparkline-points';
 
-/** A tiny line chart of recent values (no axes, no legend), drawn with uPlot on a canvas. */
+/**
+ * A tiny line chart of recent values (no axes, no legend): one SVG polyline and its filled area. Plain
+ * SVG rather than a chart library: each running guest's row that scrolls or is typed into view makes one,
+ * and a uPlot instance per row (its own elements, canvas and computed style) cost more than the row.
+ */
 export function Sparkline({
   values,
   width = 80,
@@ -16,37 +18,15 @@ export function Sparkline({
   max?: number;
   label: string;
 }) {
-  const host = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot | null>(null);
-
-  useEffect(() => {
-    const element = host.current;
-    if (!element) return;
-    const color = getComputedStyle(element).getPropertyValue('--mantine-color-blue-filled').trim() || '#228be6';
-    plot.current = new uPlot(
-      {
-        width,
-        height,
-        pxAlign: false,
-        cursor: { show: false },
-        legend: { show: false },
-        select: { show: false, left: 0, top: 0, width: 0, height: 0 },
-        scales: { x: { time: false }, y: { range: () => [0, max] } },
-        axes: [{ show: false }, { show: false }],
-        series: [{}, { stroke: color, width: 1.25, fill: `${color}22`, points: { show: false } }],
-      },
-      [[], []],
-      element,
-    );
-    return () => {
-      plot.current?.destroy();
-      plot.current = null;
-    };
-  }, [width, height, max]);
-
-  useEffect(() => {
-    plot.current?.setData([values.map((_, i) => i), [...values]]);
-  }, [values]);
-
-  return <div ref={host} role="img" aria-label={label} style={{ width, height }} />;
+  const points = sparklinePoints(values, width, height, max);
+  return (
+    <svg role="img" aria-label={label} width={width} height={height} viewBox={`0 0 ${width} ${height}`} style={{ display: 'block', flex: 'none' }}>
+      {points && (
+        <>
+          <polygon points={`0,${height} ${points} ${width},${height}`} fill="var(--mantine-color-blue-filled)" fillOpacity={0.13} />
+          <polyline points={points} fill="none" stroke="var(--mantine-color-blue-filled)" strokeWidth={1.25} strokeLinejoin="round" />
+        </>
+      )}
+    </svg>
+  );
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FleetHostDomains } from '../../../preload/api-contract';
+import { isFleetHostDelta, type FleetHostDelta, type FleetHostDomains } from '../../../preload/api-contract';
 import type { DomainEventKind, DomainSample, FleetLibvirtPort } from '../../../main/services/fleet/fleet-port';
-import { FleetService } from '../../../main/services/fleet/fleet-service';
+import { FleetService, fleetDelta } from '../../../main/services/fleet/fleet-service';
 
 /** A host whose guests the test sets; counts how often it was sampled. */
 class ScriptedHost implements FleetLibvirtPort {
@@ -243,7 +243,7 @@ describe('FleetService', () => {
   });
 
   it('batches updates of many hosts for the UI: one batch per tick, each host once, its latest update', async () => {
-    const batches: FleetHostDomains[][] = [];
+    const batches: (FleetHostDomains | FleetHostDelta)[][] = [];
     const fleet = new FleetService(
       () => undefined,
       () => undefined,
@@ -262,5 +262,63 @@ describe('FleetService', () => {
     expect(batches).toHaveLength(2);
     expect(new Set(batches[1]?.map((u) => u.hostId)).size).toBe(100);
     fleet.dispose();
+  });
+
+  it('sends a host in full first, then only its rows that changed, and in full again when its guests change', async () => {
+    const batches: (FleetHostDomains | FleetHostDelta)[][] = [];
+    const fleet = new FleetService(
+      () => undefined,
+      () => undefined,
+      { tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 30_000, batchMs: 100 },
+      () => now,
+      (updates) => batches.push(updates),
+    );
+    const host = new ScriptedHost();
+    host.domains = [guest('u1'), guest('u2', { state: 'shutoff' }), guest('u3', { state: 'shutoff' })];
+    fleet.attach('h1', host);
+    await tick(100);
+    const first = batches.at(-1)?.[0];
+    expect(first && !isFleetHostDelta(first) && first.domains.map((d) => d.uuid)).toEqual(['u1', 'u2', 'u3']);
+
+    // A tick: u1's CPU figure is new (its first), the shut-off guests are as they were.
+    host.domains = [guest('u1', { cpuTimeNs: 1_000_000_000n }), guest('u2', { state: 'shutoff' }), guest('u3', { state: 'shutoff' })];
+    await tick(2_000);
+    const second = batches.at(-1)?.[0];
+    if (!second || !isFleetHostDelta(second)) throw new Error(`expected a delta, got ${JSON.stringify(second)}`);
+    expect(second.since).toBe(first?.sampledAt);
+    expect(second.changed.map((d) => [d.uuid, d.cpuPercent !== null])).toEqual([['u1', true]]);
+    expect(fleet.snapshot()[0]?.sampledAt).toBe(second.sampledAt);
+
+    // A guest defined: the host in full again.
+    host.domains = [...host.domains, guest('u4', { state: 'shutoff' })];
+    host.emit('u4', 'defined');
+    await tick(100);
+    const third = batches.at(-1)?.[0];
+    expect(third && !isFleetHostDelta(third) && third.domains.map((d) => d.uuid)).toEqual(['u1', 'u2', 'u3', 'u4']);
+    fleet.dispose();
+  });
+
+  it('makes a delta only for the same guests in the same order', () => {
+    const row = (uuid: string, cpuPercent: number | null = null) => ({
+      hostId: 'h1',
+      uuid,
+      name: `vm-${uuid}`,
+      state: 'running' as const,
+      persistent: true,
+      autostart: false,
+      vcpus: 1,
+      memoryKiB: 1024,
+      maxMemoryKiB: 1024,
+      cpuPercent,
+      addresses: [] as string[],
+    });
+    const before = { hostId: 'h1', sampledAt: 10, domains: [row('a', 1), row('b'), row('c')] };
+    const next = { hostId: 'h1', sampledAt: 12, domains: [row('a', 2), row('b'), { ...row('c'), addresses: ['10.0.0.3'] }] };
+    expect(fleetDelta(before, next)).toEqual({ hostId: 'h1', sampledAt: 12, since: 10, changed: [next.domains[0], next.domains[2]] });
+    expect(fleetDelta(undefined, next)).toBe(next);
+    const reordered = { ...next, domains: [row('b'), row('a', 2), row('c')] };
+    expect(fleetDelta(before, reordered)).toBe(reordered);
+    const fewer = { ...next, domains: [row('a', 2), row('b')] };
+    expect(fleetDelta(before, fewer)).toBe(fewer);
   });
 });
