@@ -153,4 +153,111 @@ describe('StartupGate', () => {
     await expect(gate.run(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
     await expect(gate.run(async () => 'next')).resolves.toBe('next');
   });
+
+  describe('adaptive limit', () => {
+    /** `count` start-ups whose server answers at once and that each take `ms` (or what `ms(i)` says). */
+    function startups(gate: StartupGate, count: number, ms: number | ((i: number) => number), answered = true) {
+      let started = 0;
+      const runs = Array.from({ length: count }, (_, i) =>
+        gate.run(async (progress) => {
+          started += 1;
+          if (answered) progress(true);
+          await new Promise((resolve) => setTimeout(resolve, typeof ms === 'number' ? ms : ms(i)));
+        }),
+      );
+      return { runs, started: () => started };
+    }
+
+    it('slow handshakes (median over targetMs) shrink the start-ups at once; each window decides once', async () => {
+      const gate = new StartupGate({ concurrency: 16, slotMs: 3_000, answeredSlotMs: 15_000, targetMs: 1_000, minConcurrency: 4 }, () => Date.now());
+      const { runs, started } = startups(gate, 60, 3_000);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started()).toBe(16);
+      // The first 16 finish together after 3 s: one window of 4 decides (16 → 11); the other 12 were
+      // granted under the old limit and do not shrink it further.
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(11);
+      expect(gate.running).toBe(11);
+      expect(gate.stats.decreases).toBe(1);
+      // Still 3 s each under 11 at once: 11 → 7 → 4, never below minConcurrency.
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(7);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(4);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await Promise.all(runs);
+      expect(gate.limit).toBe(4);
+      expect(gate.stats.lowestLimit).toBe(4);
+      expect(gate.running).toBe(0);
+    });
+
+    it('fast handshakes while others wait grow the limit back, up to concurrency', async () => {
+      const gate = new StartupGate({ concurrency: 16, targetMs: 1_000, minConcurrency: 4 }, () => Date.now());
+      // 16 slow ones bring it down to 11…
+      const slow = startups(gate, 16, 3_000);
+      await vi.advanceTimersByTimeAsync(0);
+      const fast = startups(gate, 200, 100);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(11);
+      // …then 100 ms handshakes (under half the target) with a queue behind them: ×1.25 per window.
+      await vi.advanceTimersByTimeAsync(300);
+      expect(gate.limit).toBeGreaterThan(11);
+      await vi.advanceTimersByTimeAsync(5_000);
+      await Promise.all([...slow.runs, ...fast.runs]);
+      expect(gate.limit).toBe(16);
+      expect(gate.stats.increases).toBeGreaterThan(0);
+    });
+
+    it('does not grow past the start-ups there are: no queue, no increase', async () => {
+      const gate = new StartupGate({ concurrency: 16, targetMs: 1_000 }, () => Date.now());
+      const { runs } = startups(gate, 16, 3_000);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(11);
+      const more = startups(gate, 8, 100);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await Promise.all([...runs, ...more.runs]);
+      expect(gate.limit).toBe(11);
+    });
+
+    it('hosts that never answer (black holes) and start-ups that waited for the user do not count', async () => {
+      const gate = new StartupGate({ concurrency: 8, slotMs: 3_000, targetMs: 1_000 }, () => Date.now());
+      // Never answering: each gives its slot up after 3 s (slower than the target), yet says nothing about load.
+      for (let i = 0; i < 16; i++) void gate.run(never);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(gate.limit).toBe(8);
+      // A prompt (host key, passphrase) of 20 s while the server had answered: the user's time.
+      const prompted = Array.from({ length: 8 }, () =>
+        gate.run(async (progress, slot) => {
+          progress(true);
+          slot.unmeasured();
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+        }),
+      );
+      await vi.advanceTimersByTimeAsync(2_000);
+      await Promise.all(prompted);
+      expect(gate.limit).toBe(8);
+      expect(gate.stats.measured).toBe(0);
+    });
+
+    it('a start-up stalled for answeredSlotMs after the server answered counts as slow when it gives its slot up', async () => {
+      const gate = new StartupGate({ concurrency: 8, slotMs: 1_000, answeredSlotMs: 4_000, targetMs: 2_000 }, () => Date.now());
+      for (let i = 0; i < 8; i++) {
+        void gate.run((progress) => {
+          progress(true);
+          return never();
+        });
+      }
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(gate.limit).toBe(5);
+      expect(gate.stats.lastMedianMs).toBe(4_000);
+    });
+
+    it('targetMs 0 keeps the limit fixed', async () => {
+      const gate = new StartupGate({ concurrency: 8, targetMs: 0 }, () => Date.now());
+      const { runs } = startups(gate, 32, 30_000);
+      await vi.advanceTimersByTimeAsync(200_000);
+      await Promise.all(runs);
+      expect(gate.limit).toBe(8);
+    });
+  });
 });
