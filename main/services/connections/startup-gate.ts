@@ -74,6 +74,8 @@ export interface StartupGateStats {
   /** Start-ups measured (server answered, no prompt) and the median of the last window, ms. */
   measured: number;
   lastMedianMs: number | null;
+  /** How long a start-up without an answer keeps its slot now, ms. */
+  unansweredSlotMs: number;
 }
 
 export class StartupGate {
@@ -92,6 +94,8 @@ export class StartupGate {
    */
   private epoch = 0;
   private window: number[] = [];
+  /** Time from slot to the server's first bytes, last 16 start-ups that got an answer. */
+  private answerTimes: number[] = [];
   private readonly counts = { lowestLimit: 0, decreases: 0, increases: 0, measured: 0, lastMedianMs: null as number | null };
 
   constructor(
@@ -117,7 +121,7 @@ export class StartupGate {
   }
 
   get stats(): StartupGateStats {
-    return { limit: this.currentLimit, ...this.counts };
+    return { limit: this.currentLimit, ...this.counts, unansweredSlotMs: this.unansweredSlotMs };
   }
 
   get waiting(): number {
@@ -144,28 +148,58 @@ export class StartupGate {
     let released = false;
     let answered = false;
     let measured = true;
+    let sampled = false;
+    const sample = () => {
+      if (sampled || !answered || !measured) return;
+      sampled = true;
+      this.measure(this.now() - grantedAt, epoch);
+    };
     const giveUp = () => {
       released = true;
       release();
       // Stalled for answeredSlotMs after the server answered: the slowest kind of start-up there is.
-      if (answered && measured) this.measure(this.now() - grantedAt, epoch);
+      sample();
     };
     const progress = (serverAnswered = false) => {
-      answered ||= serverAnswered;
+      if (serverAnswered && !answered) {
+        answered = true;
+        // Also after its slot was given up: a server that answers late was busy, not hung.
+        this.firstAnswer(this.now() - grantedAt);
+      }
       if (released || this.slotMs <= 0) return;
       if (timer) clearTimeout(timer);
-      timer = setTimeout(giveUp, answered ? this.answeredSlotMs : this.slotMs);
+      timer = setTimeout(giveUp, answered ? this.answeredSlotMs : this.unansweredSlotMs);
     };
     progress();
     const slot: StartupSlot = { unmeasured: () => void (measured = false) };
     try {
       return await start(progress, slot);
     } finally {
-      if (!released && answered && measured) this.measure(this.now() - grantedAt, epoch);
+      // Also one whose slot went for lack of an early answer: it took this long all the same.
+      sample();
       released = true;
       if (timer) clearTimeout(timer);
       release();
     }
+  }
+
+  /**
+   * How long a start-up whose server has not answered yet keeps its slot: slotMs, or twice the median
+   * time to the servers' first answer lately when that is longer (at most answeredSlotMs). A black hole
+   * never answers, so it never lengthens this; a busy sshd that takes 4 s to send its banner does, and
+   * its handshakes then keep their slots instead of each letting one more handshake in after slotMs —
+   * which piled every queued handshake onto that sshd at once.
+   */
+  get unansweredSlotMs(): number {
+    if (this.answerTimes.length < 4) return this.slotMs;
+    const sorted = [...this.answerTimes].sort((a, b) => a - b);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+    return Math.max(this.slotMs, Math.min(this.answeredSlotMs, Math.round(2 * median)));
+  }
+
+  private firstAnswer(ms: number): void {
+    this.answerTimes.push(ms);
+    if (this.answerTimes.length > 16) this.answerTimes.shift();
   }
 
   /**

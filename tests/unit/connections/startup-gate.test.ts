@@ -259,5 +259,45 @@ describe('StartupGate', () => {
       await Promise.all(runs);
       expect(gate.limit).toBe(8);
     });
+
+    it('a busy server that answers late lengthens how long an unanswered start-up keeps its slot; black holes do not', async () => {
+      const gate = new StartupGate({ concurrency: 4, slotMs: 1_000, answeredSlotMs: 15_000, targetMs: 0 }, () => Date.now());
+      // Black holes first: never a byte, so the wait stays slotMs.
+      for (let i = 0; i < 8; i++) void gate.run(never);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(gate.unansweredSlotMs).toBe(1_000);
+      expect(gate.running).toBe(0);
+      // A busy sshd: its banner comes 3 s after the connect, the login 1 s later.
+      let started = 0;
+      const busy = () =>
+        gate.run(async (progress) => {
+          started += 1;
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          progress(true);
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        });
+      const first = Array.from({ length: 4 }, busy);
+      await vi.advanceTimersByTimeAsync(1_000);
+      // The first four gave their slots up after 1 s without an answer (as a black hole would)…
+      const next = Array.from({ length: 4 }, busy);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started).toBe(8);
+      // …and answered at 3 s: now an unanswered start-up keeps its slot for twice that.
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(gate.unansweredSlotMs).toBe(6_000);
+      const later = Array.from({ length: 4 }, busy);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started).toBe(12);
+      // 2 s later they still have no answer, and keep their slots: whoever comes next waits.
+      await vi.advanceTimersByTimeAsync(2_000);
+      const more = Array.from({ length: 4 }, busy);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started).toBe(12);
+      expect(gate.running).toBe(4);
+      expect(gate.waiting).toBe(4);
+      await vi.advanceTimersByTimeAsync(30_000);
+      await Promise.all([...first, ...next, ...later, ...more]);
+      expect(started).toBe(16);
+    });
   });
 });
