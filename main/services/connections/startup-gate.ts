@@ -33,8 +33,10 @@ export interface StartupGateOptions {
   /**
    * Adaptive limit: the median time of recent start-ups (slot granted → settled, counted only where the
    * server answered and nobody was asked a question) above this shrinks the number of start-ups at once
-   * (×0.7, down to `minConcurrency`); below half of it, while start-ups wait, the number grows again
-   * (×1.25, up to `concurrency`). Default 5000 ms: a handshake takes a few round trips, under 2 s even
+   * (×0.7, down to `minConcurrency`) — unless the previous decrease did not make them at least 20 %
+   * faster, which means the slowness comes from elsewhere (then the limit goes back up to where it
+   * was: fewer at once would only connect fewer per second); below half of it, while start-ups wait,
+   * the number grows again (×1.25, up to `concurrency`). Default 5000 ms: a handshake takes a few round trips, under 2 s even
    * at 300 ms round-trip time, so a median above 5 s means the servers (or this computer) are busy, and
    * more handshakes at once would only slow all of them further, into the 20 s connect timeout.
    * 0 turns adaptation off.
@@ -94,6 +96,8 @@ export class StartupGate {
    */
   private epoch = 0;
   private window: number[] = [];
+  /** The last decrease and the median that caused it: did it help? */
+  private lastDecrease: { fromLimit: number; medianMs: number } | null = null;
   /** Time from slot to the server's first bytes, last 16 start-ups that got an answer. */
   private answerTimes: number[] = [];
   private readonly counts = { lowestLimit: 0, decreases: 0, increases: 0, measured: 0, lastMedianMs: null as number | null };
@@ -217,12 +221,25 @@ export class StartupGate {
     const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
     this.counts.lastMedianMs = Math.round(median);
     this.window = [];
-    if (median > this.targetMs && this.currentLimit > this.minConcurrency) {
+    const previous = this.lastDecrease;
+    if (median > this.targetMs && previous && median > previous.medianMs * 0.8) {
+      // The last decrease did not make them faster: the slowness is not the number at once (a
+      // computer or server busy with other work). Fewer at once would only connect fewer per second.
+      this.lastDecrease = null;
+      if (previous.fromLimit > this.currentLimit) {
+        this.setLimit(previous.fromLimit);
+        this.counts.increases += 1;
+      }
+    } else if (median > this.targetMs && this.currentLimit > this.minConcurrency) {
+      this.lastDecrease = { fromLimit: this.currentLimit, medianMs: median };
       this.setLimit(Math.max(this.minConcurrency, Math.floor(this.currentLimit * DECREASE)));
       this.counts.decreases += 1;
-    } else if (median < this.targetMs / 2 && this.currentLimit < this.concurrency && this.queue.length > 0) {
-      this.setLimit(Math.min(this.concurrency, Math.max(this.currentLimit + 1, Math.floor(this.currentLimit * INCREASE))));
-      this.counts.increases += 1;
+    } else if (median <= this.targetMs) {
+      this.lastDecrease = null;
+      if (median < this.targetMs / 2 && this.currentLimit < this.concurrency && this.queue.length > 0) {
+        this.setLimit(Math.min(this.concurrency, Math.max(this.currentLimit + 1, Math.floor(this.currentLimit * INCREASE))));
+        this.counts.increases += 1;
+      }
     }
   }
 

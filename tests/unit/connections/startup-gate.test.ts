@@ -168,27 +168,38 @@ describe('StartupGate', () => {
       return { runs, started: () => started };
     }
 
-    it('slow handshakes (median over targetMs) shrink the start-ups at once; each window decides once', async () => {
+    it('handshakes slowed by their own number (median over targetMs) shrink the start-ups at once, while each decrease helps', async () => {
       const gate = new StartupGate({ concurrency: 16, slotMs: 3_000, answeredSlotMs: 15_000, targetMs: 1_000, minConcurrency: 4 }, () => Date.now());
-      const { runs, started } = startups(gate, 60, 3_000);
+      // Each handshake takes 250 ms per handshake running at once (a server with a fixed amount of CPU).
+      const { runs, started } = startups(gate, 80, () => 250 * gate.running);
       await vi.advanceTimersByTimeAsync(0);
       expect(started()).toBe(16);
-      // The first 16 finish together after 3 s: one window of 4 decides (16 → 11); the other 12 were
-      // granted under the old limit and do not shrink it further.
-      await vi.advanceTimersByTimeAsync(3_000);
+      // The first 16 take 4 s: one window of 4 decides (16 → 11); the other 12 were granted under the
+      // old limit and do not shrink it further.
+      await vi.advanceTimersByTimeAsync(4_000);
       expect(gate.limit).toBe(11);
       expect(gate.running).toBe(11);
       expect(gate.stats.decreases).toBe(1);
-      // Still 3 s each under 11 at once: 11 → 7 → 4, never below minConcurrency.
-      await vi.advanceTimersByTimeAsync(3_000);
-      expect(gate.limit).toBe(7);
-      await vi.advanceTimersByTimeAsync(3_000);
-      expect(gate.limit).toBe(4);
-      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.advanceTimersByTimeAsync(120_000);
       await Promise.all(runs);
+      // 11 at once: 2.75 s (faster: 11 → 7); 7: 1.75 s (7 → 4); 4: 1 s, within the target.
+      expect(gate.stats.decreases).toBe(3);
       expect(gate.limit).toBe(4);
       expect(gate.stats.lowestLimit).toBe(4);
       expect(gate.running).toBe(0);
+    });
+
+    it('handshakes slow for another reason (as slow with fewer at once): the limit goes back up instead of collapsing', async () => {
+      const gate = new StartupGate({ concurrency: 16, targetMs: 1_000, minConcurrency: 4 }, () => Date.now());
+      const { runs } = startups(gate, 80, 3_000);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(11);
+      // 11 at once take 3 s as well: the decrease did not help, back to 16.
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(16);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await Promise.all(runs);
+      expect(gate.stats.lowestLimit).toBe(11);
     });
 
     it('fast handshakes while others wait grow the limit back, up to concurrency', async () => {
