@@ -119,6 +119,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
   });
   const settings = new SettingsStore(configDir);
   settings.get().then((value) => fleet.setTickMs(value.statsIntervalMs), () => undefined);
+  fleet.setStartupBusy(() => sshPool.startup.waiting > 0);
   const sshConfigFile = sshOptionsFromEnv().sshConfigFile;
   const hostIo = new HostIoService(
     (hostId) => {

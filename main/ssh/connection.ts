@@ -98,6 +98,8 @@ export interface SshConnectOptions {
    * start-up queue uses it to tell a slow host (keeps its slot) from a hung one (gives it up).
    */
   onProgress?: (serverAnswered: boolean) => void;
+  /** Called when the connect asks the prompter something (the user's time is not the server's). */
+  onPrompt?: () => void;
   /**
    * Longest wait for one prompter answer; default none (the server's LoginGraceTime, 2 min by default,
    * ends a connect left waiting, which fails it as disconnected). Fails with SshTimeoutError stage 'prompt'.
@@ -399,9 +401,17 @@ class ConnectAttempt {
     // Past the key exchange (authentication, prompts) the server has answered.
     this.params.options.onProgress?.(this.stage === 'authentication');
     if (this.timeoutMs <= 0) return;
-    this.timer = setTimeout(() => {
-      this.fail(new SshTimeoutError(this.host, this.port, this.stage, this.timeoutMs));
+    const timer = setTimeout(() => {
+      // On a computer too busy to turn the event loop for a while, expired timers run before the
+      // socket data that arrived meanwhile: decide after this turn's I/O (a stage the server
+      // completed in time re-arms or clears the timer; only then is it a timeout).
+      setImmediate(() => {
+        if (this.timer === timer && !this.settled) {
+          this.fail(new SshTimeoutError(this.host, this.port, this.stage, this.timeoutMs));
+        }
+      });
     }, this.timeoutMs);
+    this.timer = timer;
   }
 
   private clearTimer(): void {
@@ -413,6 +423,7 @@ class ConnectAttempt {
   private async ask<T>(question: (context: SshPromptContext) => Promise<T>): Promise<T> {
     if (this.settled) throw new SshCancelledError(this.host, this.port);
     this.clearTimer();
+    this.params.options.onPrompt?.();
     const controller = new AbortController();
     const onFail = () => controller.abort(new SshCancelledError(this.host, this.port));
     this.internal.signal.addEventListener('abort', onFail, { once: true });

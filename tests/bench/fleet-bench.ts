@@ -290,8 +290,13 @@ async function openSshReference(target: Target, sshd: SshdFiles, count: number, 
     cpu_s: round(cpuSeconds, 2),
     cpu_ms_per_host: round((cpuSeconds * 1000) / count, 1),
     rss_mb_per_login_median: round((rssKiB[Math.floor(rssKiB.length / 2)] ?? 0) / 1024, 1),
-    ...prefixed('lab_', meter.stop()),
+    ...prefixedPerLogin(meter.stop(), count),
   };
+}
+
+/** The lab's side of a phase, plus the sshd's CPU per login (the number to compare between both). */
+function prefixedPerLogin(lab: Record<string, number | string>, logins: number): Record<string, number | string> {
+  return { ...prefixed('lab_', lab), lab_sshd_cpu_ms_per_login: round((Number(lab.sshd_cpu_s) * 1000) / logins, 1) };
 }
 
 function prefixed(prefix: string, record: Record<string, number | string>): Record<string, number | string> {
@@ -312,6 +317,7 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
   const { hosts: hostCount, account } = options;
   const lab = readLabInfo();
   const sshd = sshdFiles(options.sshd);
+  const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const configDir = mkdtempSync(join(tmpdir(), 'virtdeck-fleet-bench-'));
   const proxy = options.delayMs > 0 ? await startDelayProxyProcess(sshd.host, sshd.port, options.delayMs) : null;
   try {
@@ -429,7 +435,9 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
       rss_mb: Math.round(memory.rss / 1048576),
       rss_growth_mb_per_host: round((memory.rss - rssBefore) / 1048576 / hostCount, 2),
       heap_used_mb: Math.round(memory.heapUsed / 1048576),
-      ...prefixed('lab_', lab1),
+      // The adaptive start-up limit: how far it went down while handshakes were slow.
+      startup_gate: { ...services.sshPool.startup.stats },
+      ...prefixedPerLogin(lab1, hostCount),
     };
 
     // Steady state: `ticks` stats ticks with every host connected.
@@ -471,6 +479,8 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
         heap_mb_per_host: round((after.heapUsed - heapBefore) / 1048576 / hostCount, 3),
         settle_ms: Math.round(t0 - settle),
         ...prefixed('lab_', lab2),
+        lab_sshd_cpu_ms_per_host_per_tick: round((Number(lab2.sshd_cpu_s) * 1000) / ticks / hostCount, 2),
+        lab_libvirtd_cpu_ms_per_host_per_tick: round((Number(lab2.libvirtd_cpu_s) * 1000) / ticks / hostCount, 2),
       };
     }
     clearInterval(rssTimer);
@@ -486,6 +496,7 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
         : `not the lab machine: ${lab1.machine_busy_cores} of 2 cores busy; sshd ${lab1.sshd_cpu_s} s + libvirtd ${lab1.libvirtd_cpu_s} s CPU vs VirtDeck ${virtdeck.cpu_s} s`;
     return {
       sshd: `${sshd.name} (${sshd.host}:${sshd.port})`,
+      loadavg_at_start: loadAtStart,
       loadavg_at_end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       account: target.user,
       hosts: hostCount,

@@ -121,6 +121,29 @@ export interface SshSocketOptions {
 /** Which candidate opened last time on this connection, per URI kind: tried alone first next time. */
 const opened = new WeakMap<SshConnection, Map<string, string>>();
 
+function openAll(ssh: SshConnection, paths: readonly string[], signal?: AbortSignal): Promise<PromiseSettledResult<Duplex>[]> {
+  return Promise.allSettled(paths.map((path) => ssh.openUnixSocket(path, { signal })));
+}
+
+/** The first stream that opened, in the candidates' order; the others are closed. */
+function firstOpened(
+  attempts: readonly PromiseSettledResult<Duplex>[],
+  paths: readonly string[],
+): { stream: Duplex; socketPath: string } | null {
+  let chosen: { stream: Duplex; socketPath: string } | null = null;
+  attempts.forEach((attempt, index) => {
+    if (attempt.status !== 'fulfilled') return;
+    if (chosen) attempt.value.destroy();
+    else chosen = { stream: attempt.value, socketPath: paths[index] ?? '' };
+  });
+  return chosen;
+}
+
+/** The SSH connection itself failed, or the attempt was cancelled: no other path can help. */
+function isFatal(attempt: PromiseSettledResult<Duplex>): attempt is PromiseRejectedResult {
+  return attempt.status === 'rejected' && !(attempt.reason instanceof SshChannelOpenError);
+}
+
 async function openFirstCandidate(
   ssh: SshConnection,
   uri: LibvirtUri,
@@ -143,21 +166,22 @@ async function openFirstCandidate(
     }
   }
   const candidates = systemSocketCandidates(uri, readOnly);
-  const attempts = await Promise.allSettled(candidates.map((path) => ssh.openUnixSocket(path, { signal })));
-  let chosen: { stream: Duplex; socketPath: string } | null = null;
-  attempts.forEach((attempt, index) => {
-    if (attempt.status !== 'fulfilled') return;
-    const path = candidates[index] ?? '';
-    if (chosen) attempt.value.destroy();
-    else chosen = { stream: attempt.value, socketPath: path };
-  });
+  // /var/run is a link to /run on current systems: opening both paths at once connected to the daemon
+  // twice (one connection thrown away at once, for every host at every connect). The /var/run paths
+  // are tried only when none under /run opened (older systems), one round trip later.
+  const underRun = candidates.filter((path) => !path.startsWith('/var/run/'));
+  const rest = candidates.filter((path) => path.startsWith('/var/run/'));
+  let attempts = await openAll(ssh, underRun, signal);
+  let chosen = firstOpened(attempts, underRun);
+  if (!chosen && rest.length > 0 && !attempts.some(isFatal)) {
+    attempts = [...attempts, ...(await openAll(ssh, rest, signal))];
+    chosen = firstOpened(attempts, [...underRun, ...rest]);
+  }
   if (chosen) {
-    remembered.set(key, (chosen as { socketPath: string }).socketPath);
+    remembered.set(key, chosen.socketPath);
     return chosen;
   }
-  const fatal = attempts.find(
-    (a): a is PromiseRejectedResult => a.status === 'rejected' && !(a.reason instanceof SshChannelOpenError),
-  );
+  const fatal = attempts.find(isFatal);
   if (fatal) throw fatal.reason; // the SSH connection itself failed or the attempt was cancelled
   // None opened: ask the host why (missing socket, permission, or stream-local forwarding refused).
   const socketPath = await findLibvirtSocket(ssh, uri, readOnly, signal);

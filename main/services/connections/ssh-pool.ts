@@ -143,17 +143,35 @@ export class SshConnectionPool {
     };
     // The handshake waits its turn in the fair start-up queue (a host that makes no progress gives its
     // slot up after slotMs); its connect timeout runs from when it starts, not while it is queued.
-    const ssh = await this.startup.run((progress) => connectSsh(target, { ...options, onProgress: progress }), signal, {
-      queued: () => onStep?.('queued'),
-      started: () => onStep?.('ssh'),
-    });
-    // OpenSSH's sshd turns Nagle off (TCP_NODELAY) only once a session channel runs a command;
-    // forwarded channels alone (libvirt's socket, VNC) leave it on, and each small reply then
-    // waits ~40 ms for our delayed ACK (measured: VNC banner 45 ms → 5 ms). One `true` fixes it.
-    void ssh.run('true', { timeoutMs: 15_000 }).then(
-      () => undefined,
-      () => undefined,
+    const ssh = await this.startup.run(
+      (progress, slot) => connectSsh(target, { ...options, onProgress: progress, onPrompt: () => slot.unmeasured() }),
+      signal,
+      {
+        queued: () => onStep?.('queued'),
+        started: () => onStep?.('ssh'),
+      },
     );
+    turnNagleOff(ssh);
     return ssh;
   }
+}
+
+/**
+ * OpenSSH's sshd turns Nagle off (TCP_NODELAY) only once a session channel runs a command or a
+ * subsystem; forwarded channels alone (libvirt's socket, VNC) leave it on, and each small reply then
+ * waits ~40 ms for our delayed ACK (measured: VNC banner 45 ms → 5 ms). Opening the connection's SFTP
+ * session does it, and the host I/O and load readings use that session on the first tick anyway (with
+ * `internal-sftp`, sshd only forks; no shell starts). A `true` command did the same, but started the
+ * user's shell, with its rc file, for every host at every connect on top of the SFTP session: ~10 ms
+ * of the host's CPU each (measured on the lab's sshd). A server without SFTP still gets the command.
+ */
+function turnNagleOff(ssh: SshConnection): void {
+  ssh.sftp().then(
+    () => undefined,
+    () =>
+      void ssh.run('true', { timeoutMs: 15_000 }).then(
+        () => undefined,
+        () => undefined,
+      ),
+  );
 }

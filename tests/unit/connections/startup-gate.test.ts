@@ -153,4 +153,162 @@ describe('StartupGate', () => {
     await expect(gate.run(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
     await expect(gate.run(async () => 'next')).resolves.toBe('next');
   });
+
+  describe('adaptive limit', () => {
+    /** `count` start-ups whose server answers at once and that each take `ms` (or what `ms(i)` says). */
+    function startups(gate: StartupGate, count: number, ms: number | ((i: number) => number), answered = true) {
+      let started = 0;
+      const runs = Array.from({ length: count }, (_, i) =>
+        gate.run(async (progress) => {
+          started += 1;
+          if (answered) progress(true);
+          await new Promise((resolve) => setTimeout(resolve, typeof ms === 'number' ? ms : ms(i)));
+        }),
+      );
+      return { runs, started: () => started };
+    }
+
+    it('handshakes slowed by their own number (median over targetMs) shrink the start-ups at once, while each decrease helps', async () => {
+      const gate = new StartupGate({ concurrency: 16, slotMs: 3_000, answeredSlotMs: 15_000, targetMs: 1_000, minConcurrency: 4 }, () => Date.now());
+      // Each handshake takes 250 ms per handshake running at once (a server with a fixed amount of CPU).
+      const { runs, started } = startups(gate, 80, () => 250 * gate.running);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started()).toBe(16);
+      // The first 16 take 4 s: one window of 4 decides (16 → 11); the other 12 were granted under the
+      // old limit and do not shrink it further.
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(gate.limit).toBe(11);
+      expect(gate.running).toBe(11);
+      expect(gate.stats.decreases).toBe(1);
+      await vi.advanceTimersByTimeAsync(120_000);
+      await Promise.all(runs);
+      // 11 at once: 2.75 s (faster: 11 → 7); 7: 1.75 s (7 → 4); 4: 1 s, within the target.
+      expect(gate.stats.decreases).toBe(3);
+      expect(gate.limit).toBe(4);
+      expect(gate.stats.lowestLimit).toBe(4);
+      expect(gate.running).toBe(0);
+    });
+
+    it('handshakes slow for another reason (as slow with fewer at once): the limit goes back up instead of collapsing', async () => {
+      const gate = new StartupGate({ concurrency: 16, targetMs: 1_000, minConcurrency: 4 }, () => Date.now());
+      const { runs } = startups(gate, 80, 3_000);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(11);
+      // 11 at once take 3 s as well: the decrease did not help, back to 16.
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(16);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await Promise.all(runs);
+      expect(gate.stats.lowestLimit).toBe(11);
+    });
+
+    it('fast handshakes while others wait grow the limit back, up to concurrency', async () => {
+      const gate = new StartupGate({ concurrency: 16, targetMs: 1_000, minConcurrency: 4 }, () => Date.now());
+      // 16 slow ones bring it down to 11…
+      const slow = startups(gate, 16, 3_000);
+      await vi.advanceTimersByTimeAsync(0);
+      const fast = startups(gate, 200, 100);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(11);
+      // …then 100 ms handshakes (under half the target) with a queue behind them: ×1.25 per window.
+      await vi.advanceTimersByTimeAsync(300);
+      expect(gate.limit).toBeGreaterThan(11);
+      await vi.advanceTimersByTimeAsync(5_000);
+      await Promise.all([...slow.runs, ...fast.runs]);
+      expect(gate.limit).toBe(16);
+      expect(gate.stats.increases).toBeGreaterThan(0);
+    });
+
+    it('does not grow past the start-ups there are: no queue, no increase', async () => {
+      const gate = new StartupGate({ concurrency: 16, targetMs: 1_000 }, () => Date.now());
+      const { runs } = startups(gate, 16, 3_000);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gate.limit).toBe(11);
+      const more = startups(gate, 8, 100);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await Promise.all([...runs, ...more.runs]);
+      expect(gate.limit).toBe(11);
+    });
+
+    it('hosts that never answer (black holes) and start-ups that waited for the user do not count', async () => {
+      const gate = new StartupGate({ concurrency: 8, slotMs: 3_000, targetMs: 1_000 }, () => Date.now());
+      // Never answering: each gives its slot up after 3 s (slower than the target), yet says nothing about load.
+      for (let i = 0; i < 16; i++) void gate.run(never);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(gate.limit).toBe(8);
+      // A prompt (host key, passphrase) of 20 s while the server had answered: the user's time.
+      const prompted = Array.from({ length: 8 }, () =>
+        gate.run(async (progress, slot) => {
+          progress(true);
+          slot.unmeasured();
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+        }),
+      );
+      await vi.advanceTimersByTimeAsync(2_000);
+      await Promise.all(prompted);
+      expect(gate.limit).toBe(8);
+      expect(gate.stats.measured).toBe(0);
+    });
+
+    it('a start-up stalled for answeredSlotMs after the server answered counts as slow when it gives its slot up', async () => {
+      const gate = new StartupGate({ concurrency: 8, slotMs: 1_000, answeredSlotMs: 4_000, targetMs: 2_000 }, () => Date.now());
+      for (let i = 0; i < 8; i++) {
+        void gate.run((progress) => {
+          progress(true);
+          return never();
+        });
+      }
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(gate.limit).toBe(5);
+      expect(gate.stats.lastMedianMs).toBe(4_000);
+    });
+
+    it('targetMs 0 keeps the limit fixed', async () => {
+      const gate = new StartupGate({ concurrency: 8, targetMs: 0 }, () => Date.now());
+      const { runs } = startups(gate, 32, 30_000);
+      await vi.advanceTimersByTimeAsync(200_000);
+      await Promise.all(runs);
+      expect(gate.limit).toBe(8);
+    });
+
+    it('a busy server that answers late lengthens how long an unanswered start-up keeps its slot; black holes do not', async () => {
+      const gate = new StartupGate({ concurrency: 4, slotMs: 1_000, answeredSlotMs: 15_000, targetMs: 0 }, () => Date.now());
+      // Black holes first: never a byte, so the wait stays slotMs.
+      for (let i = 0; i < 8; i++) void gate.run(never);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(gate.unansweredSlotMs).toBe(1_000);
+      expect(gate.running).toBe(0);
+      // A busy sshd: its banner comes 3 s after the connect, the login 1 s later.
+      let started = 0;
+      const busy = () =>
+        gate.run(async (progress) => {
+          started += 1;
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          progress(true);
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        });
+      const first = Array.from({ length: 4 }, busy);
+      await vi.advanceTimersByTimeAsync(1_000);
+      // The first four gave their slots up after 1 s without an answer (as a black hole would)…
+      const next = Array.from({ length: 4 }, busy);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started).toBe(8);
+      // …and answered at 3 s: now an unanswered start-up keeps its slot for twice that.
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(gate.unansweredSlotMs).toBe(6_000);
+      const later = Array.from({ length: 4 }, busy);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started).toBe(12);
+      // 2 s later they still have no answer, and keep their slots: whoever comes next waits.
+      await vi.advanceTimersByTimeAsync(2_000);
+      const more = Array.from({ length: 4 }, busy);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started).toBe(12);
+      expect(gate.running).toBe(4);
+      expect(gate.waiting).toBe(4);
+      await vi.advanceTimersByTimeAsync(30_000);
+      await Promise.all([...first, ...next, ...later, ...more]);
+      expect(started).toBe(16);
+    });
+  });
 });

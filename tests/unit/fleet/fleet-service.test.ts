@@ -321,4 +321,36 @@ describe('FleetService', () => {
     const fewer = { ...next, domains: [row('a', 2), row('b')] };
     expect(fleetDelta(before, fewer)).toBe(fewer);
   });
+
+  it('while hosts wait to connect, connected ones are sampled every 5th tick; a new host is still inventoried at once', async () => {
+    const { fleet } = setup();
+    let waiting = true;
+    fleet.setStartupBusy(() => waiting);
+    const first = new ScriptedHost();
+    first.domains = [guest('u1')];
+    fleet.attach('h1', first);
+    await tick(0);
+    expect(first.samples).toBe(1); // on attach
+    for (let i = 0; i < 4; i++) await tick(2_000);
+    expect(first.samples).toBe(1); // ticks 1–4 skipped
+    const second = new ScriptedHost();
+    second.domains = [guest('u2')];
+    fleet.attach('h2', second);
+    await tick(0);
+    expect(second.samples).toBe(1); // connected during the start-up: inventoried at once
+    await tick(2_000); // tick 5
+    expect(first.samples).toBe(2);
+    expect(second.samples).toBe(2);
+    // A lifecycle event still samples at once.
+    first.emit('u1', 'stopped');
+    await tick(0);
+    expect(first.samples).toBe(3);
+    // Nobody waits any more: every tick again.
+    waiting = false;
+    await tick(2_000);
+    await tick(2_000);
+    expect(first.samples).toBe(5);
+    expect(second.samples).toBe(4);
+    fleet.dispose();
+  });
 });
