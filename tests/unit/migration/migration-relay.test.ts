@@ -121,7 +121,7 @@ describe('relayPair (streams)', () => {
  */
 describe('MigrationRelay measurements', () => {
   it('counts the relayed connections, how long each waited for its destination channel, and the pieces per direction', async () => {
-    let onInbound: ((channel: Duplex) => void) | null = null;
+    let onInbound: ((channel: Duplex, from: { ip: string; port: number }) => void) | null = null;
     const destinations: FastSide[] = [];
     const relay = new MigrationRelay(
       {
@@ -145,8 +145,8 @@ describe('MigrationRelay measurements', () => {
     expect(opened.sourcePort).toBe(40001);
     const first = new FastSide();
     const second = new FastSide();
-    onInbound!(first);
-    onInbound!(second);
+    onInbound!(first, { ip: '127.0.0.1', port: 50001 });
+    onInbound!(second, { ip: '127.0.0.1', port: 50002 });
     for (let i = 0; i < 100 && destinations.length < 2; i++) await tick(10);
     await tick(10);
     first.push(Buffer.alloc(32 * KiB));
