@@ -27,7 +27,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { Duplex, type Readable } from 'node:stream';
-import type { BaseAgent, Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import type {
+  BaseAgent,
+  Client,
+  ClientChannel,
+  ConnectConfig,
+  NegotiatedAlgorithms,
+  SFTPWrapper,
+} from 'ssh2';
 import { SshAuthSession } from './auth';
 import {
   SshAuthError,
@@ -140,6 +147,8 @@ export interface SshConnectionInfo {
   warnings: string[];
   /** The server's pre-authentication banner (sshd Banner), if it sent one. */
   banner: string | null;
+  /** The ciphers and MACs the key exchange chose (client to server, server to client); null if not reported. */
+  negotiated?: { kex: string; cipher: [string, string]; mac: [string, string] } | null;
 }
 
 export type SshCloseReason =
@@ -340,6 +349,7 @@ class ConnectAttempt {
   private hostKeyInfo: SshConnectionInfo['hostKey'] | null = null;
   private readonly warnings: string[] = [];
   private banner: string | null = null;
+  private negotiated: SshConnectionInfo['negotiated'] = null;
   private readonly listeners: Array<[string, (...args: never[]) => void]> = [];
   private readonly onUserAbort = () => {
     this.fail(new SshCancelledError(this.host, this.port, this.params.options.signal?.reason));
@@ -562,7 +572,12 @@ class ConnectAttempt {
     const { resolved, options } = this.params;
     const name = resolved.hostKeyAlias ?? knownHostsName(this.host, this.port);
     const algorithms = orderHostKeyAlgorithms(knownKeyTypes(this.knownEntries, name));
-    this.listen('handshake', () => {
+    this.listen('handshake', (chosen: NegotiatedAlgorithms) => {
+      this.negotiated = {
+        kex: chosen.kex,
+        cipher: [chosen.cs.cipher, chosen.sc.cipher],
+        mac: [chosen.cs.mac, chosen.sc.mac],
+      };
       if (this.stage === 'handshake') {
         this.stage = 'authentication';
         this.armTimer();
@@ -805,6 +820,7 @@ class ConnectAttempt {
       connectMs: Date.now() - startedAt,
       warnings: this.warnings,
       banner: this.banner,
+      negotiated: this.negotiated,
     };
     // Only the accepted key is needed from now on (re-key checks).
     this.knownEntries = [];
@@ -1311,7 +1327,8 @@ export class SshConnection extends EventEmitter {
   }
 
   /** Remote forwards (tcpip-forward) open on this connection: `addr:port` → who takes their connections. */
-  private remoteListeners: Map<string, (channel: Duplex, from: { ip: string; port: number }) => void> | null = null;
+  private remoteListeners: Map<string, (channel: Duplex, from: { ip: string; port: number }) => void> | null =
+    null;
 
   /**
    * Asks the host's sshd to listen on `bindAddr:bindPort` (0 = a free port) and hands each connection
@@ -1346,9 +1363,15 @@ export class SshConnection extends EventEmitter {
         if (err) {
           const { host, port: sshPort } = this.info;
           reject(
-            new SshChannelOpenError(host, sshPort, 'direct-tcpip', hostPort(bindAddr, bindPort), null,
+            new SshChannelOpenError(
+              host,
+              sshPort,
+              'direct-tcpip',
+              hostPort(bindAddr, bindPort),
+              null,
               `the server refused to listen on ${hostPort(bindAddr, bindPort)}: ${err.message} (is AllowTcpForwarding disabled?)`,
-              { cause: err }),
+              { cause: err },
+            ),
           );
         } else resolve(bindPort === 0 ? bound : bindPort);
       });

@@ -14,6 +14,10 @@
  *   data_mib_s    moved_mib / data_s (the route's data-phase throughput)
  *   relay_fwd/back  bytes VirtDeck carried source → destination and back (relayed route)
  *   cpu_s         CPU time this (VirtDeck) process used during the data phase (user + system)
+ *   busy          cores the whole machine kept busy during the data phase (/proc/stat; of `nproc`): near the
+ *                 core count, the data phase is CPU-bound (both QEMUs, both sshds, VirtDeck and the rest)
+ *   conns/open_ms relayed connections (the migration stream, the NBD connections) and the longest wait for a
+ *                 destination channel: the fixed cost per connection, against data_s
  *
  * Why the relay carries more than libvirt's "data processed": with storage copy the disks go first, over
  * NBD (drive-mirror), and only then the memory. libvirt's completed-job statistics on the destination hold
@@ -28,10 +32,13 @@
  *
  * The relayed throughput against the direct one in the same run (goal ≥ 0.8), for the data phase and the total.
  *
- *   npm run bench -- migration [--mib 64] [--rounds 2] [--stream-mib 256]
+ *   npm run bench -- migration [--mib 64] [--rounds 2] [--stream-mib 256] [--only migration|stream]
  *
  * Everything is named vd-bench-mig-… and removed; run it under the lab lock (flock /tmp/virtdeck-lab-tests.lock).
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { MigrationJob, MigrationOptions } from '../../preload/api-contract';
 import { shellQuote } from '../../main/ssh';
@@ -42,6 +49,10 @@ import type { MigrationHost } from '../../main/services/migration/migration-job'
 import { ensureLab, labIsolate, requireHostB } from '../support/lab';
 import { connectLabHosts, removeThrowawayGuests, startThrowawayGuest } from '../support/migration-lab';
 
+/** ssh2's crypto module: whether its native (OpenSSL) AEAD binding was built and loaded at install. */
+const ssh2Crypto = createRequire(import.meta.url)('ssh2/lib/protocol/crypto') as {
+  bindingAvailable: boolean;
+};
 const PREFIX = 'vd-bench-mig-';
 const GUEST = `${PREFIX}1`;
 const MiB = 1048576;
@@ -53,6 +64,32 @@ const median = (values: number[]) => {
   return sorted.length === 0 ? NaN : (sorted[Math.floor(sorted.length / 2)] as number);
 };
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+
+/** The machine's CPU time so far (/proc/stat's first line, in ticks): busy and total. */
+interface MachineCpu {
+  busy: number;
+  total: number;
+}
+function machineCpu(): MachineCpu {
+  const fields =
+    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+/** Cores kept busy between two readings (0 … the core count). */
+const busyCores = (from: MachineCpu, to: MachineCpu) =>
+  to.total > from.total ? ((to.busy - from.busy) / (to.total - from.total)) * cpus().length : NaN;
+
+/** The relays the migration jobs made, in order (recorded when their first port opens). */
+const relays: MigrationRelay[] = [];
+const openRelay = MigrationRelay.prototype.open;
+MigrationRelay.prototype.open = function (this: MigrationRelay, target) {
+  if (!relays.includes(this)) relays.push(this);
+  return openRelay.call(this, target);
+};
+const relayConnections = (relay: MigrationRelay | undefined, stats = relay?.connectionStats) =>
+  stats ? `${stats.channelOpenMs.length}/${Math.max(0, ...stats.channelOpenMs).toFixed(1)}` : '?';
 
 /** Receives one connection on the destination (python3), counts it to EOF: port first, then "bytes seconds". */
 const RECEIVER =
@@ -73,9 +110,18 @@ export async function streamOnce(
   mib: number,
   route: 'direct' | 'relayed',
   hostBAddress: string,
-): Promise<{ seconds: number; receiverSeconds: number; bytes: number; cpu: number; relay: MigrationRelay | null }> {
+): Promise<{
+  seconds: number;
+  receiverSeconds: number;
+  bytes: number;
+  cpu: number;
+  cpuSystem: number;
+  relay: MigrationRelay | null;
+}> {
   if (!a.ssh || !b.ssh) throw new Error('the stream bench needs SSH connections to both hosts');
-  const receiver = await b.ssh.exec(`python3 -c ${shellQuote(RECEIVER)} ${route === 'direct' ? '0.0.0.0' : '127.0.0.1'}`);
+  const receiver = await b.ssh.exec(
+    `python3 -c ${shellQuote(RECEIVER)} ${route === 'direct' ? '0.0.0.0' : '127.0.0.1'}`,
+  );
   let out = '';
   receiver.on('data', (chunk: Buffer) => {
     out += chunk.toString();
@@ -97,12 +143,20 @@ export async function streamOnce(
   const cpu0 = process.cpuUsage();
   try {
     const sent = await a.ssh.run(`python3 -c ${shellQuote(SENDER)} ${target} ${mib}`, { timeoutMs: 300_000 });
-    const cpu = cpuSeconds(process.cpuUsage(cpu0));
+    const used = process.cpuUsage(cpu0);
+    const cpu = cpuSeconds(used);
     if (sent.code !== 0) throw new Error(`the sender on host A failed: ${sent.stderr}`);
     await Promise.race([closed, tick(10_000)]);
     const [bytes, receiverSeconds] = (out.split('\n')[1] ?? '').split(' ').map(Number);
     if (bytes !== mib * MiB) throw new Error(`host B received ${bytes} of ${mib * MiB} bytes`);
-    return { seconds: Number(sent.stdout.trim()), receiverSeconds: receiverSeconds ?? NaN, bytes, cpu, relay };
+    return {
+      seconds: Number(sent.stdout.trim()),
+      receiverSeconds: receiverSeconds ?? NaN,
+      bytes,
+      cpu,
+      cpuSystem: used.system / 1e6,
+      relay,
+    };
   } finally {
     receiver.destroy();
     await relay?.close();
@@ -113,6 +167,8 @@ interface StepTimes {
   performAt?: number;
   performEnd?: number;
   cpuAtPerform?: NodeJS.CpuUsage;
+  machineAtPerform?: MachineCpu;
+  busy?: number;
   cpu?: number;
   diskProcessed: number;
 }
@@ -120,8 +176,18 @@ interface StepTimes {
 export async function migrationBenchMain(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { mib: { type: 'string', default: '64' }, rounds: { type: 'string', default: '2' }, 'stream-mib': { type: 'string', default: '256' } },
+    options: {
+      mib: { type: 'string', default: '64' },
+      rounds: { type: 'string', default: '2' },
+      'stream-mib': { type: 'string', default: '256' },
+      only: { type: 'string' },
+    },
   });
+  const only = values.only;
+  if (only !== undefined && only !== 'migration' && only !== 'stream') {
+    console.error('migration bench: --only takes migration or stream');
+    return 2;
+  }
   const mib = Number(values.mib);
   const rounds = Number(values.rounds);
   const streamMib = Number(values['stream-mib']);
@@ -134,6 +200,15 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
   const hostB = requireHostB(lab);
   labIsolate(false);
   const hosts = await connectLabHosts(lab);
+  for (const [name, host] of [
+    ['A', hosts.a],
+    ['B', hosts.b],
+  ] as const) {
+    const chosen = host.ssh?.info.negotiated;
+    console.log(
+      `SSH to host ${name}: ${chosen ? `cipher ${chosen.cipher.join(' / ')}, MAC ${chosen.mac.map((mac) => mac || 'in the AEAD cipher').join(' / ')}, kex ${chosen.kex}` : 'algorithms not reported'}; ssh2 native crypto binding ${ssh2Crypto.bindingAvailable ? 'loaded' : 'NOT loaded (pure JS ciphers)'}`,
+    );
+  }
   // The data phase of each job, from the steps it publishes (Perform starts → Finish starts).
   const steps = new Map<string, StepTimes>();
   const onJob = (job: MigrationJob) => {
@@ -142,11 +217,14 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     if (job.step === 'perform' && times.performAt === undefined) {
       times.performAt = performance.now();
       times.cpuAtPerform = process.cpuUsage();
+      times.machineAtPerform = machineCpu();
     }
-    if (job.step === 'perform' && job.stats?.diskProcessed) times.diskProcessed = Math.max(times.diskProcessed, job.stats.diskProcessed);
+    if (job.step === 'perform' && job.stats?.diskProcessed)
+      times.diskProcessed = Math.max(times.diskProcessed, job.stats.diskProcessed);
     if (job.step !== 'perform' && times.performAt !== undefined && times.performEnd === undefined) {
       times.performEnd = performance.now();
       times.cpu = cpuSeconds(process.cpuUsage(times.cpuAtPerform));
+      if (times.machineAtPerform) times.busy = busyCores(times.machineAtPerform, machineCpu());
     }
   };
   const service = new MigrationService(
@@ -174,90 +252,144 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     route,
     peerUri: null,
   });
-  const results: Array<{ route: string; total: number; dataS: number; libvirtS: number; downtime: number; moved: number }> = [];
+  const results: Array<{
+    route: string;
+    total: number;
+    dataS: number;
+    libvirtS: number;
+    downtime: number;
+    moved: number;
+  }> = [];
   let shownCompleted = false;
   try {
-    console.log(`load average at start: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
-    await removeThrowawayGuests(lab, hosts, PREFIX);
-    const uuid = await startThrowawayGuest(lab, hosts.a, GUEST, { memoryMiB: 256, diskMiB: mib, where: 'private' });
-    await tick(5_000); // let it boot
-    console.log(`migration bench: ${GUEST}, 256 MiB RAM, ${mib} MiB disk (random, qcow2), storage copy, ${rounds} round(s)`);
     console.log(
-      'route    from→to  total_s  data_s  libvirt_s  downtime_ms  mem_mib  disk_mib  moved_mib  data_mib_s  relay_fwd  relay_back  cpu_s',
+      `load average at start: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`,
     );
-    for (let r = 0; r < rounds; r++) {
-      for (const [route, from, to] of [
-        ['direct', 'a', 'b'],
-        ['direct', 'b', 'a'],
-        ['relayed', 'a', 'b'],
-        ['relayed', 'b', 'a'],
-      ] as const) {
-        // The copy a host kept when the guest left it is overwritten (a full copy either way).
-        const jobId = `bench-${r}-${route}-${from}`;
-        const started = Date.now();
-        await service.start({ hostId: hosts[from].hostId, uuid, destinationHostId: hosts[to].hostId, jobId, options: options(route) });
-        let job: MigrationJob | undefined;
-        for (;;) {
-          job = service.list().find((j) => j.jobId === jobId);
-          if (job && ['done', 'failed', 'cancelled'].includes(job.state)) break;
-          await tick(100);
-        }
-        const total = (Date.now() - started) / 1000;
-        if (job.state !== 'done') throw new Error(`${route} ${from}→${to} ended ${job.state}: ${job.error?.message ?? ''}`);
-        const times = steps.get(jobId) ?? { diskProcessed: 0 };
-        const dataS = times.performAt !== undefined && times.performEnd !== undefined ? (times.performEnd - times.performAt) / 1000 : NaN;
-        // The completed job's statistics on the destination (libvirt keeps them there after the migration):
-        // libvirt's own elapsed time and the memory stream's bytes; the last polled figures are up to a poll behind.
-        const completed = await hosts[to].libvirt.migration.jobStats({ uuid }, 1 /* COMPLETED */).catch(() => null);
-        const final = completed && completed.type !== 'none' ? migrationStats(completed.params, false) : null;
-        if (!shownCompleted && completed) {
-          shownCompleted = true;
-          const fields = completed.params
-            .filter((p) => /^(data|memory|disk)_(processed|total|remaining)$/.test(p.field))
-            .map((p) => `${p.field}=${(Number(p.value) / MiB).toFixed(1)}`);
-          console.log(`  (completed job on the destination, MiB: ${fields.join(' ') || '(none)'}; disk_processed polled during Perform: ${(times.diskProcessed / MiB).toFixed(1)})`);
-        }
-        const mem = (final?.dataProcessed ?? job.stats?.dataProcessed ?? 0) / MiB;
-        const disk = times.diskProcessed / MiB;
-        const moved = mem + disk;
-        const libvirtS = final?.elapsedMs !== null && final?.elapsedMs !== undefined ? final.elapsedMs / 1000 : NaN;
-        const downtime = job.downtimeMs ?? NaN;
-        results.push({ route, total, dataS, libvirtS, downtime, moved });
-        const relayed = route === 'relayed';
-        console.log(
-          `${route.padEnd(8)} ${`${from.toUpperCase()}→${to.toUpperCase()}`.padEnd(7)}  ${f1(total, 7)}  ${f1(dataS, 6)}  ${f1(libvirtS, 9)}  ${String(downtime).padStart(11)}  ${f1(mem, 7)}  ${f1(disk, 8)}  ${f1(moved, 9)}  ${f1(moved / dataS, 10)}  ${relayed ? f1(job.relayedToDestination / MiB, 9) : '        -'}  ${relayed ? f1(job.relayedToSource / MiB, 10) : '         -'}  ${f1(times.cpu ?? NaN, 5)}${final?.dataProcessed !== null && final?.dataProcessed !== undefined ? '' : '  (mem: last polled)'}`,
-        );
-      }
-    }
-    const of = (route: string) => results.filter((x) => x.route === route);
-    const dataRate = (route: string) => median(of(route).map((x) => x.moved / x.dataS));
-    const totalRate = (route: string) => median(of(route).map((x) => x.moved / x.total));
-    const jobRate = (route: string) => median(of(route).map((x) => x.moved / x.libvirtS));
-    for (const route of ['direct', 'relayed'])
+    if (only !== 'stream') {
+      await removeThrowawayGuests(lab, hosts, PREFIX);
+      const uuid = await startThrowawayGuest(lab, hosts.a, GUEST, {
+        memoryMiB: 256,
+        diskMiB: mib,
+        where: 'private',
+      });
+      await tick(5_000); // let it boot
       console.log(
-        `median ${route}: total ${round1(median(of(route).map((x) => x.total)))} s, data phase ${round1(median(of(route).map((x) => x.dataS)))} s, downtime ${median(of(route).map((x) => x.downtime))} ms, data phase ${round1(dataRate(route))} MiB/s, libvirt job ${round1(median(of(route).map((x) => x.libvirtS)))} s = ${round1(jobRate(route))} MiB/s, overall ${round1(totalRate(route))} MiB/s`,
+        `migration bench: ${GUEST}, 256 MiB RAM, ${mib} MiB disk (random, qcow2), storage copy, ${rounds} round(s)`,
       );
-    console.log(`relayed / direct throughput: data phase (Perform) ${(dataRate('relayed') / dataRate('direct')).toFixed(2)}, libvirt job ${(jobRate('relayed') / jobRate('direct')).toFixed(2)}, total ${(totalRate('relayed') / totalRate('direct')).toFixed(2)} (goal ≥ 0.8)`);
-    console.log(`load average after the migrations: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
-
-    // The relay without QEMU: a plain byte stream A → B.
-    await removeThrowawayGuests(lab, hosts, PREFIX);
-    console.log(`relay without QEMU: ${streamMib} MiB of random bytes A → B, python3 socket to python3 socket`);
-    console.log('route    seconds  mib_per_s  receiver_mib_s  cpu_s  relay_fwd  wait_ms');
-    const streamRates: Record<string, number[]> = { direct: [], relayed: [] };
-    for (let r = 0; r < rounds; r++) {
-      for (const route of ['direct', 'relayed'] as const) {
-        const s = await streamOnce(hosts.a, hosts.b, streamMib, route, hostB.ssh.host);
-        streamRates[route]?.push(streamMib / s.seconds);
-        console.log(
-          `${route.padEnd(8)} ${f1(s.seconds, 7)}  ${f1(streamMib / s.seconds, 9)}  ${f1(streamMib / s.receiverSeconds, 14)}  ${f1(s.cpu, 5)}  ${s.relay ? f1(s.relay.bytes.toDestination / MiB, 9) : '        -'}  ${s.relay ? String(Math.round(s.relay.waits.toDestinationMs)).padStart(7) : '      -'}`,
-        );
+      console.log(
+        'route    from→to  total_s  data_s  libvirt_s  downtime_ms  mem_mib  disk_mib  moved_mib  data_mib_s  relay_fwd  relay_back  cpu_s  busy  conns/open_ms',
+      );
+      for (let r = 0; r < rounds; r++) {
+        for (const [route, from, to] of [
+          ['direct', 'a', 'b'],
+          ['direct', 'b', 'a'],
+          ['relayed', 'a', 'b'],
+          ['relayed', 'b', 'a'],
+        ] as const) {
+          // The copy a host kept when the guest left it is overwritten (a full copy either way).
+          const jobId = `bench-${r}-${route}-${from}`;
+          const started = Date.now();
+          await service.start({
+            hostId: hosts[from].hostId,
+            uuid,
+            destinationHostId: hosts[to].hostId,
+            jobId,
+            options: options(route),
+          });
+          let job: MigrationJob | undefined;
+          for (;;) {
+            job = service.list().find((j) => j.jobId === jobId);
+            if (job && ['done', 'failed', 'cancelled'].includes(job.state)) break;
+            await tick(100);
+          }
+          const total = (Date.now() - started) / 1000;
+          if (job.state !== 'done')
+            throw new Error(`${route} ${from}→${to} ended ${job.state}: ${job.error?.message ?? ''}`);
+          const times = steps.get(jobId) ?? { diskProcessed: 0 };
+          const dataS =
+            times.performAt !== undefined && times.performEnd !== undefined
+              ? (times.performEnd - times.performAt) / 1000
+              : NaN;
+          // The completed job's statistics on the destination (libvirt keeps them there after the migration):
+          // libvirt's own elapsed time and the memory stream's bytes; the last polled figures are up to a poll behind.
+          const completed = await hosts[to].libvirt.migration
+            .jobStats({ uuid }, 1 /* COMPLETED */)
+            .catch(() => null);
+          const final =
+            completed && completed.type !== 'none' ? migrationStats(completed.params, false) : null;
+          if (!shownCompleted && completed) {
+            shownCompleted = true;
+            const fields = completed.params
+              .filter((p) => /^(data|memory|disk)_(processed|total|remaining)$/.test(p.field))
+              .map((p) => `${p.field}=${(Number(p.value) / MiB).toFixed(1)}`);
+            console.log(
+              `  (completed job on the destination, MiB: ${fields.join(' ') || '(none)'}; disk_processed polled during Perform: ${(times.diskProcessed / MiB).toFixed(1)})`,
+            );
+          }
+          const mem = (final?.dataProcessed ?? job.stats?.dataProcessed ?? 0) / MiB;
+          const disk = times.diskProcessed / MiB;
+          const moved = mem + disk;
+          const libvirtS =
+            final?.elapsedMs !== null && final?.elapsedMs !== undefined ? final.elapsedMs / 1000 : NaN;
+          const downtime = job.downtimeMs ?? NaN;
+          results.push({ route, total, dataS, libvirtS, downtime, moved });
+          const relayed = route === 'relayed';
+          console.log(
+            `${route.padEnd(8)} ${`${from.toUpperCase()}→${to.toUpperCase()}`.padEnd(7)}  ${f1(total, 7)}  ${f1(dataS, 6)}  ${f1(libvirtS, 9)}  ${String(downtime).padStart(11)}  ${f1(mem, 7)}  ${f1(disk, 8)}  ${f1(moved, 9)}  ${f1(moved / dataS, 10)}  ${relayed ? f1(job.relayedToDestination / MiB, 9) : '        -'}  ${relayed ? f1(job.relayedToSource / MiB, 10) : '         -'}  ${f1(times.cpu ?? NaN, 5)}  ${(times.busy ?? NaN).toFixed(2).padStart(4)}  ${relayed ? relayConnections(relays.shift()) : '-'}${final?.dataProcessed !== null && final?.dataProcessed !== undefined ? '' : '  (mem: last polled)'}`,
+          );
+        }
       }
+      const of = (route: string) => results.filter((x) => x.route === route);
+      const dataRate = (route: string) => median(of(route).map((x) => x.moved / x.dataS));
+      const totalRate = (route: string) => median(of(route).map((x) => x.moved / x.total));
+      const jobRate = (route: string) => median(of(route).map((x) => x.moved / x.libvirtS));
+      for (const route of ['direct', 'relayed'])
+        console.log(
+          `median ${route}: total ${round1(median(of(route).map((x) => x.total)))} s, data phase ${round1(median(of(route).map((x) => x.dataS)))} s, downtime ${median(of(route).map((x) => x.downtime))} ms, data phase ${round1(dataRate(route))} MiB/s, libvirt job ${round1(median(of(route).map((x) => x.libvirtS)))} s = ${round1(jobRate(route))} MiB/s, overall ${round1(totalRate(route))} MiB/s`,
+        );
+      console.log(
+        `relayed / direct throughput: data phase (Perform) ${(dataRate('relayed') / dataRate('direct')).toFixed(2)}, libvirt job ${(jobRate('relayed') / jobRate('direct')).toFixed(2)}, total ${(totalRate('relayed') / totalRate('direct')).toFixed(2)} (goal ≥ 0.8)`,
+      );
+      console.log(
+        `load average after the migrations: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`,
+      );
     }
-    const sd = median(streamRates.direct ?? []);
-    const sr = median(streamRates.relayed ?? []);
-    console.log(`relay without QEMU: median direct ${round1(sd)} MiB/s, relayed ${round1(sr)} MiB/s (${(sr / sd).toFixed(2)})`);
-    console.log(`load average at the end: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
+
+    if (only !== 'migration') {
+      // The relay without QEMU: a plain byte stream A → B.
+      await removeThrowawayGuests(lab, hosts, PREFIX);
+      console.log(
+        `relay without QEMU: ${streamMib} MiB of random bytes A → B, python3 socket to python3 socket`,
+      );
+      console.log(
+        'route    seconds  mib_per_s  receiver_mib_s  cpu_s  (sys)  cpu_s_per_256mib  relay_fwd  wait_ms  packet_kib  open_ms',
+      );
+      const streamRates: Record<string, number[]> = { direct: [], relayed: [] };
+      for (let r = 0; r < rounds; r++) {
+        for (const route of ['direct', 'relayed'] as const) {
+          const s = await streamOnce(hosts.a, hosts.b, streamMib, route, hostB.ssh.host);
+          streamRates[route]?.push(streamMib / s.seconds);
+          console.log(
+            `${route.padEnd(8)} ${f1(s.seconds, 7)}  ${f1(streamMib / s.seconds, 9)}  ${f1(streamMib / s.receiverSeconds, 14)}  ${f1(s.cpu, 5)}  ${s.cpuSystem.toFixed(2).padStart(5)}  ${(Math.round((s.cpu * 256 * 100) / streamMib) / 100).toFixed(2).padStart(16)}  ${s.relay ? f1(s.relay.bytes.toDestination / MiB, 9) : '        -'}  ${s.relay ? String(Math.round(s.relay.waits.toDestinationMs)).padStart(7) : '      -'}  ${s.relay ? f1(s.relay.bytes.toDestination / 1024 / Math.max(1, s.relay.connectionStats.pieces.toDestination), 10) : '         -'}  ${
+              s.relay
+                ? s.relay.connectionStats.channelOpenMs
+                    .map((ms) => ms.toFixed(1))
+                    .join(',')
+                    .padStart(7)
+                : '      -'
+            }`,
+          );
+        }
+      }
+      const sd = median(streamRates.direct ?? []);
+      const sr = median(streamRates.relayed ?? []);
+      console.log(
+        `relay without QEMU: median direct ${round1(sd)} MiB/s, relayed ${round1(sr)} MiB/s (${(sr / sd).toFixed(2)})`,
+      );
+    }
+    console.log(
+      `load average at the end: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`,
+    );
     return 0;
   } finally {
     await removeThrowawayGuests(lab, hosts, PREFIX).catch(() => undefined);

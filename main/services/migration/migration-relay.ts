@@ -44,6 +44,8 @@ export class MigrationRelay {
   private readonly closers: Array<() => Promise<void>> = [];
   private readonly channels = new Set<Duplex>();
   private readonly counted: RelayedBytes = { toDestination: 0, toSource: 0 };
+  private readonly pieces: RelayedBytes = { toDestination: 0, toSource: 0 };
+  private readonly opens: number[] = [];
   private lastError: string | null = null;
   private closed = false;
   private widened = 0;
@@ -74,8 +76,23 @@ export class MigrationRelay {
    * How long (and how often) each direction waited for its writing side to drain (the reading side paused
    * meanwhile): time spent waiting on the destination's channel window is `toDestinationMs`.
    */
-  get waits(): { toDestinationMs: number; toSourceMs: number; toDestinationTimes: number; toSourceTimes: number } {
+  get waits(): {
+    toDestinationMs: number;
+    toSourceMs: number;
+    toDestinationTimes: number;
+    toSourceTimes: number;
+  } {
     return { ...this.waited };
+  }
+
+  /**
+   * For measurements: the relayed connections (one per connection the source's QEMU made: the migration
+   * stream, each NBD connection), how long each waited for its channel on the destination (the fixed cost
+   * per connection: one round trip to the destination's sshd and its connect), and how many pieces each
+   * direction was handed in (an SSH packet's data each: bytes / pieces is the mean packet size).
+   */
+  get connectionStats(): { channelOpenMs: number[]; pieces: RelayedBytes } {
+    return { channelOpenMs: [...this.opens], pieces: { ...this.pieces } };
   }
 
   /** The first failure of a relayed connection (a channel the destination refused…), if any. */
@@ -102,6 +119,7 @@ export class MigrationRelay {
     inbound.pause();
     let outbound: Duplex | null = null;
     let failure = '';
+    const openedAt = performance.now();
     for (const host of target.hosts) {
       try {
         outbound = await this.destination.forwardTcp(host, target.port);
@@ -118,13 +136,16 @@ export class MigrationRelay {
       return;
     }
     this.channels.add(outbound);
+    this.opens.push(performance.now() - openedAt);
     relayPair(inbound, outbound, {
       flushGraceMs: this.flushGraceMs,
       toDestination: (n) => {
         this.counted.toDestination += n;
+        this.pieces.toDestination++;
       },
       toSource: (n) => {
         this.counted.toSource += n;
+        this.pieces.toSource++;
       },
       waited: (direction, ms) => {
         if (direction === 'toDestination') {

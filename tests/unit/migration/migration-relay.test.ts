@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import type * as Ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { relayPair, type RelayPairHooks } from '../../../main/services/migration/migration-relay';
+import { MigrationRelay, relayPair, type RelayPairHooks } from '../../../main/services/migration/migration-relay';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -119,6 +119,51 @@ describe('relayPair (streams)', () => {
  * side sends 24 MiB and closes, the destination channel's server side reads slowly at first and answers
  * with what it got. Both channels get the wide window; every byte arrives, after the source has closed.
  */
+describe('MigrationRelay measurements', () => {
+  it('counts the relayed connections, how long each waited for its destination channel, and the pieces per direction', async () => {
+    let onInbound: ((channel: Duplex, from: { ip: string; port: number }) => void) | null = null;
+    const destinations: FastSide[] = [];
+    const relay = new MigrationRelay(
+      {
+        listenRemote: async (_addr, _port, onConnection) => {
+          onInbound = onConnection;
+          return { port: 40001, close: async () => undefined };
+        },
+        forwardTcp: async () => new FastSide(),
+      },
+      {
+        listenRemote: async () => ({ port: 0, close: async () => undefined }),
+        forwardTcp: async () => {
+          await tick(30); // the destination's channel open round trip
+          const side = new FastSide();
+          destinations.push(side);
+          return side;
+        },
+      },
+    );
+    const opened = await relay.open({ hosts: ['127.0.0.1'], port: 49152 });
+    expect(opened.sourcePort).toBe(40001);
+    const first = new FastSide();
+    const second = new FastSide();
+    onInbound!(first, { ip: '127.0.0.1', port: 50001 });
+    onInbound!(second, { ip: '127.0.0.1', port: 50002 });
+    for (let i = 0; i < 100 && destinations.length < 2; i++) await tick(10);
+    await tick(10);
+    first.push(Buffer.alloc(32 * KiB));
+    first.push(Buffer.alloc(16 * KiB));
+    second.push(Buffer.alloc(8 * KiB));
+    destinations[0]!.push(Buffer.alloc(100));
+    await tick(20);
+    const stats = relay.connectionStats;
+    expect(stats.channelOpenMs).toHaveLength(2);
+    for (const ms of stats.channelOpenMs) expect(ms).toBeGreaterThanOrEqual(25);
+    expect(stats.pieces).toEqual({ toDestination: 3, toSource: 1 });
+    expect(relay.bytes).toEqual({ toDestination: 56 * KiB, toSource: 100 });
+    expect(destinations[0]!.received + destinations[1]!.received).toBe(56 * KiB);
+    await relay.close();
+  });
+});
+
 describe('relayPair on real ssh2 channels', () => {
   const require = createRequire(import.meta.url);
   const ssh2 = require('ssh2') as typeof Ssh2;
