@@ -112,11 +112,17 @@ describe('widenReceiveWindow on a real ssh2 channel', () => {
   }
 
   /** Waits until the paused channel's buffer stops growing, and returns how much it holds. */
+  /** What the paused channel holds once the sender has stopped: data arrived, then 3 checks 50 ms apart unchanged. */
   async function settledBuffer(channel: Ssh2.ClientChannel): Promise<number> {
+    const sleep = () => new Promise((resolve) => setTimeout(resolve, 50));
+    // On a loaded machine the sender may not have started yet: an empty buffer is not a settled one.
+    for (let i = 0; i < 200 && channel.readableLength === 0; i++) await sleep();
     let last = -1;
-    for (let i = 0; i < 100 && channel.readableLength !== last; i++) {
+    let unchanged = 0;
+    for (let i = 0; i < 200 && unchanged < 3; i++) {
+      unchanged = channel.readableLength === last ? unchanged + 1 : 0;
       last = channel.readableLength;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep();
     }
     return channel.readableLength;
   }
