@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetDomain, HostEntry } from '../../../preload/api-contract';
+import { fleetDomain as domain } from '../../support/fleet-rows';
 import {
   CollationRanks,
   EMPTY_FILTER,
@@ -28,22 +29,6 @@ function host(id: string, name: string, tags: string[] = []): HostEntry {
   };
 }
 
-function domain(hostId: string, name: string, patch: Partial<FleetDomain> = {}): FleetDomain {
-  return {
-    hostId,
-    uuid: `${hostId}-${name}`,
-    name,
-    state: 'running',
-    persistent: true,
-    autostart: false,
-    vcpus: 1,
-    memoryKiB: 1024,
-    maxMemoryKiB: 1024,
-    cpuPercent: null,
-    addresses: [],
-    ...patch,
-  };
-}
 
 const hosts = new Map([
   ['h1', host('h1', 'alpha', ['prod'])],

@@ -242,7 +242,8 @@ describe('FleetService', () => {
     expect(host.fullSamples).toBe(4);
   });
 
-  it('batches updates of many hosts for the UI: one batch per tick, each host once, its latest update', async () => {
+  /** A fleet that hands its batched host updates to the returned list (the UI's listener), 100 ms batches. */
+  function batchingFleet(): { fleet: FleetService; batches: (FleetHostDomains | FleetHostDelta)[][] } {
     const batches: (FleetHostDomains | FleetHostDelta)[][] = [];
     const fleet = new FleetService(
       () => undefined,
@@ -251,6 +252,11 @@ describe('FleetService', () => {
       () => now,
       (updates) => batches.push(updates),
     );
+    return { fleet, batches };
+  }
+
+  it('batches updates of many hosts for the UI: one batch per tick, each host once, its latest update', async () => {
+    const { fleet, batches } = batchingFleet();
     const hosts = Array.from({ length: 100 }, () => new ScriptedHost());
     for (const host of hosts) host.domains = [guest('u1')];
     hosts.forEach((host, i) => fleet.attach(`h${i}`, host));
@@ -265,14 +271,7 @@ describe('FleetService', () => {
   });
 
   it('sends a host in full first, then only its rows that changed, and in full again when its guests change', async () => {
-    const batches: (FleetHostDomains | FleetHostDelta)[][] = [];
-    const fleet = new FleetService(
-      () => undefined,
-      () => undefined,
-      { tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 30_000, batchMs: 100 },
-      () => now,
-      (updates) => batches.push(updates),
-    );
+    const { fleet, batches } = batchingFleet();
     const host = new ScriptedHost();
     host.domains = [guest('u1'), guest('u2', { state: 'shutoff' }), guest('u3', { state: 'shutoff' })];
     fleet.attach('h1', host);

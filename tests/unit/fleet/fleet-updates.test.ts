@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetDomain, FleetHostDomains } from '../../../preload/api-contract';
+import { fleetDomain as domain } from '../../support/fleet-rows';
 import { FLEET_MAX_HOLD_MS, FLEET_QUIET_MS, FleetUpdates, SPARKLINE_POINTS, applyDelay } from '../../../renderer/src/fleet/fleet-updates';
 import { sparklinePoints } from '../../../renderer/src/fleet/sparkline-points';
 
-function domain(hostId: string, name: string, patch: Partial<FleetDomain> = {}): FleetDomain {
-  return {
-    hostId,
-    uuid: `${hostId}-${name}`,
-    name,
-    state: 'running',
-    persistent: true,
-    autostart: false,
-    vcpus: 1,
-    memoryKiB: 1024,
-    maxMemoryKiB: 1024,
-    cpuPercent: null,
-    addresses: [],
-    ...patch,
-  };
-}
 
 const update = (hostId: string, sampledAt: number, domains: FleetDomain[]): FleetHostDomains => ({ hostId, sampledAt, domains });
 
