@@ -76,6 +76,35 @@ export function isFleetHostDelta(update: FleetHostDomains | FleetHostDelta): upd
   return 'changed' in update;
 }
 
+/** Every field of a row but its address list; a field added to FleetDomain fails to type-check here until listed. */
+const FLEET_ROW_SCALAR_FIELDS = Object.keys({
+  hostId: true,
+  uuid: true,
+  name: true,
+  state: true,
+  persistent: true,
+  autostart: true,
+  vcpus: true,
+  memoryKiB: true,
+  maxMemoryKiB: true,
+  cpuPercent: true,
+} satisfies Record<Exclude<keyof FleetDomain, 'addresses'>, true>) as Exclude<keyof FleetDomain, 'addresses'>[];
+
+/**
+ * True when two rows show the same: main sends a row in a delta only when this is false, and the
+ * window keeps its previous row object (and what is cached for it) when this is true.
+ */
+export function sameFleetRow(a: FleetDomain, b: FleetDomain): boolean {
+  if (a === b) return true;
+  for (const field of FLEET_ROW_SCALAR_FIELDS) if (a[field] !== b[field]) return false;
+  const x = a.addresses;
+  const y = b.addresses;
+  if (x === y) return true;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 export interface FleetCalls {
   'fleet.snapshot': { request: null; response: FleetHostDomains[] };
   'fleet.history': { request: { hostId: string; uuid: string }; response: DomainHistory | null };

@@ -79,6 +79,7 @@ import { SecretApi } from '../objects/secret';
 import { StoragePoolApi } from '../objects/storage-pool';
 import { StorageVolumeApi } from '../objects/storage-volume';
 import { StreamsApi } from '../objects/streams';
+import { withTimeLimit } from '../../platform/time-limit';
 
 /** Returns a fresh byte stream to the daemon for every (re)connection attempt. */
 export type Dialer = () => Promise<Duplex>;
@@ -195,35 +196,6 @@ async function settledWithin(promises: readonly Promise<unknown>[], ms: number):
     }),
   ]);
   clearTimeout(timer);
-}
-
-function timeoutPromise<T>(p: Promise<T>, ms: number, what: string, onLate?: (v: T) => void): Promise<T> {
-  if (!(ms > 0) || !Number.isFinite(ms)) return p;
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => {
-      done = true;
-      reject(new Error(`${what} did not complete within ${ms} ms`));
-    }, ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        if (done) onLate?.(v);
-        else {
-          done = true;
-          clearTimeout(timer);
-          resolve(v);
-        }
-      },
-      (e: unknown) => {
-        if (!done) {
-          done = true;
-          clearTimeout(timer);
-          reject(e instanceof Error ? e : new Error(String(e)));
-        }
-      },
-    );
-  });
 }
 
 export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements LibvirtRpcCore {
@@ -436,7 +408,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> implements 
   /** One dial + handshake + registrations. */
   private async attempt(): Promise<RpcConnection> {
     const started = Date.now();
-    const transport = await timeoutPromise(this.dial(), this.connectTimeoutMs, 'dialing', (late) =>
+    const transport = await withTimeLimit(this.dial(), this.connectTimeoutMs, 'dialing', (late) =>
       late.destroy(),
     );
     const conn = new RpcConnection(transport, this.rpcOptions);

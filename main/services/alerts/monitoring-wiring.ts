@@ -5,6 +5,7 @@ import type { FleetService } from '../fleet/fleet-service';
 import { sftpHostFiles } from '../host-io/host-io-service';
 import { MetricsHistoryService } from '../metrics-history/metrics-history-service';
 import { AlertsService } from './alerts-service';
+import { withTimeLimit } from '../../platform/time-limit';
 
 interface Events {
   publish<K extends ApiEventName>(name: K, payload: ApiEvents[K]): void;
@@ -29,26 +30,10 @@ const LOAD_EVERY_MS = 10_000;
  */
 export async function readRemoteLoadavg(ssh: Pick<SshConnection, 'sftp' | 'run'>): Promise<string> {
   try {
-    return await withTimeout(sftpHostFiles(() => ssh.sftp()).readFile('/proc/loadavg'), 5_000);
+    return await withTimeLimit(sftpHostFiles(() => ssh.sftp()).readFile('/proc/loadavg'), 5_000, 'reading /proc/loadavg over SFTP');
   } catch {
     return (await ssh.run('cat /proc/loadavg', { timeoutMs: 5_000 })).stdout;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 /**

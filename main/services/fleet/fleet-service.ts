@@ -1,4 +1,4 @@
-import type { DomainHistory, FleetDomain, FleetHostDelta, FleetHostDomains } from '../../../preload/api-contract';
+import { sameFleetRow, type DomainHistory, type FleetDomain, type FleetHostDelta, type FleetHostDomains } from '../../../preload/api-contract';
 import type { DomainSample, FleetLibvirtPort } from './fleet-port';
 
 export interface FleetOptions {
@@ -25,25 +25,6 @@ export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   batchMs: 100,
 };
 
-const sameAddresses = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((value, i) => value === b[i]));
-
-/** True when two rows of the same guest show the same. */
-function sameRow(a: FleetDomain, b: FleetDomain): boolean {
-  return (
-    a === b ||
-    (a.uuid === b.uuid &&
-      a.name === b.name &&
-      a.state === b.state &&
-      a.persistent === b.persistent &&
-      a.autostart === b.autostart &&
-      a.vcpus === b.vcpus &&
-      a.memoryKiB === b.memoryKiB &&
-      a.maxMemoryKiB === b.maxMemoryKiB &&
-      a.cpuPercent === b.cpuPercent &&
-      sameAddresses(a.addresses, b.addresses))
-  );
-}
-
 /**
  * A host's update as a batch sends it: only the rows that changed since `previous` (the host's update
  * sent before) when the host has the same guests in the same order, otherwise in full. A stats tick
@@ -58,7 +39,7 @@ export function fleetDelta(previous: FleetHostDomains | undefined, next: FleetHo
     const before = previous.domains[i] as FleetDomain;
     const after = next.domains[i] as FleetDomain;
     if (before.uuid !== after.uuid) return next;
-    if (!sameRow(before, after)) changed.push(after);
+    if (!sameFleetRow(before, after)) changed.push(after);
   }
   return { hostId: next.hostId, sampledAt: next.sampledAt, since: previous.sampledAt, changed };
 }

@@ -1,35 +1,9 @@
-import type { DomainState, FleetDomain, HostEntry } from '../../../preload/api-contract';
+import { sameFleetRow, type DomainState, type FleetDomain, type HostEntry } from '../../../preload/api-contract';
 
 /** A row's identity across hosts. */
 export function domainKey(domain: Pick<FleetDomain, 'hostId' | 'uuid'>): string {
   return `${domain.hostId}/${domain.uuid}`;
 }
-
-/** Every field of a row but its address list; a new field fails to type-check here until it is added. */
-const SCALAR_FIELDS = Object.keys({
-  hostId: true,
-  uuid: true,
-  name: true,
-  state: true,
-  persistent: true,
-  autostart: true,
-  vcpus: true,
-  memoryKiB: true,
-  maxMemoryKiB: true,
-  cpuPercent: true,
-} satisfies Record<Exclude<keyof FleetDomain, 'addresses'>, true>) as Exclude<keyof FleetDomain, 'addresses'>[];
-
-const sameAddresses = (a: readonly string[], b: readonly string[]) => {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-};
-
-const sameRow = (a: FleetDomain, b: FleetDomain) => {
-  for (const field of SCALAR_FIELDS) if (a[field] !== b[field]) return false;
-  return sameAddresses(a.addresses, b.addresses);
-};
 
 /**
  * A host's new rows, with every row that did not change replaced by its previous object: what is
@@ -48,7 +22,7 @@ export function keepUnchangedRows(previous: readonly FleetDomain[] | undefined, 
       byUuid ??= new Map(previous.map((row) => [row.uuid, row]));
       before = byUuid.get(domain.uuid);
     }
-    kept[i] = before && sameRow(before, domain) ? before : domain;
+    kept[i] = before && sameFleetRow(before, domain) ? before : domain;
   }
   return kept;
 }
