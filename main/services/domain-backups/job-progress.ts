@@ -5,8 +5,8 @@
 import type { BackupJob, BackupPhase } from '../../../preload/api-contract';
 import { LibvirtError, type LibvirtClient } from '../../libvirt/client';
 import { ApiFailure, toApiError } from '../api-failure';
+import { TransferRate, secondsLeftAt } from '../transfer-rate';
 
-const RATE_WINDOW_MS = 5_000;
 
 export class JobCancelled extends Error {
   constructor() {
@@ -32,7 +32,7 @@ export class JobState {
   readonly job: BackupJob;
   cancelRequested = false;
   private lastPublish = 0;
-  private readonly samples: Array<{ at: number; bytes: number }> = [];
+  private readonly rate = new TransferRate(5_000, 400);
   readonly pollMs: number;
   readonly patienceMs: number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -127,14 +127,10 @@ export class JobState {
     const now = Date.now();
     this.job.bytesDone = bytesDone;
     this.job.bytesTotal = bytesTotal;
-    this.samples.push({ at: now, bytes: bytesDone });
-    while (this.samples.length > 2 && (this.samples[0] as { at: number }).at < now - RATE_WINDOW_MS) this.samples.shift();
-    const oldest = this.samples[0] as { at: number; bytes: number };
-    const seconds = (now - oldest.at) / 1000;
-    if (seconds >= 0.4) {
-      this.job.bytesPerSecond = Math.max(0, (bytesDone - oldest.bytes) / seconds);
-      this.job.secondsLeft =
-        secondsLeftHint ?? (bytesTotal !== null && this.job.bytesPerSecond > 0 ? Math.max(0, (bytesTotal - bytesDone) / this.job.bytesPerSecond) : null);
+    const rate = this.rate.sample(bytesDone, now);
+    if (rate !== null) {
+      this.job.bytesPerSecond = rate;
+      this.job.secondsLeft = secondsLeftHint ?? secondsLeftAt(bytesTotal, bytesDone, rate);
     }
     this.emit(false);
   }

@@ -13,6 +13,7 @@ import type { CloneJob, CloneStep } from '../../../preload/api-contract';
 import { LibvirtError, type LibvirtClient, type StorageVol } from '../../libvirt/client';
 import { virDomainDefineFlags, virDomainUndefineFlagsValues, virErrorNumber } from '../../libvirt/protocol';
 import { ApiFailure, toApiError } from '../api-failure';
+import { TransferRate, secondsLeftAt } from '../transfer-rate';
 import { readPersistent } from '../domain-xml/domain-xml-store';
 import { attribute, first, parseXml } from '../domain-tuning/xml-edit';
 import { resolvedCloneXml, type ResolvedClone, type ResolvedDisk } from './clone-plan';
@@ -20,7 +21,6 @@ import { LINK_POOL_TYPES, baseName, escapeXml, isLibvirtError, type TemporaryPoo
 
 const VIR_DOMAIN_SHUTOFF = 5;
 const POLL_MS = 500;
-const RATE_WINDOW_MS = 5_000;
 
 export class CloneCancelled extends Error {
   constructor() {
@@ -70,7 +70,7 @@ export class CloneJobRunner {
   readonly job: CloneJob;
   private cancelRequested = false;
   private lastPublish = 0;
-  private readonly samples: Array<{ at: number; bytes: number }> = [];
+  private readonly rate = new TransferRate(5_000, 400);
   private readonly pollMs: number;
   private readonly patienceMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -159,16 +159,10 @@ export class CloneJobRunner {
   private progress(bytesDone: number): void {
     const now = Date.now();
     this.job.bytesDone = bytesDone;
-    this.samples.push({ at: now, bytes: bytesDone });
-    while (this.samples.length > 2 && (this.samples[0] as { at: number }).at < now - RATE_WINDOW_MS) this.samples.shift();
-    const oldest = this.samples[0] as { at: number; bytes: number };
-    const seconds = (now - oldest.at) / 1000;
-    if (seconds >= 0.4) {
-      this.job.bytesPerSecond = Math.max(0, (bytesDone - oldest.bytes) / seconds);
-      this.job.secondsLeft =
-        this.job.bytesTotal !== null && this.job.bytesPerSecond > 0
-          ? Math.max(0, (this.job.bytesTotal - bytesDone) / this.job.bytesPerSecond)
-          : null;
+    const rate = this.rate.sample(bytesDone, now);
+    if (rate !== null) {
+      this.job.bytesPerSecond = rate;
+      this.job.secondsLeft = secondsLeftAt(this.job.bytesTotal, bytesDone, rate);
     }
     this.emit(false);
   }

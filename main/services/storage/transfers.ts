@@ -16,13 +16,13 @@ import {
   virStorageVolUploadFlags,
 } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
+import { TransferRate, secondsLeftAt } from '../transfer-rate';
 import type { ByteStreamPeer } from '../byte-stream-peer';
 import { uploadVolumeXml } from './storage-xml';
 import { ZeroRunSplitter } from './zero-runs';
 import type { TransferConnection, TransferConnectionTarget } from './transfer-connection';
 
 const PROGRESS_INTERVAL_MS = 250;
-const RATE_WINDOW_MS = 3_000;
 const KEEP_FINISHED = 50;
 /** A prepared download must be fetched within this time. */
 const DOWNLOAD_TTL_MS = 5 * 60_000;
@@ -51,7 +51,7 @@ export interface DownloadProvider {
 
 class Transfer {
   readonly status: TransferStatus;
-  private samples: Array<{ at: number; done: number }> = [];
+  private readonly rate = new TransferRate(3_000);
   connection: TransferConnection | null = null;
   cancelHandler: (() => void) | null = null;
   private lastPublished = 0;
@@ -94,12 +94,10 @@ class Transfer {
     this.lastPublished = now;
     const s = this.status;
     if (this.connection) s.wireBytes = this.connection.channel.bytesIn + this.connection.channel.bytesOut;
-    this.samples.push({ at: now, done: s.doneBytes });
-    while (this.samples.length > 2 && (this.samples[0]?.at ?? now) < now - RATE_WINDOW_MS) this.samples.shift();
-    const first = this.samples[0];
-    if (first && now > first.at) {
-      s.bytesPerSecond = ((s.doneBytes - first.done) * 1000) / (now - first.at);
-      s.secondsLeft = s.bytesPerSecond > 0 ? Math.max(0, (s.totalBytes - s.doneBytes) / s.bytesPerSecond) : null;
+    const rate = this.rate.sample(s.doneBytes, now);
+    if (rate !== null) {
+      s.bytesPerSecond = rate;
+      s.secondsLeft = secondsLeftAt(s.totalBytes, s.doneBytes, rate);
     } else if (now > s.startedAt) {
       s.bytesPerSecond = (s.doneBytes * 1000) / (now - s.startedAt);
     }
