@@ -6,7 +6,7 @@
  * the samples over a range.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine } from './support';
+import { lab, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine, testAddLabHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -61,10 +61,7 @@ async function guestCommand(page: Page, command: string, answer: RegExp): Promis
   return found as unknown as RegExpMatchArray;
 }
 
-test('add the lab host for the alert tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'alert tests');
 
 test('a rule made in the UI fires on a busy guest, is acknowledged, resolves when the guest idles, and is deleted', async ({
   page,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, labVirsh, removeHostIfLeft, expectSerialLine } from './support';
+import { labInfo, lab, openApp, skipReason, removeHost, labVirsh, removeHostIfLeft, expectSerialLine, testAddLabHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -27,10 +27,7 @@ async function openSerialTab(page: Page): Promise<void> {
   await page.getByRole('tab', { name: 'Serial console' }).click();
 }
 
-test('add the lab host for the console tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'console tests');
 
 test('serial console: a command runs in the guest; a second window may take the console over', async ({
   page,

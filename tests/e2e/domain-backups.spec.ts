@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { BAK_DIR, backupGuestXml, blockInitramfs, cleanUpBackupObjects, defineAndStart, randomQcow2, virsh, virshOk } from '../support/backup-lab';
-import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { lab, openApp, removeHost, removeHostIfLeft, skipReason, testAddLabHost } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -45,10 +45,7 @@ test.afterAll(async ({ browser }) => {
   cleanUpBackupObjects();
 });
 
-test('add the lab host for the backup tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'backup tests');
 
 test('full backup with progress, listed with its checkpoint; restore into a new guest; delete', async ({ page }) => {
   test.setTimeout(240_000);

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
 import { TEST_DIR, cleanUpTestObjects, ensureTestDir, randomQcow2, temporaryPools, throwawayXml, virsh, virshOk } from '../support/clone-lab';
-import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason, waitForGuestShell } from './support';
+import { lab, openApp, removeHost, removeHostIfLeft, skipReason, waitForGuestShell, testAddLabHost } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -73,10 +73,7 @@ test.afterAll(async ({ browser }) => {
   expect(temporaryPools()).toEqual([]);
 });
 
-test('add the lab host for the clone tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'clone tests');
 
 test('clone vd-off-1 with its disk copied, boot the clone to its shell prompt, delete it', async ({ page }) => {
   test.setTimeout(180_000);

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { throwawayGuestXml } from '../support/throwaway-guest';
-import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine } from './support';
+import { lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine, testAddLabHost } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -127,10 +127,7 @@ async function openAddHardware(page: Page, kind: string) {
   return dialog;
 }
 
-test('add the lab host for the hardware tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'hardware tests');
 
 test('a new 1 GiB qcow2 disk, hot-plugged through Add hardware, is seen by the guest and removed again', async ({ page }, testInfo) => {
   const errors = await openApp(page);

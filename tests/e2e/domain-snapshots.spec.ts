@@ -11,7 +11,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { virsh } from '../support/clone-lab';
 import { cleanUpSnapshotGuests, defineSnapshotGuest, libvirtdLogEnd, libvirtdLogSince, snapshotNames, waitForPrompt } from '../support/snapshot-lab';
-import { addLabHost, lab, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine } from './support';
+import { lab, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine, testAddLabHost } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -74,10 +74,7 @@ test.afterAll(async ({ browser }) => {
   cleanUpSnapshotGuests();
 });
 
-test('add the lab host for the snapshot tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'snapshot tests');
 
 test('snapshot with memory, marker written, revert: the marker is gone and the guest runs; child; delete', async ({ page }) => {
   const errors = await openApp(page);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, removeHostIfLeft } from './support';
+import { labInfo, lab, openApp, skipReason, removeHost, removeHostIfLeft, testAddLabHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -52,10 +52,7 @@ const suggestion = (page: Page, label: string) =>
 const problems = (page: Page) => page.getByRole('list', { name: 'Problems' });
 const applyButton = (page: Page) => page.getByRole('button', { name: 'Apply…' });
 
-test('add the lab host for the XML editor tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'XML editor tests');
 
 test('completion offers <vcpu> in <domain> and inside <vcpus>, from the host schema', async ({ page }) => {
   const errors = await openApp(page);

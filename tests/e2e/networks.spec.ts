@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { buildInterfaceXml } from '../../main/services/networks/interface-xml';
 import { throwawayGuestXml } from '../support/throwaway-guest';
-import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason } from './support';
+import { lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, testAddLabHost } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -56,10 +56,7 @@ async function networkAction(page: Page, name: string, action: 'Start' | 'Stopâ€
   await page.getByRole('menuitem', { name: action }).click();
 }
 
-test('add the lab host for the network tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'network tests');
 
 test('an isolated network with a static DHCP host, made in the app; a guest on it gets its lease', async ({ page }, testInfo) => {
   const errors = await openApp(page);

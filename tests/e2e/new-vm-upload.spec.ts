@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { bootIsoUnavailable, buildBootIso, TEST_ISO_GUEST, TEST_ISO_LABEL } from '../support/new-vm-lab';
-import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, waitForGuestShell } from './support';
+import { lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, waitForGuestShell, testAddLabHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? (bootIsoUnavailable() ?? undefined) : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -104,10 +104,7 @@ async function continueToXml(page: Page, name: string): Promise<void> {
   await expect(dialog.getByRole('button', { name: 'Create', exact: true })).toBeEnabled({ timeout: 30_000 });
 }
 
-test('add the lab host for the wizard upload tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'wizard upload tests');
 
 test('New VM from an ISO uploaded in the wizard: progress, label detected, the guest reaches its shell', async ({ page }) => {
   test.setTimeout(300_000);

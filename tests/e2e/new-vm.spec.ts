@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { bootIsoUnavailable, buildBootIso, TEST_ISO_GUEST, TEST_ISO_LABEL, testPoolDir, testPoolXml } from '../support/new-vm-lab';
-import { addLabHost, lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, waitForGuestShell } from './support';
+import { lab, labInfo, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, waitForGuestShell, testAddLabHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? (bootIsoUnavailable() ?? undefined) : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -95,10 +95,7 @@ async function wizardToXml(page: Page, name: string): Promise<void> {
   await expect(dialog.getByRole('button', { name: 'Create', exact: true })).toBeEnabled({ timeout: 30_000 });
 }
 
-test('add the lab host for the new-VM tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'new-VM tests');
 
 test('New VM from a bootable ISO: the VM page opens on its serial console and the guest answers', async ({ page }) => {
   test.setTimeout(240_000);

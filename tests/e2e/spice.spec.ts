@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, labVirsh, removeHostIfLeft } from './support';
+import { labInfo, lab, openApp, skipReason, removeHost, labVirsh, removeHostIfLeft, testAddLabHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -47,10 +47,7 @@ const canvasPixels = (canvas: Locator) =>
 
 const virsh = labVirsh;
 
-test('add the lab host for the SPICE tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'SPICE tests');
 
 test('SPICE console: spice-html5 shows the guest screen over SSH channels, and typing reaches the guest', async ({
   page,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { LabAvailability, LabInfo } from '../support/lab';
 
 export const url = () => process.env.VIRTDECK_E2E_URL ?? '';
@@ -58,6 +58,17 @@ export async function addLabHost(page: Page, name: string, account: 'root' | 'op
     if (problem) throw new Error(`${name} did not connect: ${problem}`, { cause: error });
     throw error;
   }
+}
+
+/**
+ * A serial spec's first test, "add the lab host for the <what>": opens the app and adds the lab host as
+ * `name`, so the spec's later tests find it connected (their afterAll removes it with removeHostIfLeft).
+ */
+export function testAddLabHost(name: string, what: string): void {
+  test(`add the lab host for the ${what}`, async ({ page }) => {
+    await openApp(page);
+    await addLabHost(page, name);
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { labInfo, lab, openApp, skipReason, addLabHost, removeHost, removeHostIfLeft } from './support';
+import { labInfo, lab, openApp, skipReason, removeHost, removeHostIfLeft, testAddLabHost } from './support';
 
 const reason =
   skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
@@ -62,10 +62,7 @@ async function previewAndApply(page: Page, applies: string): Promise<string> {
   return text;
 }
 
-test('add the lab host for the tuning tests', async ({ page }) => {
-  await openApp(page);
-  await addLabHost(page, HOST);
-});
+testAddLabHost(HOST, 'tuning tests');
 
 test('CPU and memory forms on the shut-off guest: diff, apply, read back from libvirt', async ({ page }) => {
   const errors = await openApp(page);

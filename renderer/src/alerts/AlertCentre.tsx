@@ -11,7 +11,7 @@ import {
   type FleetDomain,
   type HostEntry,
 } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { SEVERITY_COLORS } from './AlertBadge';
 import { alertSummary, formatMetricValue, metricKey } from './alert-text';
@@ -157,7 +157,7 @@ function AlertRules({ hosts, domains }: { hosts: HostEntry[]; domains: FleetDoma
         setEditing(null);
         setError(null);
       },
-      (e: unknown) => setError(e instanceof ApiCallError ? e.message : String(e)),
+      (e: unknown) => setError(errorMessage(e)),
     );
   const scopeText = (rule: AlertRule) => {
     const s = rule.scope;

@@ -21,6 +21,11 @@ export class ApiCallError extends Error {
   }
 }
 
+/** A failure as the UI shows it: the message main sent for a failed call, or the error's own message. */
+export function errorMessage(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
 /** The renderer's end of a stream: bytes both ways until either side closes it. */
 export interface ByteChannel {
   send(data: Uint8Array): void;

@@ -4,7 +4,7 @@ import { createElectronClient } from './electron-client';
 import { createServeClient } from './serve-client';
 
 export type { ApiClient, ByteChannel, ConnectionState } from './api-client';
-export { ApiCallError } from './api-client';
+export { ApiCallError, errorMessage } from './api-client';
 
 /** Picks the transport: the preload's bridge in the desktop app, the WebSocket in a browser. */
 export function createApiClient(): ApiClient {

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { Alert, Badge, Group, Loader, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { DomainDetails } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi, useConnectionState } from '../api/api-context';
 import { useFleet } from '../fleet/use-fleet';
 import { useHosts } from '../hosts/use-hosts';
@@ -36,7 +36,7 @@ export function ConsoleWindow({ route }: { route: ConsoleWindowRoute }) {
     let live = true;
     api.call('domain.details', { hostId: route.hostId, uuid: route.domainUuid, inactive: false }).then(
       (value) => live && setDetails(value),
-      (error: unknown) => live && setDetailsError(error instanceof ApiCallError ? error.message : String(error)),
+      (error: unknown) => live && setDetailsError(errorMessage(error)),
     );
     return () => {
       live = false;

@@ -3,7 +3,7 @@ import { useReconnectWhenHostReturns } from './use-reconnect-when-host-returns';
 import { Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
 import RFB from '@novnc/novnc';
 import { useTranslation } from 'react-i18next';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { ByteChannelSocket } from './byte-channel-socket';
 import { comboEvents, textEvents, type VncKey } from './vnc-keys';
@@ -195,7 +195,7 @@ export function GraphicsConsole({ hostId, domainUuid, channel, detached = false 
           if (!live) return;
           setState({
             kind: 'disconnected',
-            reason: error instanceof ApiCallError ? error.message : String(error),
+            reason: errorMessage(error),
           });
         },
       );

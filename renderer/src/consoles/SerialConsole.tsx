@@ -8,7 +8,7 @@ import { Terminal } from '@xterm/xterm';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { DomainDetails } from '../../../preload/api-contract';
-import { ApiCallError, type ByteChannel } from '../api';
+import { ApiCallError, errorMessage, type ByteChannel } from '../api';
 import { useApi } from '../api/api-context';
 import { OpenWindowButton } from './console-parts';
 import { textConsoleDevices } from './serial-devices';
@@ -141,7 +141,7 @@ export function SerialConsole({
           else
             setState({
               kind: 'disconnected',
-              reason: error instanceof Error ? error.message : String(error),
+              reason: errorMessage(error),
             });
         },
       );

@@ -2,6 +2,7 @@ import { useState, type RefObject } from 'react';
 import { Alert, Badge, Button, Group, Menu, Modal, Stack, Text, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useTranslation } from 'react-i18next';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { openConsoleWindow, type ConsoleWindowRoute } from './console-window-route';
 import { KEY_COMBOS, type VncKey } from './vnc-keys';
@@ -216,7 +217,7 @@ export function ScreenshotButton({ hostId, domainUuid }: { hostId: string; domai
       notifications.show({
         color: 'red',
         title: t('domain.graphicsConsole.screenshotFailed'),
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
       });
     } finally {
       setShooting(false);

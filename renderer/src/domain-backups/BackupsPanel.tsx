@@ -2,7 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, Badge, Button, Card, Code, Group, Loader, ScrollArea, SegmentedControl, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { BackupEntry, BackupJob, BackupOverview, BackupPreview } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
+import { useBusyCall } from '../api/use-busy-call';
 import { useApi } from '../api/api-context';
 import { formatBytes } from '../format';
 import { BackupJobView } from './BackupJobView';
@@ -22,11 +23,10 @@ export function BackupsPanel({ hostId, uuid, state }: { hostId: string; uuid: st
   const api = useApi();
   const message = useMessage();
   const [overview, setOverview] = useState<BackupOverview | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useBusyCall();
   const [directory, setDirectory] = useState('');
   const [kind, setKind] = useState<'full' | 'incremental'>('full');
   const [preview, setPreview] = useState<BackupPreview | null>(null);
-  const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<BackupJob | null>(null);
   const [restoring, setRestoring] = useState<BackupEntry | null>(null);
   const [deleting, setDeleting] = useState<BackupEntry | null>(null);
@@ -42,9 +42,9 @@ export function BackupsPanel({ hostId, uuid, state }: { hostId: string; uuid: st
       if (!directoryRef.current && loaded.defaultDirectory) setDirectory(loaded.defaultDirectory);
       setError(null);
     } catch (e) {
-      setError(e instanceof ApiCallError ? e.message : String(e));
+      setError(errorMessage(e));
     }
-  }, [api, hostId, uuid]);
+  }, [api, hostId, uuid, setError]);
 
   useEffect(() => {
     void load();
@@ -67,17 +67,6 @@ export function BackupsPanel({ hostId, uuid, state }: { hostId: string; uuid: st
     void load();
   }, [state, load]);
 
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(e instanceof ApiCallError ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   if (!overview) return error ? <Alert color="red">{error}</Alert> : <Loader size="sm" />;
   const support = overview.support;

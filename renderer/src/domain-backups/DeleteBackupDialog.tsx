@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Alert, Button, Code, Group, List, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { BackupEntry, BackupOverview } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 
 /** The backups built on `backup` (incrementals whose chain goes through it). */
@@ -59,7 +59,7 @@ export function DeleteBackupDialog({ overview, backup, onClose }: { overview: Ba
               setError(null);
               api
                 .call('domainBackups.delete', { hostId: overview.hostId, uuid: overview.uuid, backup: backup.directory, confirm })
-                .then(onClose, (e: unknown) => setError(e instanceof ApiCallError ? e.message : String(e)))
+                .then(onClose, (e: unknown) => setError(errorMessage(e)))
                 .finally(() => setBusy(false));
             }}
           >

@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { Alert, Button, Code, Group, List, Modal, ScrollArea, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
-import type { BackupEntry, BackupJob, BackupOverview, RestorePreview } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import type { BackupEntry, BackupOverview, RestorePreview } from '../../../preload/api-contract';
+import { useBusyCall } from '../api/use-busy-call';
 import { useApi } from '../api/api-context';
+import { useJobUpdates } from '../api/use-job-updates';
 import { formatBytes } from '../format';
 import { BackupJobView } from './BackupJobView';
 import { jobEnded, useMessage } from './backup-format';
@@ -18,31 +19,10 @@ export function RestoreDialog({ overview, backup, onClose }: { overview: BackupO
   const [name, setName] = useState(`${overview.name}-restored`);
   const [pool, setPool] = useState<string | null>(overview.pools.find((p) => p.type === 'dir')?.name ?? overview.pools[0]?.name ?? null);
   const [preview, setPreview] = useState<RestorePreview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [job, setJob] = useState<BackupJob | null>(null);
-  const jobId = useRef<string | null>(null);
-
-  useEffect(
-    () =>
-      api.subscribe('domainBackups.progress', (update) => {
-        if (update.jobId === jobId.current) setJob(update);
-      }),
-    [api],
-  );
+  const { busy, error, run } = useBusyCall();
+  const { job, setJob, jobId } = useJobUpdates('domainBackups.progress');
 
   const request = { hostId: overview.hostId, uuid: overview.uuid, backup: backup.directory, name: name.trim(), pool: pool ?? '' };
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(e instanceof ApiCallError ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   const active = job !== null && !jobEnded(job);
 
   return (

@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { Alert, Button, Group, List, Loader, Modal, SegmentedControl, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { CloneDiskMode, CloneDiskPlan, CloneJob, CloneMessage, ClonePlan, ClonePreview } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
+import { useBusyCall } from '../api/use-busy-call';
 import { useApi } from '../api/api-context';
+import { useJobUpdates } from '../api/use-job-updates';
 import { formatBytes } from '../format';
 import { CloneJobView, StepText } from './CloneJobView';
 import { DiffBlock } from './DiffBlock';
@@ -42,21 +44,11 @@ export function CloneDialog({ target, onClose }: { target: DomainDialogTarget; o
   const { t } = useTranslation();
   const api = useApi();
   const [plan, setPlan] = useState<ClonePlan | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useBusyCall();
   const [name, setName] = useState('');
   const [choices, setChoices] = useState<Record<string, Choice>>({});
   const [preview, setPreview] = useState<ClonePreview | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [job, setJob] = useState<CloneJob | null>(null);
-  const jobId = useRef<string | null>(null);
-
-  useEffect(
-    () =>
-      api.subscribe('domainClone.progress', (update) => {
-        if (update.jobId === jobId.current) setJob(update);
-      }),
-    [api],
-  );
+  const { job, setJob, jobId } = useJobUpdates('domainClone.progress');
 
   useEffect(() => {
     let live = true;
@@ -82,13 +74,13 @@ export function CloneDialog({ target, onClose }: { target: DomainDialogTarget; o
           ),
         );
       } catch (e) {
-        if (live) setError(e instanceof ApiCallError ? e.message : String(e));
+        if (live) setError(errorMessage(e));
       }
     })();
     return () => {
       live = false;
     };
-  }, [api, target]);
+  }, [api, target, setError, jobId, setJob]);
 
   const request = useCallback(() => {
     if (!plan) throw new Error('no plan');
@@ -105,17 +97,6 @@ export function CloneDialog({ target, onClose }: { target: DomainDialogTarget; o
     };
   }, [plan, target, name, choices]);
 
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(e instanceof ApiCallError ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   const edit = (next: () => void) => {
     next();
     setPreview(null);

@@ -3,7 +3,7 @@ import { Alert, Button, Group, List, Loader, Modal, Stack, Text, TextInput } fro
 import { notifications } from '@mantine/notifications';
 import { useTranslation } from 'react-i18next';
 import type { RenameCheck } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import type { DomainDialogTarget } from './dialog-store';
 
@@ -24,7 +24,7 @@ export function RenameDialog({ target, onClose }: { target: DomainDialogTarget; 
         setCheck(value);
         setName(value.name);
       },
-      (e: unknown) => live && setError(e instanceof ApiCallError ? e.message : String(e)),
+      (e: unknown) => live && setError(errorMessage(e)),
     );
     return () => {
       live = false;
@@ -41,7 +41,7 @@ export function RenameDialog({ target, onClose }: { target: DomainDialogTarget; 
       notifications.show({ color: 'teal', message: t('domainClone.renamed', { name: result.name }) });
       onClose();
     } catch (e) {
-      setError(e instanceof ApiCallError ? e.message : String(e));
+      setError(errorMessage(e));
     } finally {
       setBusy(false);
     }

@@ -4,7 +4,8 @@ import { notifications } from '@mantine/notifications';
 import { IconDisc } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { MediaChange, MediaInsert, MediaPreview, MediaSource, MediaState } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
+import { useBusyCall } from '../api/use-busy-call';
 import { useApi } from '../api/api-context';
 import { useReadOnStateChange } from '../domains/use-read-on-state-change';
 import { DiffBlock } from '../domain-clone/DiffBlock';
@@ -37,7 +38,7 @@ export function DomainMediaCard({ hostId, uuid, running }: { hostId: string; uui
   const load = useCallback(() => {
     api.call('domainMedia.state', { hostId, uuid }).then(
       (value) => (setState(value), setError(null)),
-      (e: unknown) => setError(e instanceof ApiCallError ? e.message : String(e)),
+      (e: unknown) => setError(errorMessage(e)),
     );
   }, [api, hostId, uuid]);
   useReadOnStateChange(load, running, dialog !== null);
@@ -144,8 +145,7 @@ function MediaDialog({
   const [path, setPath] = useState('');
   const [force, setForce] = useState(false);
   const [preview, setPreview] = useState<MediaPreview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useBusyCall();
 
   const insert: MediaInsert | null = (() => {
     if (kind !== 'insert') return null;
@@ -166,17 +166,6 @@ function MediaDialog({
     next();
     setPreview(null);
     setError(null);
-  };
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(e instanceof ApiCallError ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
   };
   const title =
     kind === 'ejectInstallMedia'

@@ -3,7 +3,7 @@ import { Alert, Badge, Button, Group, Modal, Stack, Table, Text, TextInput, Text
 import { IconCamera } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { BulkSnapshotItem, FleetDomain } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 
 /**
@@ -84,7 +84,7 @@ export function BulkSnapshotButton({ domains }: { domains: FleetDomain[] }) {
                     .call('domainSnapshots.bulkCreate', { targets: targets.map((d) => ({ hostId: d.hostId, uuid: d.uuid })), name: name.trim(), description })
                     .then(
                       (value) => (setResults(value.items), setBusy(false)),
-                      (e: unknown) => (setError(e instanceof ApiCallError ? e.message : String(e)), setBusy(false)),
+                      (e: unknown) => (setError(errorMessage(e)), setBusy(false)),
                     );
                 }}
               >

@@ -31,7 +31,7 @@ import type {
   SnapshotRevertAfter,
   SnapshotsState,
 } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { SnapshotLoads } from './snapshot-loads';
 
@@ -43,7 +43,6 @@ export function reasonOf(t: T, ability: SnapshotAbility): string | null {
   return translate(`domainSnapshots.reasons.${ability.reason.key}`, ability.reason.values ?? {});
 }
 
-const errorText = (e: unknown) => (e instanceof ApiCallError ? e.message : String(e));
 
 /** A button that, when the host would refuse, is disabled and says why. */
 function Able({ ability, children, onClick, label, color }: { ability: SnapshotAbility; children: ReactNode; onClick(): void; label: string; color?: string }) {
@@ -109,7 +108,7 @@ export function SnapshotsPanel({ hostId, uuid, domainState }: { hostId: string; 
           setError(null);
         },
         (e: unknown) => {
-          if (loads.accept(id)) setError(errorText(e));
+          if (loads.accept(id)) setError(errorMessage(e));
         },
       );
     },
@@ -183,7 +182,7 @@ export function SnapshotsPanel({ hostId, uuid, domainState }: { hostId: string; 
                     <UnstyledButton
                       ff="monospace"
                       fz="sm"
-                      onClick={() => api.call('domainSnapshots.xml', { hostId, uuid, snapshot: entry.name }).then((xml) => setXmlOf({ name: entry.name, xml }), (e: unknown) => setError(errorText(e)))}
+                      onClick={() => api.call('domainSnapshots.xml', { hostId, uuid, snapshot: entry.name }).then((xml) => setXmlOf({ name: entry.name, xml }), (e: unknown) => setError(errorMessage(e)))}
                     >
                       {entry.name}
                     </UnstyledButton>
@@ -317,12 +316,12 @@ function CreateDialog({ state, operate, onClose, onDone }: { state: SnapshotsSta
     if (call === 'previewCreate') {
       api.call('domainSnapshots.previewCreate', request).then(
         (value) => (setPreview(value), setPreviewKey(key), done()),
-        (e: unknown) => (setError(errorText(e)), setPreview(null), done()),
+        (e: unknown) => (setError(errorMessage(e)), setPreview(null), done()),
       );
     } else {
       operate(() => api.call('domainSnapshots.create', request)).then(
         (value) => (done(), onDone(value, request.name)),
-        (e: unknown) => (setError(errorText(e)), done()),
+        (e: unknown) => (setError(errorMessage(e)), done()),
       );
     }
   };
@@ -442,7 +441,7 @@ function RevertDialog({ state, entry, operate, onClose, onDone }: { state: Snaps
               setBusy(true);
               operate(() => api.call('domainSnapshots.revert', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, confirmName, after })).then(
                 (next) => onDone(next),
-                (e: unknown) => (setError(errorText(e)), setBusy(false)),
+                (e: unknown) => (setError(errorMessage(e)), setBusy(false)),
               );
             }}
           >
@@ -493,7 +492,7 @@ function DeleteDialog({ state, entry, operate, onClose, onDone }: { state: Snaps
               setBusy(true);
               operate(() => api.call('domainSnapshots.delete', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, confirmName, mode })).then(
                 (next) => onDone(next),
-                (e: unknown) => (setError(errorText(e)), setBusy(false)),
+                (e: unknown) => (setError(errorMessage(e)), setBusy(false)),
               );
             }}
           >
@@ -526,7 +525,7 @@ function DescriptionDialog({ state, entry, operate, onClose, onDone }: { state: 
               setBusy(true);
               operate(() => api.call('domainSnapshots.setDescription', { hostId: state.hostId, uuid: state.uuid, snapshot: entry.name, description })).then(
                 (next) => onDone(next),
-                (e: unknown) => (setError(errorText(e)), setBusy(false)),
+                (e: unknown) => (setError(errorMessage(e)), setBusy(false)),
               );
             }}
           >

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, Badge, Button, Card, Group, Loader, Modal, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { AdvisorFinding, TuningApplyResult } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { TuningEditor } from './TuningEditor';
 import { AppliedNotice } from './TuningPanel';
@@ -26,7 +26,7 @@ export function AdvisorPanel({ hostId, uuid, running }: { hostId: string; uuid: 
     let live = true;
     api.call('domainTuning.advice', { hostId, uuid }).then(
       (value) => live && (setFindings(value), setError(null)),
-      (e: unknown) => live && setError(e instanceof ApiCallError ? e.message : String(e)),
+      (e: unknown) => live && setError(errorMessage(e)),
     );
     return () => {
       live = false;

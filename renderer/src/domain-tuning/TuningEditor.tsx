@@ -2,12 +2,12 @@ import { useState } from 'react';
 import { Alert, Badge, Button, Code, Group, List, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { TuningApplyResult, TuningChange, TuningContext, TuningPreview } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { ApiCallError, errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { FormFields } from './FormFields';
 
 const errorOf = (error: unknown) => ({
-  message: error instanceof ApiCallError ? error.message : String(error),
+  message: errorMessage(error),
   conflict: error instanceof ApiCallError && error.error.code === 'conflict',
 });
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { TuningContext } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 
 /** The tuning context of one guest (definition, form values, live values, host topology), reloadable. */
@@ -14,7 +14,7 @@ export function useTuningContext(hostId: string, uuid: string, running: boolean)
     let live = true;
     api.call('domainTuning.context', { hostId, uuid }).then(
       (value) => live && (setContext(value), setError(null)),
-      (e: unknown) => live && setError(e instanceof ApiCallError ? e.message : String(e)),
+      (e: unknown) => live && setError(errorMessage(e)),
     );
     return () => {
       live = false;

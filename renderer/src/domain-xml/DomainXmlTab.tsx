@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Alert, Badge, Button, Group, List, Loader, SegmentedControl, Select, Stack, Text } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { DomainXmlProblem, DomainXmlSchemaInfo } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { ApiCallError, errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { XmlCodeEditor, XmlDiffView, type XmlCodeEditorHandle, type XmlLanguageSource } from './XmlCodeEditor';
 import {
@@ -22,7 +22,6 @@ interface Source {
   live: string | null;
 }
 
-const errorText = (error: unknown) => (error instanceof ApiCallError ? error.message : String(error));
 
 /**
  * The domain XML editor: the persistent definition (or, read-only, the live XML) in Monaco with the
@@ -64,7 +63,7 @@ export function DomainXmlTab({ hostId, uuid, running }: { hostId: string; uuid: 
         setApplyError(null);
         setReviewing(false);
       },
-      (error: unknown) => setLoadError(errorText(error)),
+      (error: unknown) => setLoadError(errorMessage(error)),
     );
   }, [api, hostId, uuid]);
 
@@ -76,7 +75,7 @@ export function DomainXmlTab({ hostId, uuid, running }: { hostId: string; uuid: 
     let live = true;
     api.call('domainXml.schema', { hostId }).then(
       (info) => live && (setSchemaInfo(info), setSchemaError(null)),
-      (error: unknown) => live && setSchemaError(errorText(error)),
+      (error: unknown) => live && setSchemaError(errorMessage(error)),
     );
     return () => {
       live = false;
@@ -100,7 +99,7 @@ export function DomainXmlTab({ hostId, uuid, running }: { hostId: string; uuid: 
     const timer = setTimeout(() => {
       api.call('domainXml.validate', { hostId, xml: text }).then(
         ({ problems }) => setSchemaProblems({ forText: text, problems }),
-        (error: unknown) => setSchemaError(errorText(error)),
+        (error: unknown) => setSchemaError(errorMessage(error)),
       );
     }, VALIDATE_DEBOUNCE_MS);
     return () => clearTimeout(timer);
@@ -227,7 +226,7 @@ export function DomainXmlTab({ hostId, uuid, running }: { hostId: string; uuid: 
         setLibvirtProblem({ forText: draft, problem: locateLibvirtError(apiError.libvirt?.message ?? apiError.message, draft, source.inactive) });
         setReviewing(false);
       } else {
-        setApplyError({ message: errorText(error), conflict: apiError?.code === 'conflict' });
+        setApplyError({ message: errorMessage(error), conflict: apiError?.code === 'conflict' });
       }
     } finally {
       setApplying(false);

@@ -16,7 +16,7 @@ import {
 import { IconPlayerPause, IconPlayerPlay, IconPower, IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { DomainDetails, FleetDomain, HostEntry } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { ConfirmActionDialog } from '../fleet/ConfirmActionDialog';
 import { DomainStateBadge } from '../fleet/DomainStateBadge';
@@ -57,7 +57,7 @@ export function DomainPage({ host, domain, initialTab }: { host: HostEntry; doma
     api.call('domain.details', { hostId: host.id, uuid: domain.uuid, inactive: !running }).then(
       (value) => live && (setDetails(value), setDetailsError(null)),
       (error: unknown) =>
-        live && setDetailsError(error instanceof ApiCallError ? error.message : String(error)),
+        live && setDetailsError(errorMessage(error)),
     );
     return () => {
       live = false;

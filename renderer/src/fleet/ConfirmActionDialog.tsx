@@ -3,7 +3,7 @@ import { Alert, Button, Checkbox, Group, List, Loader, Modal, ScrollArea, Stack,
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { DomainDeletionPlan } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import type { PendingConfirmation } from './use-domain-actions';
 
@@ -35,7 +35,7 @@ export function ConfirmActionDialog({
     let live = true;
     api.call('domains.deletionPlan', { targets: pending.domains.map(({ hostId, uuid }) => ({ hostId, uuid })) }).then(
       (result) => live && setPlans(result),
-      (error: unknown) => live && setPlanError(error instanceof ApiCallError ? error.message : String(error)),
+      (error: unknown) => live && setPlanError(errorMessage(error)),
     );
     return () => {
       live = false;

@@ -9,7 +9,7 @@ import {
   type DomainActionProgress,
   type FleetDomain,
 } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { actionApplies } from './domain-actions';
 
@@ -78,7 +78,7 @@ export function useDomainActions() {
           loading: false,
           color: 'red',
           title,
-          message: error instanceof ApiCallError ? error.message : String(error),
+          message: errorMessage(error),
           autoClose: false,
           withCloseButton: true,
         });

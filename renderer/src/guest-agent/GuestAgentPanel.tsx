@@ -3,11 +3,10 @@ import { Alert, Badge, Button, Card, Group, Loader, Modal, SimpleGrid, Stack, Ta
 import { IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { GuestAgentInfo } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { formatBytes } from '../format';
 
-const message = (error: unknown) => (error instanceof ApiCallError ? error.message : String(error));
 type Pending = 'freeze' | 'thaw' | 'setTime';
 
 /** VM page → Guest agent: what the QEMU guest agent reports, freeze/thaw and set time, or why it cannot. */
@@ -27,7 +26,7 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
     setError(null);
     api.call('guestAgent.info', { hostId, uuid }).then(
       (value) => live && setInfo(value),
-      (e: unknown) => live && setError(message(e)),
+      (e: unknown) => live && setError(errorMessage(e)),
     );
     return () => {
       live = false;
@@ -49,7 +48,7 @@ export function GuestAgentPanel({ hostId, uuid, name, running }: { hostId: strin
       // Read back what the agent reports now (freeze state, clock).
       reload();
     } catch (e) {
-      setError(message(e));
+      setError(errorMessage(e));
     } finally {
       setBusy(false);
       setPending(null);

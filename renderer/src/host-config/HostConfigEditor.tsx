@@ -30,7 +30,7 @@ import type {
   HostConfigSnapshot,
   HostConfigValue,
 } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { highlightConf } from './conf-highlight';
 import { ConfDiff } from './ConfDiff';
@@ -49,8 +49,6 @@ interface FileState {
   analysis: HostConfigAnalysis | null;
 }
 
-const message = (error: unknown) =>
-  error instanceof ApiCallError ? error.message : error instanceof Error ? error.message : String(error);
 
 /** The configuration editor of one host: forms grouped as the file is, raw text, diff, save, restart, backups. */
 export function HostConfigEditor({ hostId }: { hostId: string }) {
@@ -91,7 +89,7 @@ export function HostConfigEditor({ hostId }: { hostId: string }) {
         }),
       );
     } catch (error) {
-      setLoadError(message(error));
+      setLoadError(errorMessage(error));
     } finally {
       setLoading(false);
     }
@@ -116,7 +114,7 @@ export function HostConfigEditor({ hostId }: { hostId: string }) {
         (analysis) =>
           seq === analyzeSeq.current &&
           setFiles((all) => (all[path] ? { ...all, [path]: { ...all[path], analysis } as FileState } : all)),
-        (error: unknown) => setNotice({ color: 'red', text: message(error) }),
+        (error: unknown) => setNotice({ color: 'red', text: errorMessage(error) }),
       );
     }, 200);
   };
@@ -136,7 +134,7 @@ export function HostConfigEditor({ hostId }: { hostId: string }) {
         [current.file.path]: { ...current, text: result.text, analysis: result.analysis },
       }));
     } catch (error) {
-      setNotice({ color: 'red', text: message(error) });
+      setNotice({ color: 'red', text: errorMessage(error) });
     }
   };
 
@@ -164,7 +162,7 @@ export function HostConfigEditor({ hostId }: { hostId: string }) {
       setRestartable(true);
       setReviewing(false);
     } catch (error) {
-      setNotice({ color: 'red', text: message(error) });
+      setNotice({ color: 'red', text: errorMessage(error) });
       setReviewing(false);
     } finally {
       setBusy(false);
@@ -180,7 +178,7 @@ export function HostConfigEditor({ hostId }: { hostId: string }) {
       setRestartable(false);
       await load();
     } catch (error) {
-      setNotice({ color: 'red', text: message(error) });
+      setNotice({ color: 'red', text: errorMessage(error) });
     } finally {
       setBusy(false);
     }
@@ -664,7 +662,7 @@ function Backups({
   const [busy, setBusy] = useState(false);
 
   const refresh = useCallback(() => {
-    api.call('hostConfig.backups', { hostId }).then(setBackups, (e: unknown) => setError(message(e)));
+    api.call('hostConfig.backups', { hostId }).then(setBackups, (e: unknown) => setError(errorMessage(e)));
   }, [api, hostId]);
   useEffect(refresh, [refresh]);
 
@@ -673,7 +671,7 @@ function Backups({
       const read = await api.call('hostConfig.readBackup', { hostId, path: backup.path });
       setPreview({ backup, text: read.text });
     } catch (e) {
-      setError(message(e));
+      setError(errorMessage(e));
     }
   };
   const restore = async () => {
@@ -695,7 +693,7 @@ function Backups({
       onRestored(target.file.path);
       refresh();
     } catch (e) {
-      setError(message(e));
+      setError(errorMessage(e));
     } finally {
       setBusy(false);
     }

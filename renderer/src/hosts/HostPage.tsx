@@ -18,7 +18,7 @@ import {
 import { IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { HostCheck, HostEntry, HostOverview, HostStatus } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { HostAlertBadge } from '../alerts/TargetAlertBadge';
 import { MetricsHistoryPanel } from '../metrics-history/MetricsHistoryPanel';
@@ -46,7 +46,7 @@ function useHostData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | nu
     let live = true;
     load().then(
       (value) => live && (setData(value), setError(null)),
-      (failure: unknown) => live && setError(failure instanceof ApiCallError ? failure.message : String(failure)),
+      (failure: unknown) => live && setError(errorMessage(failure)),
     );
     return () => {
       live = false;

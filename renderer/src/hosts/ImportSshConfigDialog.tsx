@@ -3,7 +3,7 @@ import { Alert, Button, Checkbox, Group, Loader, Modal, ScrollArea, Stack, Text 
 import { notifications } from '@mantine/notifications';
 import { useTranslation } from 'react-i18next';
 import type { HostEntry, SshConfigCandidate } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 
 /**
@@ -23,7 +23,7 @@ export function ImportSshConfigDialog({ opened, onClose, hosts }: { opened: bool
     setCandidates(null);
     setChosen(new Set());
     api.call('hosts.sshConfigCandidates', null).then(setCandidates, (e: unknown) =>
-      setError(e instanceof ApiCallError ? e.message : String(e)),
+      setError(errorMessage(e)),
     );
   }, [api, opened]);
 
@@ -42,7 +42,7 @@ export function ImportSshConfigDialog({ opened, onClose, hosts }: { opened: bool
           tags: [],
         });
       } catch (e) {
-        failures.push(`${candidate.alias}: ${e instanceof Error ? e.message : String(e)}`);
+        failures.push(`${candidate.alias}: ${errorMessage(e)}`);
       }
     }
     setBusy(false);

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { HostEntry } from '../../../preload/api-contract';
 import { useApi } from '../api/api-context';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 
 export type HostsState =
   | { status: 'loading' }
@@ -20,7 +20,7 @@ export function useHosts(): HostsState {
     api.call('hosts.list', null).then(
       (hosts) => live && setState({ status: 'ready', hosts }),
       (error: unknown) =>
-        live && setState({ status: 'error', message: error instanceof ApiCallError ? error.message : String(error) }),
+        live && setState({ status: 'error', message: errorMessage(error) }),
     );
     return () => {
       live = false;

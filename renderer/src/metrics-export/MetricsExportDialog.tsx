@@ -2,10 +2,10 @@ import { useEffect, useState } from 'react';
 import { Alert, Badge, Button, Code, CopyButton, Group, Modal, NumberInput, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { MetricsExportState } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
+import { useBusyCall } from '../api/use-busy-call';
 import { useApi } from '../api/api-context';
 
-const message = (error: unknown) => (error instanceof ApiCallError ? error.message : String(error));
 
 /** The prometheus.yml job that scrapes this endpoint (with the token when one is set). */
 export function exampleScrapeConfig(state: MetricsExportState, token: string | null, placeholder: string): string {
@@ -24,8 +24,7 @@ export function MetricsExportDialog({ opened, onClose }: { opened: boolean; onCl
   const [address, setAddress] = useState('127.0.0.1');
   const [port, setPort] = useState<number>(9177);
   const [token, setToken] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useBusyCall();
 
   const show = (next: MetricsExportState) => {
     setState(next);
@@ -40,26 +39,15 @@ export function MetricsExportDialog({ opened, onClose }: { opened: boolean; onCl
     setError(null);
     let live = true;
     const load = () => api.call('metricsExport.get', null).then((next) => live && setState(next), () => undefined);
-    api.call('metricsExport.get', null).then((next) => live && show(next), (e: unknown) => live && setError(message(e)));
+    api.call('metricsExport.get', null).then((next) => live && show(next), (e: unknown) => live && setError(errorMessage(e)));
     // The scrape count moves while the dialog is open.
     const timer = setInterval(() => void load(), 2_000);
     return () => {
       live = false;
       clearInterval(timer);
     };
-  }, [api, opened]);
+  }, [api, opened, setError]);
 
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(message(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   const apply = () => run(async () => show(await api.call('metricsExport.set', { enabled, address: address.trim(), port })));
   const newToken = () =>
     run(async () => {

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import {
   Alert,
   Button,
@@ -20,8 +20,9 @@ import {
 import { IconAlertTriangle, IconCheck, IconX } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { MigrationCheck, MigrationJob, MigrationOptions, MigrationPlan } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
+import { useJobUpdates } from '../api/use-job-updates';
 import { formatBytes } from '../format';
 import type { MigrateTarget } from './migrate-store';
 import { MigrationJobView, MigrationText, migrationEnded } from './MigrationJobView';
@@ -60,17 +61,8 @@ export function MigrateDialog({ target, onClose }: { target: MigrateTarget; onCl
   const [checking, setChecking] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [job, setJob] = useState<MigrationJob | null>(null);
+  const { job, setJob, jobId } = useJobUpdates('migration.progress');
   const [hostNames, setHostNames] = useState<Map<string, string>>(new Map());
-  const jobId = useRef<string | null>(null);
-
-  useEffect(
-    () =>
-      api.subscribe('migration.progress', (update) => {
-        if (update.jobId === jobId.current) setJob(update);
-      }),
-    [api],
-  );
 
   // A migration of this guest already running (started before a reload): show it.
   useEffect(() => {
@@ -87,7 +79,7 @@ export function MigrateDialog({ target, onClose }: { target: MigrateTarget; onCl
     return () => {
       live = false;
     };
-  }, [api, target.uuid]);
+  }, [api, target.uuid, jobId, setJob]);
 
   // The plan: first without a destination (lists them), then for the chosen one and the options.
   useEffect(() => {
@@ -104,7 +96,7 @@ export function MigrateDialog({ target, onClose }: { target: MigrateTarget; onCl
             if (options === null && destination !== null) setOptions(loaded.options);
             if (destination === null && loaded.destinations.length === 1) setDestination(loaded.destinations[0]?.hostId ?? null);
           })
-          .catch((e: unknown) => live && setError(e instanceof ApiCallError ? e.message : String(e)))
+          .catch((e: unknown) => live && setError(errorMessage(e)))
           .finally(() => live && setChecking(false)),
       options ? 300 : 0,
     );
@@ -126,7 +118,7 @@ export function MigrateDialog({ target, onClose }: { target: MigrateTarget; onCl
     try {
       await action();
     } catch (e) {
-      setError(e instanceof ApiCallError ? e.message : String(e));
+      setError(errorMessage(e));
     } finally {
       setBusy(false);
     }

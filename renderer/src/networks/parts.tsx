@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Code, ScrollArea } from '@mantine/core';
 import type { NetworkVlan } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { ApiCallError, errorMessage } from '../api';
 
 /** The message to show for a failed call: libvirt's own words when libvirt refused. */
 export function errorText(failure: unknown): string {
-  if (failure instanceof ApiCallError) return failure.error.libvirt?.message ?? failure.message;
-  return failure instanceof Error ? failure.message : String(failure);
+  if (failure instanceof ApiCallError && failure.error.libvirt) return failure.error.libvirt.message;
+  return errorMessage(failure);
 }
 
 /** An XML (or diff) block, scrollable. */

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Alert, Button, FileInput, Group, Select, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { NewVmPool } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { formatBytes } from '../format';
 import { startUpload, TransfersList, useTransfers } from '../storage';
@@ -71,11 +71,11 @@ export function LocalIsoUpload({
         () => onUploaded({ ...started, state: 'done' }),
         (failure: unknown) => {
           onChange(null);
-          setError(failure instanceof ApiCallError ? failure.message : String(failure));
+          setError(errorMessage(failure));
         },
       );
     } catch (failure) {
-      setError(failure instanceof ApiCallError ? failure.message : String(failure));
+      setError(errorMessage(failure));
     } finally {
       setStarting(false);
     }

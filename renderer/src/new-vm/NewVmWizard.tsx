@@ -36,7 +36,7 @@ import type {
   NewVmStep,
   NewVmStepProgress,
 } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { XmlCodeEditor, type XmlLanguageSource } from '../domain-xml/XmlCodeEditor';
 import { checkWellFormed } from '../domain-xml/xml-text';
@@ -48,7 +48,6 @@ import { LocalIsoUpload, type WizardUpload } from './LocalIsoUpload';
 import type { OpenDomain } from './NewVmButton';
 
 const VALIDATE_DEBOUNCE_MS = 250;
-const errorText = (error: unknown) => (error instanceof ApiCallError ? error.message : String(error));
 type Hardware = NewVmDefaults['spec'];
 
 interface CloudInitForm {
@@ -183,7 +182,7 @@ export function NewVmWizard({
     setHardware(null);
     api.call('newVm.context', { hostId }).then(
       (value) => live && setContext(value),
-      (error: unknown) => live && setContextError(errorText(error)),
+      (error: unknown) => live && setContextError(errorMessage(error)),
     );
     return () => {
       live = false;
@@ -225,7 +224,7 @@ export function NewVmWizard({
         setHardware(defaults.spec);
         setDefaultNotes(defaults.notes);
       },
-      (error: unknown) => live && setContextError(errorText(error)),
+      (error: unknown) => live && setContextError(errorMessage(error)),
     );
     return () => {
       live = false;
@@ -285,7 +284,7 @@ export function NewVmWizard({
         setPreviewFor(specKey);
         setXml(value.xml);
       },
-      (error: unknown) => live && setPreviewError(errorText(error)),
+      (error: unknown) => live && setPreviewError(errorMessage(error)),
     );
     return () => {
       live = false;
@@ -350,7 +349,7 @@ export function NewVmWizard({
     try {
       setResult(await api.call('newVm.create', { hostId, spec, xml, createId: id }));
     } catch (error) {
-      setCreateError(errorText(error));
+      setCreateError(errorMessage(error));
     }
   };
 
@@ -435,7 +434,7 @@ export function NewVmWizard({
                           setUpload((current) => (current?.transferId === done.transferId ? { ...current, path: found.path } : current));
                           setVolumePath(found.path);
                         },
-                        (error: unknown) => setContextError(errorText(error)),
+                        (error: unknown) => setContextError(errorMessage(error)),
                       );
                     }}
                   />

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, Button, Card, Group, Progress, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { BenchmarkCheck, BenchmarkJob, BenchmarkResult, StoragePoolSummary } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { formatBytes, formatRate } from '../format';
 
@@ -14,7 +14,6 @@ export const BENCHMARK_PROFILES = {
 } as const;
 type Profile = keyof typeof BENCHMARK_PROFILES;
 
-const message = (error: unknown) => (error instanceof ApiCallError ? error.message : String(error));
 const latency = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} µs`);
 const DIR_POOLS = new Set(['dir', 'fs', 'netfs']);
 
@@ -44,7 +43,7 @@ export function BenchmarkPanel({ hostId }: { hostId: string }) {
         setPools(running);
         setPool((current) => current ?? running.find((p) => DIR_POOLS.has(p.type))?.name ?? running[0]?.name ?? null);
       },
-      (e: unknown) => live && setError(message(e)),
+      (e: unknown) => live && setError(errorMessage(e)),
     );
     // A run started earlier (another window, before a reload) is picked up.
     api.call('storageBenchmark.jobs', null).then(
@@ -69,7 +68,7 @@ export function BenchmarkPanel({ hostId }: { hostId: string }) {
     let live = true;
     api.call('storageBenchmark.check', { hostId, pool }).then(
       (value) => live && setCheck(value),
-      (e: unknown) => live && setError(message(e)),
+      (e: unknown) => live && setError(errorMessage(e)),
     );
     return () => {
       live = false;
@@ -83,7 +82,7 @@ export function BenchmarkPanel({ hostId }: { hostId: string }) {
     try {
       setJob(await api.call('storageBenchmark.start', { hostId, pool, ...BENCHMARK_PROFILES[profile] }));
     } catch (e) {
-      setError(message(e));
+      setError(errorMessage(e));
     }
   };
   const cancel = async () => {
@@ -91,7 +90,7 @@ export function BenchmarkPanel({ hostId }: { hostId: string }) {
     try {
       setJob(await api.call('storageBenchmark.cancel', { jobId: job.jobId }));
     } catch (e) {
-      setError(message(e));
+      setError(errorMessage(e));
     }
   };
 

@@ -17,15 +17,11 @@ import {
 } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { StoragePoolForm, VolumeCreateForm } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { VolumePicker } from './VolumePicker';
 
 const GiB = 1024 ** 3;
-
-export function errorText(failure: unknown): string {
-  return failure instanceof ApiCallError ? failure.message : failure instanceof Error ? failure.message : String(failure);
-}
 
 /** The XML a form builds, asked from main (which validates it) whenever the form changes. */
 function usePlan<T>(plan: () => Promise<T>, deps: unknown[]): { value: T | null; error: string | null } {
@@ -36,7 +32,7 @@ function usePlan<T>(plan: () => Promise<T>, deps: unknown[]): { value: T | null;
     const timer = setTimeout(() => {
       plan().then(
         (v) => live && (setValue(v), setError(null)),
-        (e: unknown) => live && (setValue(null), setError(errorText(e))),
+        (e: unknown) => live && (setValue(null), setError(errorMessage(e))),
       );
     }, 150);
     return () => {
@@ -86,7 +82,7 @@ export function PoolCreateDialog({ hostId, onClose, onCreated }: { hostId: strin
       await api.call('storage.poolCreate', { hostId, form, build, start, autostart });
       onCreated(name);
     } catch (e) {
-      setFailure(errorText(e));
+      setFailure(errorMessage(e));
     } finally {
       setBusy(false);
     }
@@ -207,7 +203,7 @@ export function ConfirmNameDialog({
               setBusy(true);
               setFailure(null);
               onConfirm().then(onClose, (e: unknown) => {
-                setFailure(errorText(e));
+                setFailure(errorMessage(e));
                 setBusy(false);
               });
             }}
@@ -248,7 +244,7 @@ export function VolumeCreateDialog({ hostId, pool, onClose, onCreated }: { hostI
       await api.call('storage.volumeCreate', { hostId, form });
       onCreated(name);
     } catch (e) {
-      setFailure(errorText(e));
+      setFailure(errorMessage(e));
       setBusy(false);
     }
   };
@@ -343,7 +339,7 @@ export function ResizeDialog({ hostId, pool, name, capacityBytes, onClose, onDon
               api
                 .call('storage.volumeResize', { hostId, pool, name, capacityBytes: Math.round(Number(gib) * GiB), allowShrink: shrink })
                 .then(onDone, (e: unknown) => {
-                  setFailure(errorText(e));
+                  setFailure(errorMessage(e));
                   setBusy(false);
                 });
             }}

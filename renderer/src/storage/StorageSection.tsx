@@ -3,6 +3,7 @@ import { ActionIcon, Alert, Badge, Button, Card, Checkbox, Group, Menu, Progress
 import { IconDots, IconDownload, IconPlus, IconRefresh, IconSearch, IconUpload } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { StoragePoolSummary, StorageVolumeDetails } from '../../../preload/api-contract';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 import { formatBytes } from '../format';
 import {
@@ -12,7 +13,6 @@ import {
   UploadDialog,
   VolumeCreateDialog,
   XmlDialog,
-  errorText,
 } from './StorageDialogs';
 import { TransfersList } from './TransfersList';
 import { startUpload } from './upload';
@@ -88,7 +88,7 @@ export function StorageSection({ hostId, connected }: { hostId: string; connecte
         setError(null);
         setSelectedPool((current) => (current && list.some((p) => p.name === current) ? current : (list.find((p) => p.state === 'running')?.name ?? null)));
       },
-      (e: unknown) => live && setError(errorText(e)),
+      (e: unknown) => live && setError(errorMessage(e)),
     );
     return () => {
       live = false;
@@ -125,7 +125,7 @@ export function StorageSection({ hostId, connected }: { hostId: string; connecte
 
   const act = (promise: Promise<unknown>, after: () => void) => {
     setActionError(null);
-    promise.then(after, (e: unknown) => setActionError(errorText(e)));
+    promise.then(after, (e: unknown) => setActionError(errorMessage(e)));
   };
   const afterVolumeChange = () => {
     volumes.reload();
@@ -140,11 +140,11 @@ export function StorageSection({ hostId, connected }: { hostId: string; connecte
     try {
       const running = await startUpload(api, { hostId, pool, name }, file);
       running.done.then(afterVolumeChange, (e: unknown) => {
-        setActionError(errorText(e));
+        setActionError(errorMessage(e));
         afterVolumeChange();
       });
     } catch (e) {
-      setActionError(errorText(e));
+      setActionError(errorMessage(e));
     }
   };
 
@@ -160,7 +160,7 @@ export function StorageSection({ hostId, connected }: { hostId: string; connecte
       anchor.click();
       anchor.remove();
     } catch (e) {
-      setActionError(errorText(e));
+      setActionError(errorMessage(e));
     }
   };
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { StorageVolumeDetails, StorageVolumeList } from '../../../preload/api-contract';
-import { ApiCallError } from '../api';
+import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
 
 const BATCH = 200;
@@ -34,7 +34,7 @@ export function useVolumes(hostId: string, pool: string | null) {
         setList(value);
         setError(null);
       },
-      (failure: unknown) => live && setError(failure instanceof ApiCallError ? failure.message : String(failure)),
+      (failure: unknown) => live && setError(errorMessage(failure)),
     );
     return () => {
       live = false;

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { Alert, Badge, Button, Group } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../../api/api-context';
-import { callErrorMessage } from './spice-errors';
+import { errorMessage } from '../../api';
 
 /** Open remote-viewer sessions by guest, so the button finds its session again after the page remounts. */
 const openSessions = new Map<string, string>();
@@ -66,7 +66,7 @@ export function RemoteViewerButton({ hostId, domainUuid, channel }: { hostId: st
       openSessions.set(key, id);
       setSessionId(id);
     } catch (failure) {
-      setError(callErrorMessage(failure));
+      setError(errorMessage(failure));
     } finally {
       setOpening(false);
     }

@@ -3,7 +3,7 @@ import { Alert, Button, Code, Group, Loader, Modal, Stack, Text } from '@mantine
 import { useTranslation } from 'react-i18next';
 import type { SpiceToVncPlan } from '../../../../preload/api-contract';
 import { useApi } from '../../api/api-context';
-import { callErrorMessage } from './spice-errors';
+import { errorMessage } from '../../api';
 
 /** Colour of one line of a unified diff. */
 function lineColour(line: string): string | undefined {
@@ -44,7 +44,7 @@ export function SwitchToVncDialog({
     setApplied(false);
     api.call('spice.switchToVncPlan', { hostId, uuid: domainUuid }).then(
       (answer) => live && setPlan(answer),
-      (failure: unknown) => live && setError(callErrorMessage(failure)),
+      (failure: unknown) => live && setError(errorMessage(failure)),
     );
     return () => {
       live = false;
@@ -59,7 +59,7 @@ export function SwitchToVncDialog({
       await api.call('spice.switchToVncApply', { hostId, uuid: domainUuid, version: plan.version });
       setApplied(true);
     } catch (failure) {
-      setError(callErrorMessage(failure));
+      setError(errorMessage(failure));
     } finally {
       setApplying(false);
     }

@@ -1,4 +1,4 @@
-import type { ByteChannel } from '../../api';
+import { errorMessage, type ByteChannel } from '../../api';
 
 /** URI scheme of VirtDeck's SPICE channels: never a network address, only a key into {@link SPICE_SESSIONS}. */
 export const SPICE_URI_SCHEME = 'virtdeck-spice:';
@@ -70,7 +70,7 @@ export class SpiceChannelSocket extends EventTarget {
         channel.onClose((info) => this.closed(info.error?.message ?? null));
         this.dispatch(() => this.dispatchEvent(new Event('open')));
       },
-      (error: unknown) => this.closed(error instanceof Error ? error.message : String(error)),
+      (error: unknown) => this.closed(errorMessage(error)),
     );
   }
 
