@@ -22,6 +22,7 @@ import { useTranslation } from 'react-i18next';
 import type { MigrationCheck, MigrationJob, MigrationOptions, MigrationPlan } from '../../../preload/api-contract';
 import { errorMessage } from '../api';
 import { useApi } from '../api/api-context';
+import { useBusyCall } from '../api/use-busy-call';
 import { useJobUpdates } from '../api/use-job-updates';
 import { formatBytes } from '../format';
 import type { MigrateTarget } from './migrate-store';
@@ -59,8 +60,7 @@ export function MigrateDialog({ target, onClose }: { target: MigrateTarget; onCl
   const [destination, setDestination] = useState<string | null>(null);
   const [options, setOptions] = useState<MigrationOptions | null>(null);
   const [checking, setChecking] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run: act } = useBusyCall();
   const { job, setJob, jobId } = useJobUpdates('migration.progress');
   const [hostNames, setHostNames] = useState<Map<string, string>>(new Map());
 
@@ -104,25 +104,13 @@ export function MigrateDialog({ target, onClose }: { target: MigrateTarget; onCl
       live = false;
       clearTimeout(timer);
     };
-  }, [api, target.hostId, target.uuid, destination, options]);
+  }, [api, target.hostId, target.uuid, destination, options, setError]);
 
   const hostName = useMemo(() => (id: string) => hostNames.get(id) ?? plan?.destinations.find((d) => d.hostId === id)?.name ?? id, [hostNames, plan]);
   const set = <K extends keyof MigrationOptions>(key: K, value: MigrationOptions[K]) => setOptions((o) => (o ? { ...o, [key]: value } : o));
   const blockers = plan?.checks.filter((c) => c.status === 'blocker') ?? [];
   const runningJob = job && !migrationEnded(job) ? job : null;
   const close = () => onClose(runningJob);
-
-  const act = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <Modal opened onClose={close} title={t('migration.title', { name: target.name })} size="xl" centered>
