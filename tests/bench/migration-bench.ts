@@ -32,7 +32,11 @@
  *
  * The relayed throughput against the direct one in the same run (goal ≥ 0.8), for the data phase and the total.
  *
- *   npm run bench -- migration [--mib 64] [--rounds 2] [--stream-mib 256] [--only migration|stream]
+ * `--only relay-threads`: the relay without QEMU, one thread against two (relayThreadsBench below): the
+ * relay as it is vs host B's side on its own connection in a worker thread (relay-worker.ts), --rounds
+ * pairs back to back with the load average on every line. Not in the default run.
+ *
+ *   npm run bench -- migration [--mib 64] [--rounds 2] [--stream-mib 256] [--only migration|stream|relay-threads]
  *
  * Everything is named vd-bench-mig-… and removed; run it under the lab lock (flock /tmp/virtdeck-lab-tests.lock).
  */
@@ -44,6 +48,7 @@ import type { MigrationJob, MigrationOptions } from '../../preload/api-contract'
 import { shellQuote } from '../../main/ssh';
 import { migrationStats } from '../../main/services/migration/migration-params';
 import { MigrationRelay } from '../../main/services/migration/migration-relay';
+import { BulkConnection, type WorkerConnectParams } from './relay-worker';
 import { MigrationService } from '../../main/services/migration/migration-service';
 import type { MigrationHost } from '../../main/services/migration/migration-job';
 import { ensureLab, labIsolate, requireHostB } from '../support/lab';
@@ -108,8 +113,9 @@ export async function streamOnce(
   a: MigrationHost,
   b: MigrationHost,
   mib: number,
-  route: 'direct' | 'relayed',
+  route: 'direct' | 'relayed' | 'relayed-worker',
   hostBAddress: string,
+  sharedBulk?: BulkConnection,
 ): Promise<{
   seconds: number;
   receiverSeconds: number;
@@ -135,7 +141,17 @@ export async function streamOnce(
   const port = Number(out.split('\n')[0]);
   let relay: MigrationRelay | null = null;
   let target = `${hostBAddress} ${port}`;
-  if (route === 'relayed') {
+  if (route === 'relayed-worker') {
+    // Host B's side on a dedicated connection in a worker thread (opened before the clock starts).
+    if (!sharedBulk) throw new Error('the relayed-worker route needs the worker connection');
+    const via = sharedBulk;
+    relay = new MigrationRelay(a.ssh, {
+      listenRemote: () => Promise.reject(new Error('not used')),
+      forwardTcp: (host, p) => via.forwardTcp(host, p),
+    });
+    const opened = await relay.open({ hosts: ['127.0.0.1'], port });
+    target = `127.0.0.1 ${opened.sourcePort}`;
+  } else if (route === 'relayed') {
     relay = new MigrationRelay(a.ssh, b.ssh);
     const opened = await relay.open({ hosts: ['127.0.0.1'], port });
     target = `127.0.0.1 ${opened.sourcePort}`;
@@ -184,8 +200,8 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     },
   });
   const only = values.only;
-  if (only !== undefined && only !== 'migration' && only !== 'stream') {
-    console.error('migration bench: --only takes migration or stream');
+  if (only !== undefined && only !== 'migration' && only !== 'stream' && only !== 'relay-threads') {
+    console.error('migration bench: --only takes migration, stream or relay-threads');
     return 2;
   }
   const mib = Number(values.mib);
@@ -265,6 +281,21 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     console.log(
       `load average at start: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`,
     );
+    if (only === 'relay-threads') {
+      if (!hosts.b.ssh) throw new Error('the relay bench needs an SSH connection to host B');
+      // The worker's own connection to host B: as connectLabHosts connects, host key pinned to the accepted one.
+      await relayThreadsBench(hosts.a, hosts.b, streamMib, rounds, hostB.ssh.host, {
+        target: {
+          host: hostB.ssh.host,
+          port: hostB.ssh.port,
+          user: hostB.accounts.root.user,
+          identityFile: hostB.accounts.root.identityFile,
+        },
+        options: { knownHostsFiles: [hostB.ssh.knownHostsFile], sshConfigFile: null, agent: null },
+        pinnedHostKey: hosts.b.ssh.info.hostKey.fingerprint,
+      });
+      return 0;
+    }
     if (only !== 'stream') {
       await removeThrowawayGuests(lab, hosts, PREFIX);
       const uuid = await startThrowawayGuest(lab, hosts.a, GUEST, {
@@ -395,4 +426,60 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     await removeThrowawayGuests(lab, hosts, PREFIX).catch(() => undefined);
     await hosts.close();
   }
+}
+
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/**
+ * The relay without QEMU, one thread against two (`--only relay-threads`): the same stream A → B through
+ * the relay with host B's side on VirtDeck's main connection (all on the main thread, as the relayed
+ * route does today) and on a dedicated connection in a worker thread (relay-worker.ts: host B's
+ * encryption, packets and socket writes off the main thread). Pairs back to back, the order alternating;
+ * each line has the load average before it and the machine's busy cores during it.
+ */
+async function relayThreadsBench(
+  a: MigrationHost,
+  b: MigrationHost,
+  mib: number,
+  rounds: number,
+  hostBAddress: string,
+  workerParams: WorkerConnectParams,
+): Promise<void> {
+  console.log(`relay without QEMU, one thread vs two: ${mib} MiB of random bytes A → B, ${rounds} pairs`);
+  const openedAt = performance.now();
+  const cpuOpen = process.cpuUsage();
+  const bulk = await BulkConnection.open(workerParams);
+  console.log(
+    `worker thread with its own connection to host B: ready in ${Math.round(performance.now() - openedAt)} ms, ${cpuSeconds(process.cpuUsage(cpuOpen)).toFixed(2)} s CPU (${bulk.cipher}); kept for all runs`,
+  );
+  // Warm-up (not counted): the first stream through each path in a process runs cold code.
+  await streamOnce(a, b, 32, 'relayed', hostBAddress);
+  await streamOnce(a, b, 32, 'relayed-worker', hostBAddress, bulk);
+  console.log('pair  route           mib_per_s  cpu_s  cpu_s_per_256mib  busy  wait_ms  load_before');
+  const rates: Record<string, number[]> = { relayed: [], 'relayed-worker': [] };
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const order =
+      r % 2 === 0 ? (['relayed', 'relayed-worker'] as const) : (['relayed-worker', 'relayed'] as const);
+    const pair: Record<string, number> = {};
+    for (const route of order) {
+      const load = loadavg();
+      const m0 = machineCpu();
+      const s = await streamOnce(a, b, mib, route, hostBAddress, bulk);
+      const busy = busyCores(m0, machineCpu());
+      const rate = mib / s.seconds;
+      pair[route] = rate;
+      rates[route]?.push(rate);
+      console.log(
+        `${String(r + 1).padStart(4)}  ${route.padEnd(14)}  ${f1(rate, 9)}  ${f1(s.cpu, 5)}  ${(Math.round((s.cpu * 256 * 100) / mib) / 100).toFixed(2).padStart(16)}  ${busy.toFixed(2)}  ${String(Math.round(s.relay?.waits.toDestinationMs ?? 0)).padStart(7)}  ${load}`,
+      );
+    }
+    ratios.push((pair['relayed-worker'] ?? NaN) / (pair.relayed ?? NaN));
+  }
+  await bulk.close();
+  const one = median(rates.relayed ?? []);
+  const two = median(rates['relayed-worker'] ?? []);
+  console.log(
+    `median one thread ${round1(one)} MiB/s, two threads ${round1(two)} MiB/s; per pair two/one: ${ratios.map((x) => x.toFixed(2)).join(' ')}; load average at the end ${loadavg()}`,
+  );
 }
