@@ -78,6 +78,7 @@ import {
   type SshTarget,
 } from './ssh-config';
 import { Ssh2Client } from './ssh2-runtime';
+import { coalesceWrites } from './write-coalescing';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
@@ -507,6 +508,7 @@ class ConnectAttempt {
       socket.once('connect', () => {
         socket.off('error', onError);
         socket.setNoDelay(true);
+        coalesceWrites(socket);
         resolve(socket);
       });
     });

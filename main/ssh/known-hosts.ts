@@ -197,23 +197,57 @@ export function formatKnownHostsLine(name: string, blob: Buffer, options: { hash
 }
 
 /** Reads and parses known_hosts files; missing files are skipped, unreadable ones reported. */
+/** Each known_hosts file as last parsed, with the stat it was read under. */
+const parsedFiles = new Map<
+  string,
+  { dev: number; ino: number; size: number; mtimeNs: bigint; ctimeNs: bigint; parsed: ReturnType<typeof parseKnownHosts> }
+>();
+
+/**
+ * The known_hosts files' entries. Every connect reads them (an edit by `ssh` or the user applies to the
+ * next connect); a file whose stat (inode, size, modification and change times) is what it was at the
+ * last read is not read and parsed again: with 1000 hosts connecting at start, that was an open, read and
+ * close of each file and a parse of every line, per host. The stat is taken before the read, so a change
+ * while it is read shows at the next connect.
+ */
 export async function loadKnownHosts(
   files: readonly string[],
 ): Promise<{ entries: KnownHostEntry[]; issues: KnownHostsParseIssue[] }> {
   const entries: KnownHostEntry[] = [];
   const issues: KnownHostsParseIssue[] = [];
   for (const file of files) {
-    let text: string;
+    let parsed: ReturnType<typeof parseKnownHosts>;
     try {
-      text = await readFile(file, 'utf8');
+      const info = await stat(file, { bigint: true });
+      const cached = parsedFiles.get(file);
+      const key = {
+        dev: Number(info.dev),
+        ino: Number(info.ino),
+        size: Number(info.size),
+        mtimeNs: info.mtimeNs,
+        ctimeNs: info.ctimeNs,
+      };
+      if (
+        cached &&
+        cached.dev === key.dev &&
+        cached.ino === key.ino &&
+        cached.size === key.size &&
+        cached.mtimeNs === key.mtimeNs &&
+        cached.ctimeNs === key.ctimeNs
+      ) {
+        parsed = cached.parsed;
+      } else {
+        parsed = parseKnownHosts(await readFile(file, 'utf8'), file);
+        parsedFiles.set(file, { ...key, parsed });
+      }
     } catch (err) {
+      parsedFiles.delete(file);
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
         issues.push({ file, line: 0, message: `cannot read: ${(err as Error).message}` });
       }
       continue;
     }
-    const parsed = parseKnownHosts(text, file);
     entries.push(...parsed.entries);
     issues.push(...parsed.issues);
   }

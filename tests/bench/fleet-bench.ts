@@ -115,6 +115,9 @@ class LabMeter {
   private libvirtdStart = 0;
   private machineStart = { busy: 0, total: 0 };
   private logOffset = 0;
+  /** The 1-minute load average, sampled every 5 s over the phase: the machine is shared. */
+  private loadTimer: NodeJS.Timeout | null = null;
+  private loadMax = 0;
 
   constructor(sshd: SshdFiles) {
     this.sshdPid = existsSync(sshd.pidFile) ? Number(readFileSync(sshd.pidFile, 'utf8').trim()) : null;
@@ -127,9 +130,13 @@ class LabMeter {
     this.libvirtdStart = this.libvirtd ? (processTicks(this.libvirtd)?.ticks ?? 0) : 0;
     this.machineStart = machineTicks();
     this.logOffset = existsSync(this.sshdLog) ? statSync(this.sshdLog).size : 0;
+    this.loadMax = load1();
+    this.loadTimer = setInterval(() => (this.loadMax = Math.max(this.loadMax, load1())), 5_000);
   }
 
   stop(): Record<string, number | string> {
+    if (this.loadTimer) clearInterval(this.loadTimer);
+    this.loadTimer = null;
     const sshdNow = this.sshdPid ? treeTicks(this.sshdPid) : new Map<number, number>();
     let sshdTicks = 0;
     for (const [pid, ticks] of sshdNow) sshdTicks += ticks - (this.sshdStart.get(pid) ?? 0);
@@ -150,8 +157,14 @@ class LabMeter {
       machine_busy_cores: total > 0 ? round((busy / total) * 2, 2) : 0,
       sshd_maxstartups_drops: count(/drop connection|MaxStartups throttling|exceeded MaxStartups/i),
       sshd_accepted: count(/Accepted publickey/),
+      load1_max: round(Math.max(this.loadMax, load1()), 1),
+      load1_at_end: round(load1(), 1),
     };
   }
+}
+
+function load1(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
 
 function round(value: number, digits = 0): number {
@@ -296,7 +309,11 @@ async function openSshReference(target: Target, sshd: SshdFiles, count: number, 
 
 /** The lab's side of a phase, plus the sshd's CPU per login (the number to compare between both). */
 function prefixedPerLogin(lab: Record<string, number | string>, logins: number): Record<string, number | string> {
-  return { ...prefixed('lab_', lab), lab_sshd_cpu_ms_per_login: round((Number(lab.sshd_cpu_s) * 1000) / logins, 1) };
+  return {
+    ...prefixed('lab_', lab),
+    lab_sshd_cpu_ms_per_login: round((Number(lab.sshd_cpu_s) * 1000) / logins, 1),
+    lab_libvirtd_cpu_ms_per_host: round((Number(lab.libvirtd_cpu_s) * 1000) / logins, 1),
+  };
 }
 
 function prefixed(prefix: string, record: Record<string, number | string>): Record<string, number | string> {
@@ -380,6 +397,8 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
     // Hosts that waited for a start-up slot (shown as "queued", not failed).
     const queued = new Set<string>();
     let timedOut = false;
+    // When a quarter, half and 90 % of the hosts were inventoried: how the pace changes as hosts pile up.
+    const milestones: string[] = [];
     await new Promise<void>((resolve) => {
       const settle = () => {
         if (inventoried.size + unreachable.size >= hostCount) {
@@ -407,6 +426,9 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
       services.events.subscribe('fleet.host', (update) => {
         if (update.domains.length === 0 || inventoried.has(update.hostId)) return;
         inventoried.add(update.hostId);
+        for (const share of [0.25, 0.5, 0.9]) {
+          if (inventoried.size === Math.ceil(hostCount * share)) milestones.push(`${share * 100} % at ${round((performance.now() - started) / 1000, 1)} s`);
+        }
         domains += update.domains.length;
         settle();
       });
@@ -427,6 +449,7 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
       all_connected_ms: connectedMs > 0 ? Math.round(connectedMs) : null,
       // Until every host was inventoried or had failed for good.
       all_inventoried_ms: Math.round(inventoriedMs),
+      inventoried_milestones: milestones.join(', '),
       domains,
       // VirtDeck's own CPU time in that span: what is left of the wall time went to sshd and libvirtd.
       cpu_s: round((cpu.user + cpu.system) / 1e6, 2),

@@ -10,6 +10,7 @@ import type { HostEntry } from '../../preload/api-contract';
 import type { HostPrompter } from '../../main/services/connections/host-prompts';
 import { SshConnectionPool } from '../../main/services/connections/ssh-pool';
 import { readRemoteLoadavg } from '../../main/services/alerts/monitoring-wiring';
+import { sftpHostFiles } from '../../main/services/host-io/host-io-service';
 import { readLabInfo } from '../support/lab';
 
 const availability = inject('lab');
@@ -46,5 +47,31 @@ describe.skipIf(SKIP)(`host readings over SSH start no process on the host${SKIP
     });
     expect(text).toMatch(/^\d+\.\d+ \d+\.\d+ \d+\.\d+ \d+\/\d+ \d+\n$/);
     expect(ssh.sessionUsage.open).toBe(1);
+
+    // The tick's /proc files stay open on the host's sftp-server: one OPEN each, then one READ at
+    // offset 0 per reading, and each reading is new (sftp-server seeks, the kernel makes the file again).
+    let opens = 0;
+    let reads = 0;
+    const open = sftp.open.bind(sftp);
+    const read = sftp.read.bind(sftp);
+    sftp.open = ((...args: Parameters<typeof open>) => {
+      opens += 1;
+      return (open as (...a: unknown[]) => void)(...args);
+    }) as typeof sftp.open;
+    sftp.read = ((...args: Parameters<typeof read>) => {
+      reads += 1;
+      return read(...args);
+    }) as typeof sftp.read;
+    const files = sftpHostFiles(() => ssh.sftp());
+    const first = await files.readFile('/proc/uptime');
+    const diskstats = await files.readFile('/proc/diskstats');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await files.readFile('/proc/uptime');
+    expect(first).toMatch(/^\d+\.\d+ \d+\.\d+\n$/);
+    expect(Number.parseFloat(second)).toBeGreaterThan(Number.parseFloat(first));
+    expect(diskstats).toMatch(/^\s*\d+\s+\d+ \S+ /);
+    expect(await files.readFile('/proc/diskstats')).toMatch(/^\s*\d+\s+\d+ \S+ /);
+    expect(opens).toBe(2);
+    expect(reads).toBe(4);
   }, 30_000);
 });

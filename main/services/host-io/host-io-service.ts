@@ -21,10 +21,72 @@ export interface HostFiles {
   readdir(path: string): Promise<string[]>;
 }
 
-export function sftpHostFiles(sftp: () => Promise<SFTPWrapper>): HostFiles {
+/** The SFTP calls a kept-open /proc file needs (a subset of ssh2's SFTPWrapper). */
+export type ProcFileSftp = Pick<SFTPWrapper, 'open' | 'read' | 'close' | 'readFile' | 'readdir'>;
+
+interface OpenProcFile {
+  handle: Promise<Buffer>;
+  /** Bytes to ask for: the file's last size, rounded up, so one READ gets it whole. */
+  size: number;
+}
+
+/** Per SFTP session, the /proc files kept open; a new session (after a reconnect) starts with none. */
+const openProcFiles = new WeakMap<object, Map<string, OpenProcFile>>();
+
+const PROC_FIRST_READ = 4_096;
+
+/**
+ * A /proc file over SFTP, read the way `top` reads it: opened once, then one READ at offset 0 per reading
+ * (OpenSSH's sftp-server seeks to the request's offset, and a seek to 0 makes the kernel generate the
+ * file afresh). ssh2's `readFile` sends OPEN, FSTAT, READ until an empty one (a /proc file's size says
+ * 0), CLOSE: five requests, each an SSH packet to encrypt and send, for sshd to decrypt and pass on, per
+ * file per tick — with 300 hosts most of this process's CPU between ticks (profile of the fleet bench).
+ * A read that fills the whole buffer may have been cut short: it is read again with twice the room. A
+ * read that fails (stale handle) drops the handle and opens the file once more.
+ */
+export async function readProcFile(sftp: ProcFileSftp, path: string): Promise<string> {
+  let files = openProcFiles.get(sftp);
+  if (!files) {
+    files = new Map();
+    openProcFiles.set(sftp, files);
+  }
+  for (let attempt = 0; ; attempt++) {
+    let file = files.get(path);
+    if (!file) {
+      const handle = new Promise<Buffer>((resolve, reject) =>
+        sftp.open(path, 'r', (error, opened) => (error ? reject(error) : resolve(opened))),
+      );
+      file = { handle, size: PROC_FIRST_READ };
+      files.set(path, file);
+    }
+    const current = file;
+    try {
+      const handle = await current.handle;
+      for (;;) {
+        const buffer = Buffer.allocUnsafe(current.size);
+        const bytes = await new Promise<number>((resolve, reject) =>
+          sftp.read(handle, buffer, 0, buffer.length, 0, (error, read) => (error ? reject(error) : resolve(read))),
+        );
+        if (bytes < buffer.length) return buffer.toString('utf8', 0, bytes);
+        current.size *= 2;
+      }
+    } catch (error) {
+      if (files.get(path) === current) files.delete(path);
+      current.handle.then(
+        (handle) => sftp.close(handle, () => undefined),
+        () => undefined,
+      );
+      // An open that failed is the answer (no such file); a read on a handle that went stale gets one more try.
+      if (attempt > 0 || !(await current.handle.then(() => true, () => false))) throw error;
+    }
+  }
+}
+
+export function sftpHostFiles(sftp: () => Promise<ProcFileSftp>): HostFiles {
   return {
     readFile: async (path) => {
       const session = await sftp();
+      if (path.startsWith('/proc/')) return readProcFile(session, path);
       return new Promise((resolve, reject) =>
         session.readFile(path, (error, data) => (error ? reject(error) : resolve(data.toString('utf8')))),
       );

@@ -9,10 +9,22 @@ import { readRemoteLoadavg } from '../../../main/services/alerts/monitoring-wiri
 
 function fakeSsh(sftp: 'works' | 'refused') {
   const calls: string[] = [];
+  const text = Buffer.from('0.42 0.30 0.20 1/123 4567\n');
   const session = {
-    readFile: (path: string, callback: (error: Error | null, data: Buffer) => void) => {
-      calls.push(`sftp read ${path}`);
-      callback(null, Buffer.from('0.42 0.30 0.20 1/123 4567\n'));
+    open: (path: string, _flags: string, callback: (error: Error | undefined, handle: Buffer) => void) => {
+      calls.push(`sftp open ${path}`);
+      callback(undefined, Buffer.from('h1'));
+    },
+    read: (
+      handle: Buffer,
+      buffer: Buffer,
+      offset: number,
+      length: number,
+      position: number,
+      callback: (error: Error | undefined, bytes: number) => void,
+    ) => {
+      calls.push(`sftp read ${handle.toString()} at ${position}`);
+      callback(undefined, text.copy(buffer, offset, 0, Math.min(length, text.length)));
     },
   } as unknown as SFTPWrapper;
   return {
@@ -36,7 +48,11 @@ describe('readRemoteLoadavg', () => {
   it('reads /proc/loadavg over SFTP and starts no command', async () => {
     const { ssh, calls } = fakeSsh('works');
     expect(await readRemoteLoadavg(ssh)).toMatch(/^0\.42 /);
-    expect(calls).toEqual(['sftp', 'sftp read /proc/loadavg']);
+    expect(calls).toEqual(['sftp', 'sftp open /proc/loadavg', 'sftp read h1 at 0']);
+    // The file stays open: the next reading is one READ at offset 0.
+    calls.length = 0;
+    expect(await readRemoteLoadavg(ssh)).toBe('0.42 0.30 0.20 1/123 4567\n');
+    expect(calls).toEqual(['sftp', 'sftp read h1 at 0']);
   });
 
   it('falls back to `cat` on a host without SFTP', async () => {

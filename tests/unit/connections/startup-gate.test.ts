@@ -113,6 +113,79 @@ describe('StartupGate', () => {
     expect(next).toBe(true);
   });
 
+  it('start-ups that gave their slot up after their server answered still count against the overflow: a slow sshd is not flooded', async () => {
+    const gate = new StartupGate({ concurrency: 2, slotMs: 1_000, answeredSlotMs: 2_000, targetMs: 0, overflow: 0.5 });
+    // Every server answers at once, then stalls for 20 s (a busy sshd) before the handshake settles.
+    let started = 0;
+    const runs = Array.from({ length: 12 }, () =>
+      gate.run(async (progress) => {
+        started += 1;
+        progress(true);
+        await new Promise((resolve) => setTimeout(resolve, 20_000));
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    expect(started).toBe(2);
+    // After 2 s both give their slots up, but they are still handshaking: only one more (2 + 1) starts…
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(gate.running).toBe(1);
+    expect(gate.runningOutside).toBe(2);
+    expect(started).toBe(3);
+    // …and no more while they run (without the bound, two more every 2 s: 20 by now).
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(started).toBe(3);
+    expect(gate.stats.peakOutside).toBe(3);
+    // The first two settle at 20 s: the queue moves on.
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(gate.runningOutside).toBe(1);
+    expect(started).toBe(5);
+    await vi.advanceTimersByTimeAsync(200_000);
+    await Promise.all(runs);
+    expect(gate.runningOutside).toBe(0);
+    expect(gate.stats.gaveUpAnswered).toBe(12);
+  });
+
+  it('a start-up whose slot went without an answer counts outside the limit once its server answers late; black holes never do', async () => {
+    const gate = new StartupGate({ concurrency: 2, slotMs: 1_000, answeredSlotMs: 15_000, targetMs: 0, overflow: 0.5 });
+    let answer: (serverAnswered?: boolean) => void = () => undefined;
+    let finish: () => void = () => undefined;
+    void gate.run(
+      (progress) =>
+        new Promise<void>((resolve) => {
+          answer = progress;
+          finish = resolve;
+        }),
+    );
+    // Black holes: never a byte; they give their slots up and never hold anything back.
+    for (let i = 0; i < 4; i++) void gate.run(never);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(gate.running).toBe(0);
+    expect(gate.runningOutside).toBe(0);
+    // Three busy hosts: answered at once, then stalled.
+    let ran = 0;
+    for (let i = 0; i < 3; i++) {
+      void gate.run((progress) => {
+        ran += 1;
+        progress(true);
+        return never();
+      });
+    }
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toBe(2);
+    // The first host's sshd answers late (5 s in): it counts outside the limit from now on.
+    answer(true);
+    expect(gate.runningOutside).toBe(1);
+    // The two busy ones give their slots up after 15 s: 3 handshakes outside, limit 2 + overflow 1 full.
+    await vi.advanceTimersByTimeAsync(16_000);
+    expect(gate.runningOutside).toBe(3);
+    expect(ran).toBe(2);
+    // The late one settles: the third busy host starts.
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(gate.runningOutside).toBe(2);
+    expect(ran).toBe(3);
+  });
+
   it('tells a start-up that it waits in the queue, and when it starts', async () => {
     const gate = new StartupGate({ concurrency: 1, slotMs: 0 });
     const events: string[] = [];
@@ -272,7 +345,7 @@ describe('StartupGate', () => {
     });
 
     it('a busy server that answers late lengthens how long an unanswered start-up keeps its slot; black holes do not', async () => {
-      const gate = new StartupGate({ concurrency: 4, slotMs: 1_000, answeredSlotMs: 15_000, targetMs: 0 }, () => Date.now());
+      const gate = new StartupGate({ concurrency: 4, slotMs: 1_000, answeredSlotMs: 15_000, targetMs: 0, overflow: 10 }, () => Date.now());
       // Black holes first: never a byte, so the wait stays slotMs.
       for (let i = 0; i < 8; i++) void gate.run(never);
       await vi.advanceTimersByTimeAsync(2_000);

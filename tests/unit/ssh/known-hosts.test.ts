@@ -3,7 +3,7 @@
  * `ssh-keygen -H` writes the hashed entries we must match, `ssh-keygen -F` must find the lines we write.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -218,6 +218,26 @@ describe('appendKnownHostsLine', () => {
     expect(statSync(existing).mode & 0o777).toBe(0o644); // an existing file keeps its mode
     const { entries } = await loadKnownHosts([existing, join(dir, 'missing')]);
     expect(entries.map((e) => e.hostField)).toEqual(['host1', 'host2']);
+  });
+
+  it('a file unchanged since the last connect is not parsed again; an appended or rewritten one is', async () => {
+    const file = join(dir, 'cached');
+    writeFileSync(file, `host1 ${keyA.line}\n`);
+    const first = await loadKnownHosts([file]);
+    const second = await loadKnownHosts([file]);
+    // The same parsed entry, not a new parse of the same line.
+    expect(second.entries[0]).toBe(first.entries[0]);
+    await appendKnownHostsLine(file, formatKnownHostsLine('host2', keyB.blob));
+    const third = await loadKnownHosts([file]);
+    expect(third.entries.map((e) => e.hostField)).toEqual(['host1', 'host2']);
+    expect(third.entries[0]).not.toBe(first.entries[0]);
+    // Same size, other content (the key of host1 replaced by the user): read again.
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('host1', 'host9'));
+    expect((await loadKnownHosts([file])).entries.map((e) => e.hostField)).toEqual(['host9', 'host2']);
+    // Gone: no entries, no issue.
+    rmSync(file);
+    expect(await loadKnownHosts([file])).toEqual({ entries: [], issues: [] });
   });
 
   it('refuses a line with a newline in it', async () => {
