@@ -426,7 +426,7 @@ test(`${HOSTS} real hosts × ${GUESTS}+ guests each: every row arrives; search, 
     writeFileSync(testInfo.outputPath('scrolling.cpuprofile'), JSON.stringify(profile));
     scrollProfileTop = topSelfTime(profile as CpuProfile, 25);
     // And once more under Chromium's timeline trace: where the frames' rendering time goes.
-    await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.invalidationTracking'] });
+    await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     await scrollThrough([], []);
     const trace = await browser.stopTracing();
     writeFileSync(testInfo.outputPath('scrolling.trace.json'), trace);
@@ -541,11 +541,7 @@ interface TraceEvent {
   ph: string;
   dur?: number;
   tid: number;
-  args?: {
-    elementCount?: number;
-    beginData?: { dirtyObjects?: number; totalObjects?: number };
-    data?: { nodeName?: string; reason?: string };
-  };
+  args?: { elementCount?: number; beginData?: { dirtyObjects?: number; totalObjects?: number } };
 }
 
 /**
@@ -574,14 +570,7 @@ function timelineSummary(trace: { traceEvents: TraceEvent[] }) {
     entry.ms = Math.round(entry.ms);
     entry.max_ms = Math.round(entry.max_ms);
   }
-  // What was repainted, and why (the invalidation tracking category): the most frequent element and reason.
-  const invalidations = new Map<string, number>();
-  for (const event of trace.traceEvents) {
-    if (event.name !== 'PaintInvalidationTracking' || event.tid !== main) continue;
-    const what = `${(event.args?.data?.nodeName ?? '?').slice(0, 50)}: ${event.args?.data?.reason ?? '?'}`;
-    invalidations.set(what, (invalidations.get(what) ?? 0) + 1);
-  }
-  return { ...out, paint_invalidations: [...invalidations].sort((a, b) => b[1] - a[1]).slice(0, 8) };
+  return out;
 }
 
 interface CpuProfile {
