@@ -12,6 +12,12 @@ import { Sparkline } from './Sparkline';
 import classes from './FleetTable.module.css';
 
 const ROW_HEIGHT = 40;
+/**
+ * Rows rendered beyond each edge of the view. Each scroll event renders the rows for the new position
+ * before the frame is painted (the virtualiser's flushSync), so a few rows cover a wheel step; a jump
+ * (scrollbar, Page Down, End) renders every row in view anew, and each overscan row adds to that frame.
+ */
+const OVERSCAN = 6;
 
 interface Column {
   key: FleetSortKey | 'addresses';
@@ -63,7 +69,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     count: items.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    overscan: OVERSCAN,
   });
 
   // The visible rows' keys, built when first needed (selecting), not on every filtered list.
@@ -175,12 +181,14 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
     }
   };
 
-  // Rows are keyed by their slot on screen (index modulo a pool larger than the rows rendered), not by
-  // guest: a keystroke that changes the rows at the top updates the row elements that are there instead
-  // of removing them and creating new ones, and a scroll by one row moves only one slot's row.
+  // Rows are keyed by their slot on screen, not by guest: the index modulo the most rows the table
+  // renders at once (those in view and the overscan at both ends). A keystroke that changes the rows at
+  // the top updates the row elements that are there instead of removing them and creating new ones, a
+  // scroll by one row moves only one slot's row, and a jump to a far position reuses every row element
+  // (with a larger modulus, a jump removed and created about a third of them).
   const virtualItems = virtualizer.getVirtualItems();
-  let slots = 64;
-  while (slots < virtualItems.length) slots *= 2;
+  const inView = Math.ceil((virtualizer.scrollRect?.height ?? 0) / ROW_HEIGHT) + 1;
+  const slots = Math.max(virtualItems.length, inView + 2 * OVERSCAN);
 
   return (
     <div
@@ -201,7 +209,7 @@ export const FleetTable = memo(function FleetTable(props: FleetTableProps) {
         averageLabel={average?.label}
       />
       <div ref={scroller} className={classes.body} role="rowgroup" onScroll={onInteraction}>
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        <div className={classes.rows} style={{ height: virtualizer.getTotalSize() }}>
           {virtualItems.map((virtual) => {
             const item = items[virtual.index];
             if (!item) return null;
@@ -330,17 +338,18 @@ const FleetRow = memo(function FleetRow({
         <span className={`${classes.cellText} ${classes.nameText}`}>{domain.name}</span>
         {rowBadge?.(key)}
       </div>
-      <div className={classes.host} role="gridcell">
-        <span className={`${classes.cellText} ${classes.dimmed}`}>{hostName}</span>
+      {/* Text cells are the text's element (no span inside): fewer elements per row that scrolls into view. */}
+      <div className={`${classes.host} ${classes.cellText} ${classes.dimmed}`} role="gridcell">
+        {hostName}
       </div>
       <div className={classes.state} role="gridcell" data-testid="fleet-state">
         <DomainStateLabel state={domain.state} t={t} />
       </div>
-      <div className={classes.vcpus} role="gridcell">
-        <span className={classes.cellText}>{domain.vcpus}</span>
+      <div className={`${classes.vcpus} ${classes.cellText}`} role="gridcell">
+        {domain.vcpus}
       </div>
-      <div className={classes.memory} role="gridcell">
-        <span className={classes.cellText}>{formatMemory(domain.memoryKiB)}</span>
+      <div className={`${classes.memory} ${classes.cellText}`} role="gridcell">
+        {formatMemory(domain.memoryKiB)}
       </div>
       <div className={`${classes.cpu} ${classes.inline}`} role="gridcell">
         <span className={`${classes.cellText} ${classes.cpuValue}`}>
@@ -350,14 +359,12 @@ const FleetRow = memo(function FleetRow({
           <Sparkline values={history} label={t('fleet.cpuHistory', { name: domain.name })} />
         )}
       </div>
-      <div className={classes.addresses} role="gridcell">
-        <span className={`${classes.cellText} ${classes.mono}`}>{domain.addresses.join(', ')}</span>
+      <div className={`${classes.addresses} ${classes.cellText} ${classes.mono}`} role="gridcell">
+        {domain.addresses.join(', ')}
       </div>
       {average && (
-        <div className={classes.average} role="gridcell" data-testid="fleet-average">
-          <span className={`${classes.cellText} ${classes.right}`}>
-            {average.values.has(key) ? average.format(average.values.get(key) ?? 0) : '–'}
-          </span>
+        <div className={`${classes.average} ${classes.cellText} ${classes.right}`} role="gridcell" data-testid="fleet-average">
+          {average.values.has(key) ? average.format(average.values.get(key) ?? 0) : '–'}
         </div>
       )}
     </div>
