@@ -1,4 +1,4 @@
-import { errorMessage, type ByteChannel } from '../../api';
+import { errorMessage, type ByteChannel } from '../../api/api-client';
 
 /** URI scheme of VirtDeck's SPICE channels: never a network address, only a key into {@link SPICE_SESSIONS}. */
 export const SPICE_URI_SCHEME = 'virtdeck-spice:';
