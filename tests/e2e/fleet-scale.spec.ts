@@ -487,10 +487,13 @@ interface KeyWindow {
  * 'virtdeck:fleet-apply' measures use-fleet leaves: start relative to the keystroke, duration).
  */
 function slowestSteps(keys: KeyWindow[], frames: LongFrame[], applies: number[][], count: number) {
-  return [...keys]
+  return keys
+    .map((key, n) => ({ ...key, n }))
     .sort((a, b) => b.end - b.start - (a.end - a.start))
     .slice(0, count)
     .map((key) => ({
+      // Its place in the sequence (0: the first keystroke or jump).
+      n: key.n,
       ms: Math.round(key.end - key.start),
       ...(key.echo === undefined ? {} : { echo_ms: Math.round(key.echo - key.start) }),
       frames: frames
