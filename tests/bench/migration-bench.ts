@@ -437,13 +437,19 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
           );
           for (const [i, c] of (relay?.connectionStats.connections ?? []).entries()) {
             const spanS =
-              c.firstAt !== null && c.lastToDestinationAt !== null ? (c.lastToDestinationAt - c.firstAt) / 1000 : NaN;
-            const gap = (d: 'toSource' | 'toDestination') => (c.turnGapMs[d] / Math.max(1, c.turns[d])).toFixed(2);
+              c.firstAt !== null && c.lastToDestinationAt !== null
+                ? (c.lastToDestinationAt - c.firstAt) / 1000
+                : NaN;
+            const gap = (d: 'toSource' | 'toDestination') =>
+              (c.turnGapMs[d] / Math.max(1, c.turns[d])).toFixed(2);
             console.log(
               `         conn ${i + 1}: fwd ${f1(c.bytes.toDestination / MiB, 6)} MiB in ${c.pieces.toDestination} pieces over ${f1(spanS, 4)} s, back ${c.bytes.toSource} B in ${c.pieces.toSource} pieces; turns to source ${c.turns.toSource} (mean gap ${gap('toSource')} ms, sum ${Math.round(c.turnGapMs.toSource)}), to destination ${c.turns.toDestination} (mean gap ${gap('toDestination')} ms, sum ${Math.round(c.turnGapMs.toDestination)})`,
             );
           }
-          if (times.procAtPerform && times.procAtEnd) console.log(`         CPU s during Perform by process: ${topCpu(times.procAtPerform, times.procAtEnd)}`);
+          if (times.procAtPerform && times.procAtEnd)
+            console.log(
+              `         CPU s during Perform by process: ${topCpu(times.procAtPerform, times.procAtEnd)}`,
+            );
         }
       }
       const of = (route: string) => results.filter((x) => x.route === route);
