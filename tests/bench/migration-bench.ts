@@ -435,6 +435,10 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
           console.log(
             `         split: disk copy ended at ${f1(diskS, 4)} s (${f1(disk / diskS, 5)} MiB/s), memory from ${f1(split.memStartMs / 1000, 4)} s to the end of Perform: ${f1(memS, 4)} s (${f1(mem / memS, 5)} MiB/s); ${times.timeline.length} polls`,
           );
+          if (relay)
+            console.log(
+              `         relay paused the source side for the destination's channel: ${relay.waits.toDestinationTimes} times, ${Math.round(relay.waits.toDestinationMs)} ms in all (the other way ${relay.waits.toSourceTimes}, ${Math.round(relay.waits.toSourceMs)} ms)`,
+            );
           for (const [i, c] of (relay?.connectionStats.connections ?? []).entries()) {
             const spanS =
               c.firstAt !== null && c.lastToDestinationAt !== null
@@ -443,7 +447,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
             const gap = (d: 'toSource' | 'toDestination') =>
               (c.turnGapMs[d] / Math.max(1, c.turns[d])).toFixed(2);
             console.log(
-              `         conn ${i + 1}: fwd ${f1(c.bytes.toDestination / MiB, 6)} MiB in ${c.pieces.toDestination} pieces over ${f1(spanS, 4)} s, back ${c.bytes.toSource} B in ${c.pieces.toSource} pieces; turns to source ${c.turns.toSource} (mean gap ${gap('toSource')} ms, sum ${Math.round(c.turnGapMs.toSource)}), to destination ${c.turns.toDestination} (mean gap ${gap('toDestination')} ms, sum ${Math.round(c.turnGapMs.toDestination)})`,
+              `         conn ${i + 1}: fwd ${f1(c.bytes.toDestination / MiB, 6)} MiB in ${c.pieces.toDestination} pieces over ${f1(spanS, 4)} s, back ${c.bytes.toSource} B in ${c.pieces.toSource} pieces; destination window at open ${c.destinationWindow === null ? '?' : `${(c.destinationWindow / MiB).toFixed(2)} MiB`}; turns to source ${c.turns.toSource} (mean gap ${gap('toSource')} ms, sum ${Math.round(c.turnGapMs.toSource)}), to destination ${c.turns.toDestination} (mean gap ${gap('toDestination')} ms, sum ${Math.round(c.turnGapMs.toDestination)})`,
             );
           }
           if (times.procAtPerform && times.procAtEnd)

@@ -51,6 +51,8 @@ export interface RelayedConnection {
   firstAt: number | null;
   lastAt: number | null;
   lastToDestinationAt: number | null;
+  /** The window the destination's sshd granted for this channel when it opened (bytes; null if unknown). */
+  destinationWindow: number | null;
   turns: RelayedBytes;
   turnGapMs: RelayedBytes;
 }
@@ -172,6 +174,7 @@ export class MigrationRelay {
       firstAt: null,
       lastAt: null,
       lastToDestinationAt: null,
+      destinationWindow: grantedWindow(outbound),
       turns: { toDestination: 0, toSource: 0 },
       turnGapMs: { toDestination: 0, toSource: 0 },
     };
@@ -222,6 +225,12 @@ export class MigrationRelay {
     this.channels.clear();
     await Promise.all(this.closers.map((close) => close().catch(() => undefined)));
   }
+}
+
+/** The send window the peer granted an ssh2 channel (its `outgoing.window`), read once at open; null if not ssh2's. */
+function grantedWindow(channel: Duplex): number | null {
+  const window = (channel as { outgoing?: { window?: unknown } }).outgoing?.window;
+  return typeof window === 'number' ? window : null;
 }
 
 export interface RelayPairHooks {

@@ -198,6 +198,7 @@ describe('MigrationRelay measurements', () => {
     expect(others).toHaveLength(0);
     expect(connection!.bytes).toEqual({ toDestination: 72 * KiB, toSource: 16 });
     expect(connection!.pieces).toEqual({ toDestination: 3, toSource: 1 });
+    expect(connection!.destinationWindow).toBeNull(); // not an ssh2 channel
     expect(connection!.turns).toEqual({ toDestination: 1, toSource: 1 });
     expect(connection!.turnGapMs.toSource).toBeGreaterThanOrEqual(25);
     expect(connection!.turnGapMs.toDestination).toBeGreaterThanOrEqual(35);
