@@ -16,6 +16,9 @@
  *   cpu_s         CPU time this (VirtDeck) process used during the data phase (user + system)
  *   busy          cores the whole machine kept busy during the data phase (/proc/stat; of `nproc`): near the
  *                 core count, the data phase is CPU-bound (both QEMUs, both sshds, VirtDeck and the rest)
+ *   split         (second line) when the disk copy ended and how long the memory part took, from the job's
+ *                 statistics polled every 100 ms during Perform; per relayed connection (conn N) bytes and pieces
+ *                 per direction and its turns (direction changes: a request/reply protocol turns twice per round trip)
  *   conns/open_ms relayed connections (the migration stream, the NBD connections) and the longest wait for a
  *                 destination channel: the fixed cost per connection, against data_s
  *
@@ -40,7 +43,7 @@
  *
  * Everything is named vd-bench-mig-… and removed; run it under the lab lock (flock /tmp/virtdeck-lab-tests.lock).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -81,6 +84,38 @@ function machineCpu(): MachineCpu {
   const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
   return { busy: total - idle, total };
+}
+/** CPU ticks (user + system) per process on the machine (/proc/PID/stat), keyed "comm:pid". */
+function processCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      out.set(`${comm}:${pid}`, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+/** The processes that used the most CPU between two readings, grouped by name (seconds; 100 ticks/s). */
+function topCpu(from: Map<string, number>, to: Map<string, number>): string {
+  const byName = new Map<string, number>();
+  for (const [key, ticks] of to) {
+    const used = ticks - (from.get(key) ?? 0);
+    if (used <= 0) continue;
+    const name = key.slice(0, key.lastIndexOf(':'));
+    byName.set(name, (byName.get(name) ?? 0) + used / 100);
+  }
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 7)
+    .map(([name, s]) => `${name} ${s.toFixed(2)}`)
+    .join(', ');
 }
 /** Cores kept busy between two readings (0 … the core count). */
 const busyCores = (from: MachineCpu, to: MachineCpu) =>
@@ -184,9 +219,26 @@ interface StepTimes {
   performEnd?: number;
   cpuAtPerform?: NodeJS.CpuUsage;
   machineAtPerform?: MachineCpu;
+  procAtPerform?: Map<string, number>;
+  procAtEnd?: Map<string, number>;
   busy?: number;
   cpu?: number;
   diskProcessed: number;
+  /** The job's statistics as polled during Perform: [ms since Perform, disk_processed, memory_processed]. */
+  timeline: Array<[number, number, number]>;
+}
+
+/**
+ * The data phase split from the polled timeline: when the disk copy ended (disk_processed reached its
+ * last value) and when the memory stream started (memory_processed > 0), ms since Perform; both are up
+ * to one poll late.
+ */
+function splitDataPhase(times: StepTimes): { diskEndMs: number; memStartMs: number } {
+  const last = times.timeline.at(-1);
+  const finalDisk = last?.[1] ?? 0;
+  const diskEnd = times.timeline.find(([, disk]) => finalDisk > 0 && disk >= finalDisk);
+  const memStart = times.timeline.find(([, , mem]) => mem > 0);
+  return { diskEndMs: diskEnd?.[0] ?? NaN, memStartMs: memStart?.[0] ?? NaN };
 }
 
 export async function migrationBenchMain(argv: readonly string[]): Promise<number> {
@@ -228,19 +280,27 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
   // The data phase of each job, from the steps it publishes (Perform starts → Finish starts).
   const steps = new Map<string, StepTimes>();
   const onJob = (job: MigrationJob) => {
-    const times = steps.get(job.jobId) ?? { diskProcessed: 0 };
+    const times = steps.get(job.jobId) ?? { diskProcessed: 0, timeline: [] };
     steps.set(job.jobId, times);
     if (job.step === 'perform' && times.performAt === undefined) {
       times.performAt = performance.now();
       times.cpuAtPerform = process.cpuUsage();
       times.machineAtPerform = machineCpu();
+      times.procAtPerform = processCpu();
     }
     if (job.step === 'perform' && job.stats?.diskProcessed)
       times.diskProcessed = Math.max(times.diskProcessed, job.stats.diskProcessed);
+    if (job.step === 'perform' && job.stats && times.performAt !== undefined)
+      times.timeline.push([
+        performance.now() - times.performAt,
+        job.stats.diskProcessed ?? 0,
+        job.stats.memoryProcessed ?? 0,
+      ]);
     if (job.step !== 'perform' && times.performAt !== undefined && times.performEnd === undefined) {
       times.performEnd = performance.now();
       times.cpu = cpuSeconds(process.cpuUsage(times.cpuAtPerform));
       if (times.machineAtPerform) times.busy = busyCores(times.machineAtPerform, machineCpu());
+      times.procAtEnd = processCpu();
     }
   };
   const service = new MigrationService(
@@ -252,7 +312,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       ],
     },
     onJob,
-    { pollMs: 250, reconcileForMs: 20_000 },
+    { pollMs: 100, reconcileForMs: 20_000 },
   );
   const options = (route: 'direct' | 'relayed'): MigrationOptions => ({
     mode: 'live',
@@ -336,7 +396,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
           const total = (Date.now() - started) / 1000;
           if (job.state !== 'done')
             throw new Error(`${route} ${from}→${to} ended ${job.state}: ${job.error?.message ?? ''}`);
-          const times = steps.get(jobId) ?? { diskProcessed: 0 };
+          const times = steps.get(jobId) ?? { diskProcessed: 0, timeline: [] };
           const dataS =
             times.performAt !== undefined && times.performEnd !== undefined
               ? (times.performEnd - times.performAt) / 1000
@@ -365,9 +425,35 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
           const downtime = job.downtimeMs ?? NaN;
           results.push({ route, total, dataS, libvirtS, downtime, moved });
           const relayed = route === 'relayed';
+          const relay = relayed ? relays.shift() : undefined;
+          const split = splitDataPhase(times);
+          const diskS = split.diskEndMs / 1000;
+          const memS = dataS - split.memStartMs / 1000;
           console.log(
-            `${route.padEnd(8)} ${`${from.toUpperCase()}→${to.toUpperCase()}`.padEnd(7)}  ${f1(total, 7)}  ${f1(dataS, 6)}  ${f1(libvirtS, 9)}  ${String(downtime).padStart(11)}  ${f1(mem, 7)}  ${f1(disk, 8)}  ${f1(moved, 9)}  ${f1(moved / dataS, 10)}  ${relayed ? f1(job.relayedToDestination / MiB, 9) : '        -'}  ${relayed ? f1(job.relayedToSource / MiB, 10) : '         -'}  ${f1(times.cpu ?? NaN, 5)}  ${(times.busy ?? NaN).toFixed(2).padStart(4)}  ${relayed ? relayConnections(relays.shift()) : '-'}${final?.dataProcessed !== null && final?.dataProcessed !== undefined ? '' : '  (mem: last polled)'}`,
+            `${route.padEnd(8)} ${`${from.toUpperCase()}→${to.toUpperCase()}`.padEnd(7)}  ${f1(total, 7)}  ${f1(dataS, 6)}  ${f1(libvirtS, 9)}  ${String(downtime).padStart(11)}  ${f1(mem, 7)}  ${f1(disk, 8)}  ${f1(moved, 9)}  ${f1(moved / dataS, 10)}  ${relayed ? f1(job.relayedToDestination / MiB, 9) : '        -'}  ${relayed ? f1(job.relayedToSource / MiB, 10) : '         -'}  ${f1(times.cpu ?? NaN, 5)}  ${(times.busy ?? NaN).toFixed(2).padStart(4)}  ${relayed ? relayConnections(relay) : '-'}${final?.dataProcessed !== null && final?.dataProcessed !== undefined ? '' : '  (mem: last polled)'}`,
           );
+          console.log(
+            `         split: disk copy ended at ${f1(diskS, 4)} s (${f1(disk / diskS, 5)} MiB/s), memory from ${f1(split.memStartMs / 1000, 4)} s to the end of Perform: ${f1(memS, 4)} s (${f1(mem / memS, 5)} MiB/s); ${times.timeline.length} polls`,
+          );
+          if (relay)
+            console.log(
+              `         relay paused the source side for the destination's channel: ${relay.waits.toDestinationTimes} times, ${Math.round(relay.waits.toDestinationMs)} ms in all (the other way ${relay.waits.toSourceTimes}, ${Math.round(relay.waits.toSourceMs)} ms)`,
+            );
+          for (const [i, c] of (relay?.connectionStats.connections ?? []).entries()) {
+            const spanS =
+              c.firstAt !== null && c.lastToDestinationAt !== null
+                ? (c.lastToDestinationAt - c.firstAt) / 1000
+                : NaN;
+            const gap = (d: 'toSource' | 'toDestination') =>
+              (c.turnGapMs[d] / Math.max(1, c.turns[d])).toFixed(2);
+            console.log(
+              `         conn ${i + 1}: fwd ${f1(c.bytes.toDestination / MiB, 6)} MiB in ${c.pieces.toDestination} pieces over ${f1(spanS, 4)} s, back ${c.bytes.toSource} B in ${c.pieces.toSource} pieces; destination window at open ${c.destinationWindow === null ? '?' : `${(c.destinationWindow / MiB).toFixed(2)} MiB`}; turns to source ${c.turns.toSource} (mean gap ${gap('toSource')} ms, sum ${Math.round(c.turnGapMs.toSource)}), to destination ${c.turns.toDestination} (mean gap ${gap('toDestination')} ms, sum ${Math.round(c.turnGapMs.toDestination)})`,
+            );
+          }
+          if (times.procAtPerform && times.procAtEnd)
+            console.log(
+              `         CPU s during Perform by process: ${topCpu(times.procAtPerform, times.procAtEnd)}`,
+            );
         }
       }
       const of = (route: string) => results.filter((x) => x.route === route);

@@ -37,6 +37,26 @@ export interface RelayedBytes {
 
 type SshSide = Pick<SshConnection, 'listenRemote' | 'forwardTcp'>;
 
+/**
+ * One relayed connection, for measurements: bytes and pieces per direction, when its first and last
+ * piece passed (ms, performance.now()), the last piece to the destination, and its turns: how often
+ * the direction of the traffic changed (a piece one way after a piece the other way) and the summed gap
+ * of those changes, per new direction (`toSource`: a reply after a request, the destination's turnaround
+ * as VirtDeck sees it; `toDestination`: a request after a reply, the source's). A request/reply protocol
+ * (NBD: writes, then their replies) turns twice per round trip; a stream hardly ever turns.
+ */
+export interface RelayedConnection {
+  bytes: RelayedBytes;
+  pieces: RelayedBytes;
+  firstAt: number | null;
+  lastAt: number | null;
+  lastToDestinationAt: number | null;
+  /** The window the destination's sshd granted for this channel when it opened (bytes; null if unknown). */
+  destinationWindow: number | null;
+  turns: RelayedBytes;
+  turnGapMs: RelayedBytes;
+}
+
 /** How long a side that was ended after its peer closed may take to hand on what was queued for it. */
 const FLUSH_GRACE_MS = 30_000;
 
@@ -46,6 +66,7 @@ export class MigrationRelay {
   private readonly counted: RelayedBytes = { toDestination: 0, toSource: 0 };
   private readonly pieces: RelayedBytes = { toDestination: 0, toSource: 0 };
   private readonly opens: number[] = [];
+  private readonly perConnection: RelayedConnection[] = [];
   private lastError: string | null = null;
   private closed = false;
   private widened = 0;
@@ -91,8 +112,18 @@ export class MigrationRelay {
    * per connection: one round trip to the destination's sshd and its connect), and how many pieces each
    * direction was handed in (an SSH packet's data each: bytes / pieces is the mean packet size).
    */
-  get connectionStats(): { channelOpenMs: number[]; pieces: RelayedBytes } {
-    return { channelOpenMs: [...this.opens], pieces: { ...this.pieces } };
+  get connectionStats(): { channelOpenMs: number[]; pieces: RelayedBytes; connections: RelayedConnection[] } {
+    return {
+      channelOpenMs: [...this.opens],
+      pieces: { ...this.pieces },
+      connections: this.perConnection.map((c) => ({
+        ...c,
+        bytes: { ...c.bytes },
+        pieces: { ...c.pieces },
+        turns: { ...c.turns },
+        turnGapMs: { ...c.turnGapMs },
+      })),
+    };
   }
 
   /** The first failure of a relayed connection (a channel the destination refused…), if any. */
@@ -137,16 +168,37 @@ export class MigrationRelay {
     }
     this.channels.add(outbound);
     this.opens.push(performance.now() - openedAt);
+    const connection: RelayedConnection = {
+      bytes: { toDestination: 0, toSource: 0 },
+      pieces: { toDestination: 0, toSource: 0 },
+      firstAt: null,
+      lastAt: null,
+      lastToDestinationAt: null,
+      destinationWindow: grantedWindow(outbound),
+      turns: { toDestination: 0, toSource: 0 },
+      turnGapMs: { toDestination: 0, toSource: 0 },
+    };
+    this.perConnection.push(connection);
+    let lastDirection: keyof RelayedBytes | null = null;
+    const piece = (direction: keyof RelayedBytes, n: number) => {
+      const now = performance.now();
+      this.counted[direction] += n;
+      this.pieces[direction]++;
+      connection.bytes[direction] += n;
+      connection.pieces[direction]++;
+      if (lastDirection !== null && lastDirection !== direction && connection.lastAt !== null) {
+        connection.turns[direction]++;
+        connection.turnGapMs[direction] += now - connection.lastAt;
+      }
+      lastDirection = direction;
+      connection.firstAt ??= now;
+      connection.lastAt = now;
+      if (direction === 'toDestination') connection.lastToDestinationAt = now;
+    };
     relayPair(inbound, outbound, {
       flushGraceMs: this.flushGraceMs,
-      toDestination: (n) => {
-        this.counted.toDestination += n;
-        this.pieces.toDestination++;
-      },
-      toSource: (n) => {
-        this.counted.toSource += n;
-        this.pieces.toSource++;
-      },
+      toDestination: (n) => piece('toDestination', n),
+      toSource: (n) => piece('toSource', n),
       waited: (direction, ms) => {
         if (direction === 'toDestination') {
           this.waited.toDestinationMs += ms;
@@ -173,6 +225,12 @@ export class MigrationRelay {
     this.channels.clear();
     await Promise.all(this.closers.map((close) => close().catch(() => undefined)));
   }
+}
+
+/** The send window the peer granted an ssh2 channel (its `outgoing.window`), read once at open; null if not ssh2's. */
+function grantedWindow(channel: Duplex): number | null {
+  const window = (channel as { outgoing?: { window?: unknown } }).outgoing?.window;
+  return typeof window === 'number' ? window : null;
 }
 
 export interface RelayPairHooks {

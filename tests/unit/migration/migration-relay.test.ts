@@ -162,6 +162,49 @@ describe('MigrationRelay measurements', () => {
     expect(destinations[0]!.received + destinations[1]!.received).toBe(56 * KiB);
     await relay.close();
   });
+  it('records per connection the bytes, the pieces and the turns of a request/reply exchange', async () => {
+    let onInbound: ((channel: Duplex, from: { ip: string; port: number }) => void) | null = null;
+    let destination: FastSide | null = null;
+    const relay = new MigrationRelay(
+      {
+        listenRemote: async (_addr, _port, onConnection) => {
+          onInbound = onConnection;
+          return { port: 40002, close: async () => undefined };
+        },
+        forwardTcp: async () => new FastSide(),
+      },
+      {
+        listenRemote: async () => ({ port: 0, close: async () => undefined }),
+        forwardTcp: async () => {
+          destination = new FastSide();
+          return destination;
+        },
+      },
+    );
+    await relay.open({ hosts: ['127.0.0.1'], port: 49153 });
+    const source = new FastSide();
+    onInbound!(source, { ip: '127.0.0.1', port: 50003 });
+    for (let i = 0; i < 100 && !destination; i++) await tick(10);
+    await tick(10);
+    // A request in two pieces, its reply 30 ms later, the next request 40 ms after the reply.
+    source.push(Buffer.alloc(32 * KiB));
+    source.push(Buffer.alloc(32 * KiB));
+    await tick(30);
+    destination!.push(Buffer.alloc(16));
+    await tick(40);
+    source.push(Buffer.alloc(8 * KiB));
+    await tick(20);
+    const [connection, ...others] = relay.connectionStats.connections;
+    expect(others).toHaveLength(0);
+    expect(connection!.bytes).toEqual({ toDestination: 72 * KiB, toSource: 16 });
+    expect(connection!.pieces).toEqual({ toDestination: 3, toSource: 1 });
+    expect(connection!.destinationWindow).toBeNull(); // not an ssh2 channel
+    expect(connection!.turns).toEqual({ toDestination: 1, toSource: 1 });
+    expect(connection!.turnGapMs.toSource).toBeGreaterThanOrEqual(25);
+    expect(connection!.turnGapMs.toDestination).toBeGreaterThanOrEqual(35);
+    expect(connection!.lastToDestinationAt! - connection!.firstAt!).toBeGreaterThanOrEqual(65);
+    await relay.close();
+  });
 });
 
 describe('relayPair on real ssh2 channels', () => {
