@@ -11,12 +11,20 @@ export const BENCHMARK_TESTS: ReadonlyArray<{ name: BenchmarkTestName; rw: strin
   { name: 'seqwrite1m', rw: 'write', bs: '1M' },
 ];
 
+/** How long a stopped fio may take to end before it is killed. */
+export const FIO_KILL_AFTER_SEC = 5;
+
 const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
  * A shell script that lays out the file, runs the four tests one after the other (stonewall), prints
  * fio's JSON, and removes the file however it ends: at exit, on a signal, and when its stdin closes —
  * which is how VirtDeck cancels it, and what happens when the SSH connection drops.
+ *
+ * fio runs in its own process group (setsid, where the host has it); a fio that has not ended
+ * FIO_KILL_AFTER_SEC after its SIGTERM gets SIGKILL, with its job processes. fio 3.33 was seen to hang
+ * for good (its processes waiting on a futex) when SIGTERM came while it laid out the file: without the
+ * SIGKILL the script waited on it forever and the file stayed.
  */
 export function fioScript(options: { file: string; sizeMiB: number; runtimeSec: number; direct: boolean }): string {
   const f = quote(options.file);
@@ -37,12 +45,17 @@ export function fioScript(options: { file: string; sizeMiB: number; runtimeSec: 
     // A background list's stdin is /dev/null in a non-interactive shell: keep the real one as fd 3.
     'exec 3<&0',
     'OUT=$(mktemp) || exit 70',
-    'cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -f -- "$F"; }',
+    'S=; command -v setsid >/dev/null 2>&1 && S=setsid',
+    // The signal to fio's process group (its own, with setsid), or to fio alone without setsid.
+    'sig() { kill -s "$1" -- -"$pid" 2>/dev/null || kill -s "$1" "$pid" 2>/dev/null; }',
+    'cleanup() { [ -n "${pid:-}" ] && sig KILL; rm -f -- "$F"; }',
     'trap \'cleanup; rm -f -- "$OUT"; exit 143\' HUP INT TERM',
-    `${fio} >"$OUT" 2>"$OUT.err" </dev/null 3<&- &`,
+    `$S ${fio} >"$OUT" 2>"$OUT.err" </dev/null 3<&- &`,
     'pid=$!',
-    // The watchdog: stdin at EOF (cancel, or the connection dropped) stops fio.
-    '( cat <&3 >/dev/null; kill "$pid" 2>/dev/null ) &',
+    // The watchdog: stdin at EOF (cancel, or the connection dropped) stops fio, and kills it if it hangs.
+    // SIGTERM to fio itself (it stops its jobs); a SIGTERM to its job processes as well made it hang.
+    // Its output goes nowhere: a sleep still holding the script's stdout would hold the channel open.
+    `( cat <&3; kill "$pid"; sleep ${FIO_KILL_AFTER_SEC}; sig KILL ) >/dev/null 2>&1 &`,
     'wd=$!',
     'wait "$pid"; rc=$?',
     'kill "$wd" 2>/dev/null',
