@@ -8,7 +8,7 @@
  * unknown (the user is asked).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, type BigIntStats } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { keyTypeOfBlob, parsePublicKeyText, sha256Fingerprint } from './keys';
@@ -196,19 +196,20 @@ export function formatKnownHostsLine(name: string, blob: Buffer, options: { hash
   return `${host} ${type} ${blob.toString('base64')}`;
 }
 
-/** Reads and parses known_hosts files; missing files are skipped, unreadable ones reported. */
-/** Each known_hosts file as last parsed, with the stat it was read under. */
-const parsedFiles = new Map<
-  string,
-  { dev: number; ino: number; size: number; mtimeNs: bigint; ctimeNs: bigint; parsed: ReturnType<typeof parseKnownHosts> }
->();
+/** Each known_hosts file as last parsed, with the stat it was read under ({@link knownHostsStatKey}). */
+const parsedFiles = new Map<string, { statKey: string; parsed: ReturnType<typeof parseKnownHosts> }>();
+
+/** What identifies one version of a file: device, inode, size, modification and change times (ns). */
+function knownHostsStatKey(info: BigIntStats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
 
 /**
- * The known_hosts files' entries. Every connect reads them (an edit by `ssh` or the user applies to the
- * next connect); a file whose stat (inode, size, modification and change times) is what it was at the
- * last read is not read and parsed again: with 1000 hosts connecting at start, that was an open, read and
- * close of each file and a parse of every line, per host. The stat is taken before the read, so a change
- * while it is read shows at the next connect.
+ * Reads and parses known_hosts files; missing files are skipped, unreadable ones reported. Every connect
+ * reads them (an edit by `ssh` or the user applies to the next connect); a file whose stat (inode, size,
+ * modification and change times) is what it was at the last read is not read and parsed again: with 1000
+ * hosts connecting at start, that was an open, read and close of each file and a parse of every line, per
+ * host. The stat is taken before the read, so a change while it is read shows at the next connect.
  */
 export async function loadKnownHosts(
   files: readonly string[],
@@ -218,27 +219,13 @@ export async function loadKnownHosts(
   for (const file of files) {
     let parsed: ReturnType<typeof parseKnownHosts>;
     try {
-      const info = await stat(file, { bigint: true });
+      const statKey = knownHostsStatKey(await stat(file, { bigint: true }));
       const cached = parsedFiles.get(file);
-      const key = {
-        dev: Number(info.dev),
-        ino: Number(info.ino),
-        size: Number(info.size),
-        mtimeNs: info.mtimeNs,
-        ctimeNs: info.ctimeNs,
-      };
-      if (
-        cached &&
-        cached.dev === key.dev &&
-        cached.ino === key.ino &&
-        cached.size === key.size &&
-        cached.mtimeNs === key.mtimeNs &&
-        cached.ctimeNs === key.ctimeNs
-      ) {
+      if (cached?.statKey === statKey) {
         parsed = cached.parsed;
       } else {
         parsed = parseKnownHosts(await readFile(file, 'utf8'), file);
-        parsedFiles.set(file, { ...key, parsed });
+        parsedFiles.set(file, { statKey, parsed });
       }
     } catch (err) {
       parsedFiles.delete(file);
