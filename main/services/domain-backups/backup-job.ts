@@ -24,7 +24,8 @@ import { ApiFailure } from '../api-failure';
 import { isLibvirtError } from '../domain-clone/clone-storage';
 import { backupFileName, backupXml, checkpointXml } from './backup-xml';
 import { runOk, shellQuote, type HostShell } from './host-shell';
-import { JobCancelled, JobState, type JobHost, type JobOptions } from './job-progress';
+import { JobCancelled, type JobHost, type JobOptions } from '../long-job';
+import { JobState } from './job-progress';
 import { writeManifest, type BackupManifest } from './manifest';
 
 export interface ResolvedBackup {

@@ -42,7 +42,7 @@ import {
   stamp,
 } from './backup-xml';
 import { checkHostPath, hostShellFor, runOk, shellQuote, type HostShell } from './host-shell';
-import type { JobOptions } from './job-progress';
+import type { JobOptions } from '../long-job';
 import { chainOf, dependentsOf, guestDirectory, readManifests, toEntry, type BackupManifest } from './manifest';
 import { RestoreJobRunner, type ResolvedRestore } from './restore-job';
 

@@ -11,7 +11,8 @@ import { LibvirtError, type StorageVol } from '../../libvirt/client';
 import { virDomainDefineFlags, virErrorNumber } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
 import { escapeXml, isLibvirtError, type TemporaryPools } from '../domain-clone/clone-storage';
-import { JobCancelled, JobState, type JobHost, type JobOptions } from './job-progress';
+import { JobCancelled, type JobHost, type JobOptions } from '../long-job';
+import { JobState } from './job-progress';
 
 export interface ResolvedRestore {
   hostId: string;

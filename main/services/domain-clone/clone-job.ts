@@ -10,10 +10,10 @@
  * end, then deletes it.
  */
 import type { CloneJob, CloneStep } from '../../../preload/api-contract';
-import { LibvirtError, type LibvirtClient, type StorageVol } from '../../libvirt/client';
+import { LibvirtError, type StorageVol } from '../../libvirt/client';
 import { virDomainDefineFlags, virDomainUndefineFlagsValues, virErrorNumber } from '../../libvirt/protocol';
-import { ApiFailure, toApiError } from '../api-failure';
-import { TransferRate, secondsLeftAt } from '../transfer-rate';
+import { ApiFailure } from '../api-failure';
+import { JobCancelled, LongJobState, type JobHost, type JobOptions } from '../long-job';
 import { readPersistent } from '../domain-xml/domain-xml-store';
 import { attribute, first, parseXml } from '../domain-tuning/xml-edit';
 import { resolvedCloneXml, type ResolvedClone, type ResolvedDisk } from './clone-plan';
@@ -22,33 +22,17 @@ import { LINK_POOL_TYPES, baseName, escapeXml, isLibvirtError, type TemporaryPoo
 const VIR_DOMAIN_SHUTOFF = 5;
 const POLL_MS = 500;
 
-export class CloneCancelled extends Error {
-  constructor() {
-    super('The clone was cancelled');
-    this.name = 'CloneCancelled';
-  }
-}
-
 /** What the job needs of its host: the libvirt client of the moment (a reconnect replaces it). */
-export interface CloneJobHost {
-  /** Throws (ApiFailure not-found) while the host is not connected. */
-  libvirt(): LibvirtClient;
-}
+export type CloneJobHost = JobHost;
 
-export interface CloneJobOptions {
-  /** Between polls of a copy's progress. */
-  pollMs?: number;
-  /** How long the cleanup keeps trying to remove a volume libvirt is still building (or while the host is away). */
-  cleanupPatienceMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** pollMs: between polls of a copy's progress; cleanupPatienceMs: how long the cleanup keeps trying. */
+export type CloneJobOptions = JobOptions;
 
 interface Created {
   pool: string;
   name: string;
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function volumeXml(name: string, options: { capacity?: number; format: string | null; sparse: boolean; backing?: { path: string; format: string | null } }): string {
   const lines = ['<volume>', `  <name>${escapeXml(name)}</name>`];
@@ -67,104 +51,70 @@ function volumeXml(name: string, options: { capacity?: number; format: string | 
 
 /** Runs one resolved clone; `job` is published on every change. */
 export class CloneJobRunner {
-  readonly job: CloneJob;
-  private cancelRequested = false;
-  private lastPublish = 0;
-  private readonly rate = new TransferRate(5_000, 400);
-  private readonly pollMs: number;
-  private readonly patienceMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly state: LongJobState<CloneJob>;
 
   constructor(
     readonly resolved: ResolvedClone,
     jobId: string,
     private readonly host: CloneJobHost,
     private readonly pools: TemporaryPools,
-    private readonly publish: (job: CloneJob) => void,
+    publish: (job: CloneJob) => void,
     options: CloneJobOptions = {},
   ) {
-    this.pollMs = options.pollMs ?? POLL_MS;
-    this.patienceMs = options.cleanupPatienceMs ?? 6 * 3600_000;
-    this.sleep = options.sleep ?? delay;
-    this.job = {
-      jobId,
-      hostId: resolved.plan.hostId,
-      sourceUuid: resolved.plan.uuid,
-      sourceName: resolved.plan.name,
-      name: resolved.name,
-      state: 'queued',
-      stepIndex: null,
-      steps: resolved.steps,
-      bytesDone: 0,
-      bytesTotal: resolved.bytesTotal,
-      bytesPerSecond: null,
-      secondsLeft: null,
-      startedAt: Date.now(),
-      finishedAt: null,
-      result: null,
-      error: null,
-      leftovers: [],
-    };
+    this.state = new LongJobState<CloneJob>(
+      {
+        jobId,
+        hostId: resolved.plan.hostId,
+        sourceUuid: resolved.plan.uuid,
+        sourceName: resolved.plan.name,
+        name: resolved.name,
+        state: 'queued',
+        stepIndex: null,
+        steps: resolved.steps,
+        bytesDone: 0,
+        bytesTotal: resolved.bytesTotal,
+        bytesPerSecond: null,
+        secondsLeft: null,
+        startedAt: Date.now(),
+        finishedAt: null,
+        result: null,
+        error: null,
+        leftovers: [],
+      },
+      publish,
+      (job) => ({ ...job, steps: [...job.steps], leftovers: [...job.leftovers], result: job.result && { ...job.result } }),
+      { pollMs: POLL_MS, ...options, defaultPatienceMs: 6 * 3600_000 },
+      (job) => {
+        job.stepIndex = null;
+      },
+    );
+  }
+
+  get job(): CloneJob {
+    return this.state.job;
   }
 
   snapshot(): CloneJob {
-    return { ...this.job, steps: [...this.job.steps], leftovers: [...this.job.leftovers], result: this.job.result && { ...this.job.result } };
-  }
-
-  private emit(force = true): void {
-    const now = Date.now();
-    if (!force && now - this.lastPublish < this.pollMs / 2) return;
-    this.lastPublish = now;
-    this.publish(this.snapshot());
+    return this.state.snapshot();
   }
 
   /** Asks the job to stop; returns at once (a running copy ends first, then the cleanup runs). */
   cancel(): void {
-    if (this.job.state === 'done' || this.job.state === 'failed' || this.job.state === 'cancelled') return;
-    this.cancelRequested = true;
-    if (this.job.state === 'queued') {
-      this.finish('cancelled', null);
-      return;
-    }
-    if (this.job.state === 'running') {
-      this.job.state = 'cancelling';
-      this.emit();
-    }
+    this.state.cancel();
   }
 
   get finished(): boolean {
-    return this.job.state === 'done' || this.job.state === 'failed' || this.job.state === 'cancelled';
-  }
-
-  private finish(state: 'done' | 'failed' | 'cancelled', error: unknown): void {
-    this.job.state = state;
-    this.job.stepIndex = null;
-    this.job.finishedAt = Date.now();
-    this.job.bytesPerSecond = null;
-    this.job.secondsLeft = state === 'done' ? 0 : null;
-    this.job.error = error === null ? null : toApiError(error);
-    this.emit();
-  }
-
-  private checkCancelled(): void {
-    if (this.cancelRequested) throw new CloneCancelled();
+    return this.state.finished;
   }
 
   private step(kind: CloneStep['kind'], match: (s: CloneStep) => boolean = () => true): void {
     const index = this.job.steps.findIndex((s) => s.kind === kind && match(s));
     this.job.stepIndex = index >= 0 ? index : this.job.stepIndex;
-    this.emit();
+    this.state.emit();
   }
 
   private progress(bytesDone: number): void {
-    const now = Date.now();
-    this.job.bytesDone = bytesDone;
-    const rate = this.rate.sample(bytesDone, now);
-    if (rate !== null) {
-      this.job.bytesPerSecond = rate;
-      this.job.secondsLeft = secondsLeftAt(this.job.bytesTotal, bytesDone, rate);
-    }
-    this.emit(false);
+    this.state.progress(bytesDone, this.job.bytesTotal);
   }
 
   /** Runs the clone to its end (done, failed or cancelled); never throws. */
@@ -173,11 +123,9 @@ export class CloneJobRunner {
     const created: Created[] = [];
     const acquired: string[] = [];
     let defined: { uuid: string } | { name: string } | null = null;
-    this.job.state = this.cancelRequested ? 'cancelling' : 'running';
-    this.job.startedAt = Date.now();
-    this.emit();
+    this.state.start();
     try {
-      this.checkCancelled();
+      this.state.checkCancelled();
       await this.recheckSource();
       const poolOf = new Map<string, string>();
       for (const step of this.job.steps) {
@@ -186,7 +134,7 @@ export class CloneJobRunner {
         const { pool } = await this.pools.acquire(this.host.libvirt(), this.job.hostId, step.directory);
         acquired.push(step.directory);
         poolOf.set(step.directory, pool.name);
-        this.checkCancelled();
+        this.state.checkCancelled();
       }
       // Files in no pool are now volumes of the temporary pools: their sizes are known.
       const sources = new Map<string, { vol: StorageVol; allocation: number; capacity: number; format: string | null; poolType: string }>();
@@ -206,7 +154,7 @@ export class CloneJobRunner {
       const copies = this.resolved.disks.filter((d) => d.mode === 'copy');
       this.job.bytesTotal =
         copies.reduce((sum, d) => sum + (sources.get(d.plan.target)?.allocation ?? 0), 0) + (nvramSource?.allocation ?? 0);
-      this.emit();
+      this.state.emit();
 
       const paths = new Map<string, string>();
       let doneBefore = 0;
@@ -234,7 +182,7 @@ export class CloneJobRunner {
           await this.createVolume(pool, name, xml, created);
         }
         paths.set(disk.plan.target, await this.host.libvirt().storageVolume.getPath({ pool, name }));
-        this.checkCancelled();
+        this.state.checkCancelled();
         await this.recheckSource(false);
       }
       let nvramPath: string | undefined;
@@ -246,7 +194,7 @@ export class CloneJobRunner {
         doneBefore += nvramSource.allocation;
         this.progress(doneBefore);
         nvramPath = await this.host.libvirt().storageVolume.getPath({ pool: nvramSource.vol.pool, name });
-        this.checkCancelled();
+        this.state.checkCancelled();
       }
 
       this.step('define');
@@ -261,18 +209,15 @@ export class CloneJobRunner {
         throw error;
       }
       defined = { uuid: domain.uuid };
-      this.checkCancelled();
+      this.state.checkCancelled();
       await this.releasePools(acquired);
       this.job.result = { uuid: domain.uuid, name: domain.name };
-      this.finish('done', null);
+      this.state.finish('done', null);
     } catch (error) {
-      const cancelled = error instanceof CloneCancelled || this.cancelRequested;
-      this.job.state = 'cleaning';
-      this.job.bytesPerSecond = null;
-      this.job.secondsLeft = null;
-      this.emit();
+      const cancelled = error instanceof JobCancelled || this.state.cancelRequested;
+      this.state.cleaning();
       await this.cleanup(created, acquired, defined);
-      this.finish(cancelled ? 'cancelled' : 'failed', cancelled ? null : error);
+      this.state.finish(cancelled ? 'cancelled' : 'failed', cancelled ? null : error);
     }
   }
 
@@ -357,7 +302,7 @@ export class CloneJobRunner {
     let running = true;
     const poll = (async () => {
       while (running) {
-        await this.sleep(this.pollMs);
+        await this.state.sleep(this.state.pollMs);
         if (!running) break;
         try {
           const info = await this.host.libvirt().storageVolume.getInfo({ pool, name });
@@ -384,29 +329,10 @@ export class CloneJobRunner {
     while (directories.length > 0) {
       const directory = directories.pop() as string;
       try {
-        await this.retrying(async (libvirt) => this.pools.release(libvirt, this.job.hostId, directory));
+        await this.state.retrying(this.host, async (libvirt) => this.pools.release(libvirt, this.job.hostId, directory));
       } catch {
         this.job.leftovers.push(`temporary storage pool over ${directory}`);
       }
-    }
-  }
-
-  /**
-   * Runs `action` with the host's client of the moment, again while the host is away or libvirt is busy
-   * with the object (`busy`), up to the cleanup's patience.
-   */
-  private async retrying<T>(action: (libvirt: LibvirtClient) => Promise<T>, busy: (error: LibvirtError) => boolean = () => false): Promise<T> {
-    const deadline = Date.now() + this.patienceMs;
-    let wait = 500;
-    for (;;) {
-      try {
-        return await action(this.host.libvirt());
-      } catch (error) {
-        const transient = error instanceof LibvirtError ? busy(error) : !(error instanceof ApiFailure) || error.code === 'not-found';
-        if (!transient || Date.now() > deadline) throw error;
-      }
-      await this.sleep(wait);
-      wait = Math.min(wait * 2, 10_000);
     }
   }
 
@@ -415,14 +341,14 @@ export class CloneJobRunner {
     if (defined) {
       try {
         const flags = this.resolved.nvram ? virDomainUndefineFlagsValues.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : 0;
-        await this.retrying((libvirt) => libvirt.domain.undefine(defined, flags));
+        await this.state.retrying(this.host, (libvirt) => libvirt.domain.undefine(defined, flags));
       } catch (error) {
         if (!isLibvirtError(error, virErrorNumber.VIR_ERR_NO_DOMAIN)) this.job.leftovers.push(`domain ${this.resolved.name}`);
       }
     }
     for (const volume of [...created].reverse()) {
       try {
-        await this.retrying(
+        await this.state.retrying(this.host, 
           (libvirt) => libvirt.storageVolume.delete(volume),
           // libvirt refuses while the copy still runs ("still being allocated").
           (error) => error.code === virErrorNumber.VIR_ERR_OPERATION_INVALID && /being allocated|in use/.test(error.message),
@@ -433,7 +359,7 @@ export class CloneJobRunner {
     }
     for (const directory of [...acquired].reverse()) {
       try {
-        await this.retrying((libvirt) => this.pools.release(libvirt, this.job.hostId, directory));
+        await this.state.retrying(this.host, (libvirt) => this.pools.release(libvirt, this.job.hostId, directory));
       } catch {
         this.job.leftovers.push(`temporary storage pool over ${directory}`);
       }
