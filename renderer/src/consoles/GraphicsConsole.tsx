@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useReconnectWhenHostReturns } from './use-reconnect-when-host-returns';
-import { Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
+import { Button, Group, Stack } from '@mantine/core';
 import RFB from '@novnc/novnc';
 import { useTranslation } from 'react-i18next';
 import { errorMessage } from '../api';
@@ -11,6 +11,7 @@ import {
   ConsoleDisconnected,
   ConsoleStateBadge,
   ConsoleTimingsText,
+  ConsolePasswordDialog,
   FullscreenButton,
   NO_TIMINGS,
   OpenWindowButton,
@@ -62,7 +63,6 @@ export function GraphicsConsole({ hostId, domainUuid, channel, detached = false 
   const [guestClipboard, setGuestClipboard] = useState<string | null>(null);
   const [passwordOpen, setPasswordOpen] = useState(false);
   const [passwordRefused, setPasswordRefused] = useState(false);
-  const [password, setPassword] = useState('');
   // A password the user typed after the display refused the one from the domain XML: the next session
   // uses it instead of asking libvirt again. Kept in memory for this panel only.
   const userPasswordRef = useRef<string | null>(null);
@@ -169,7 +169,6 @@ export function GraphicsConsole({ hostId, domainUuid, channel, detached = false 
               // The password we sent (from the domain XML, or typed) was refused: the display's password
               // was changed behind libvirt's back (e.g. through the QEMU monitor). Ask the user.
               userPasswordRef.current = null;
-              setPassword('');
               setPasswordRefused(true);
               setPasswordOpen(true);
             }
@@ -186,7 +185,6 @@ export function GraphicsConsole({ hostId, domainUuid, channel, detached = false 
           });
           session.addEventListener('credentialsrequired', () => {
             if (!live) return;
-            setPassword('');
             setPasswordRefused(false);
             setPasswordOpen(true);
           });
@@ -304,46 +302,25 @@ export function GraphicsConsole({ hostId, domainUuid, channel, detached = false 
           overflow: scaled ? 'hidden' : 'auto',
         }}
       />
-      <Modal
+      <ConsolePasswordDialog
         opened={passwordOpen}
-        onClose={() => {
+        title={t('domain.graphicsConsole.passwordTitle')}
+        refused={passwordRefused}
+        onCancel={() => {
           setPasswordOpen(false);
           rfbRef.current?.disconnect();
         }}
-        title={t('domain.graphicsConsole.passwordTitle')}
-      >
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            setPasswordOpen(false);
-            const session = rfbRef.current;
-            if (session && !passwordRefused) session.sendCredentials({ password });
-            else {
-              // The refused session is over: a new one with the typed password.
-              userPasswordRef.current = password;
-              setAttempt((n) => n + 1);
-            }
-            setPassword('');
-          }}
-        >
-          <Stack gap="sm">
-            {passwordRefused && (
-              <Text size="sm" c="red" data-testid="vnc-password-refused">
-                {t('domain.graphicsConsole.passwordRefused')}
-              </Text>
-            )}
-            <PasswordInput
-              label={t('domain.graphicsConsole.passwordLabel')}
-              value={password}
-              onChange={(event) => setPassword(event.currentTarget.value)}
-              data-autofocus
-            />
-            <Group justify="flex-end">
-              <Button type="submit">{t('domain.graphicsConsole.passwordSend')}</Button>
-            </Group>
-          </Stack>
-        </form>
-      </Modal>
+        onSend={(password) => {
+          setPasswordOpen(false);
+          const session = rfbRef.current;
+          if (session && !passwordRefused) session.sendCredentials({ password });
+          else {
+            // The refused session is over: a new one with the typed password.
+            userPasswordRef.current = password;
+            setAttempt((n) => n + 1);
+          }
+        }}
+      />
     </Stack>
   );
 }

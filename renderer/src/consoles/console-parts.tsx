@@ -1,5 +1,5 @@
 import { useState, type RefObject } from 'react';
-import { Alert, Badge, Button, Group, Menu, Modal, Stack, Text, Textarea } from '@mantine/core';
+import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Stack, Text, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useTranslation } from 'react-i18next';
 import { errorMessage } from '../api';
@@ -7,7 +7,7 @@ import { useApi } from '../api/api-context';
 import { openConsoleWindow, type ConsoleWindowRoute } from './console-window-route';
 import { KEY_COMBOS, type VncKey } from './vnc-keys';
 
-/** The pieces the VNC and SPICE consoles share: state, timings, send keys, type text, reconnect. */
+/** The pieces the VNC and SPICE consoles share: state, timings, send keys, type text, password, reconnect. */
 
 export type ConsoleStateKind = 'connecting' | 'connected' | 'disconnected';
 
@@ -158,6 +158,63 @@ export function TypeTextButton({ disabled = false, onType }: { disabled?: boolea
         </Stack>
       </Modal>
     </>
+  );
+}
+
+/**
+ * Asks for a display's password (VNC or SPICE). The typed text lives only in this dialog and is cleared
+ * when it is sent or the dialog is closed; `refused`: the display refused the password sent before (says so above the field).
+ */
+export function ConsolePasswordDialog({
+  opened,
+  title,
+  refused = false,
+  onCancel,
+  onSend,
+}: {
+  opened: boolean;
+  title: string;
+  refused?: boolean;
+  onCancel: () => void;
+  onSend: (password: string) => void;
+}) {
+  const { t } = useTranslation();
+  const [password, setPassword] = useState('');
+  return (
+    <Modal
+      opened={opened}
+      onClose={() => {
+        setPassword('');
+        onCancel();
+      }}
+      title={title}
+    >
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          const typed = password;
+          setPassword('');
+          onSend(typed);
+        }}
+      >
+        <Stack gap="sm">
+          {refused && (
+            <Text size="sm" c="red" data-testid="vnc-password-refused">
+              {t('domain.graphicsConsole.passwordRefused')}
+            </Text>
+          )}
+          <PasswordInput
+            label={t('domain.graphicsConsole.passwordLabel')}
+            value={password}
+            onChange={(event) => setPassword(event.currentTarget.value)}
+            data-autofocus
+          />
+          <Group justify="flex-end">
+            <Button type="submit">{t('domain.graphicsConsole.passwordSend')}</Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
   );
 }
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import { Badge, Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
+import { Badge, Button, Group, Stack, Text } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { ByteChannel } from '../../api';
 import { useApi } from '../../api/api-context';
@@ -9,6 +9,7 @@ import {
   ConsoleDisconnected,
   ConsoleStateBadge,
   ConsoleTimingsText,
+  ConsolePasswordDialog,
   FullscreenButton,
   NO_TIMINGS,
   OpenWindowButton,
@@ -61,7 +62,6 @@ export function SpiceConsole({ hostId, domainUuid, channel, detached = false }: 
   const [channels, setChannels] = useState<SpiceChannelInfo[]>([]);
   const [typedPassword, setTypedPassword] = useState<string | null>(null);
   const [passwordOpen, setPasswordOpen] = useState(false);
-  const [password, setPassword] = useState('');
   const [switchOpen, setSwitchOpen] = useState(false);
   useReconnectWhenHostReturns(hostId, state.kind === 'disconnected', () => setAttempt((n) => n + 1));
 
@@ -119,7 +119,6 @@ export function SpiceConsole({ hostId, domainUuid, channel, detached = false }: 
           if (!live) return;
           sessionRef.current = null;
           if (end.kind === 'password') {
-            setPassword('');
             setPasswordOpen(true);
             setState({ kind: 'disconnected', reason: t('spice.passwordRefused') });
           } else {
@@ -265,29 +264,16 @@ export function SpiceConsole({ hostId, domainUuid, channel, detached = false }: 
           onKeyUpCapture={(event) => onKey(event, false)}
         />
       </div>
-      <Modal opened={passwordOpen} onClose={() => setPasswordOpen(false)} title={t('spice.passwordTitle')}>
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            setPasswordOpen(false);
-            setTypedPassword(password);
-            setPassword('');
-            setAttempt((n) => n + 1);
-          }}
-        >
-          <Stack gap="sm">
-            <PasswordInput
-              label={t('domain.graphicsConsole.passwordLabel')}
-              value={password}
-              onChange={(event) => setPassword(event.currentTarget.value)}
-              data-autofocus
-            />
-            <Group justify="flex-end">
-              <Button type="submit">{t('domain.graphicsConsole.passwordSend')}</Button>
-            </Group>
-          </Stack>
-        </form>
-      </Modal>
+      <ConsolePasswordDialog
+        opened={passwordOpen}
+        title={t('spice.passwordTitle')}
+        onCancel={() => setPasswordOpen(false)}
+        onSend={(password) => {
+          setPasswordOpen(false);
+          setTypedPassword(password);
+          setAttempt((n) => n + 1);
+        }}
+      />
       <SwitchToVncDialog
         opened={switchOpen}
         onClose={() => setSwitchOpen(false)}
