@@ -57,6 +57,7 @@ export * from './contract/errors';
 export * from './contract/fleet';
 export * from './contract/host-config';
 export * from './contract/host-devices';
+export * from './contract/long-jobs';
 export * from './contract/hosts';
 export * from './contract/migration';
 export * from './contract/new-vm';

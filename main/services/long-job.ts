@@ -2,26 +2,12 @@
  * What every long job on a host shares (clone, backup, restore): its published state, the rate over the
  * last seconds and the time left, cancel requests, the clean-up state, and retries of clean-up calls while
  * the host is away or busy. Each area keeps its own job record (steps, phases, results) on top of
- * {@link LongJobProgress}.
+ * LongJobProgress (preload/contract/long-jobs.ts).
  */
-import type { ApiError } from '../../preload/api-contract';
+import type { LongJobProgress } from '../../preload/api-contract';
 import { LibvirtError, type LibvirtClient } from '../libvirt/client';
 import { ApiFailure, toApiError } from './api-failure';
 import { TransferRate, secondsLeftAt } from './transfer-rate';
-
-/** The fields of a job record that {@link LongJobState} keeps. */
-export interface LongJobProgress {
-  state: 'queued' | 'running' | 'cancelling' | 'cleaning' | 'done' | 'failed' | 'cancelled';
-  bytesDone: number;
-  bytesTotal: number | null;
-  bytesPerSecond: number | null;
-  secondsLeft: number | null;
-  startedAt: number;
-  finishedAt: number | null;
-  error: ApiError | null;
-  /** What the clean-up could not remove. */
-  leftovers: string[];
-}
 
 /** Thrown at a job's next check after a cancel request. */
 export class JobCancelled extends Error {

@@ -6,7 +6,7 @@
  */
 
 import type { DomainRef } from './domains';
-import type { ApiError } from './errors';
+import type { LongJobProgress, LongJobStateName } from './long-jobs';
 import type { AssertNever } from './channel-names';
 
 /** A message the renderer translates: `domainBackups.messages.<key>` with `values`. */
@@ -137,12 +137,12 @@ export interface RestorePreview {
   notes: BackupMessage[];
 }
 
-export type BackupJobState = 'queued' | 'running' | 'cancelling' | 'cleaning' | 'done' | 'failed' | 'cancelled';
+export type BackupJobState = LongJobStateName;
 
 export type BackupPhase = 'starting' | 'copying' | 'finishing' | 'defining';
 
 /** A backup or restore in progress or finished (kept for a while so a reopened window sees it). */
-export interface BackupJob {
+export interface BackupJob extends LongJobProgress {
   jobId: string;
   hostId: string;
   uuid: string;
@@ -150,21 +150,11 @@ export interface BackupJob {
   operation: 'backup' | 'restore';
   /** backup: full / incremental; restore: the new guest's name. */
   label: string;
-  state: BackupJobState;
   phase: BackupPhase | null;
-  bytesDone: number;
-  bytesTotal: number | null;
-  bytesPerSecond: number | null;
-  secondsLeft: number | null;
-  startedAt: number;
-  finishedAt: number | null;
   /** The guest was started paused for it. */
   startedPaused: boolean;
   /** backup: its directory; restore: the new guest. */
   result: { directory?: string; uuid?: string; name?: string } | null;
-  error: ApiError | null;
-  /** What a failed or cancelled job could not remove from the host; normally empty. */
-  leftovers: string[];
 }
 
 export interface DomainBackupsCalls {

@@ -4,7 +4,7 @@
  */
 
 import type { DomainRef } from './domains';
-import type { ApiError } from './errors';
+import type { LongJobProgress, LongJobStateName } from './long-jobs';
 import type { AssertNever } from './channel-names';
 
 /**
@@ -98,31 +98,20 @@ export interface ClonePreview {
   bytesTotal: number | null;
 }
 
-export type CloneJobState = 'queued' | 'running' | 'cancelling' | 'cleaning' | 'done' | 'failed' | 'cancelled';
+export type CloneJobState = LongJobStateName;
 
 /** A clone in progress or finished (kept for a while so a reopened window sees it). */
-export interface CloneJob {
+export interface CloneJob extends LongJobProgress {
   jobId: string;
   hostId: string;
   sourceUuid: string;
   sourceName: string;
   name: string;
-  state: CloneJobState;
   /** The step running now (index into steps), or null before the first and after the last. */
   stepIndex: number | null;
   steps: CloneStep[];
-  bytesDone: number;
-  bytesTotal: number | null;
-  /** Copy rate over the last seconds. */
-  bytesPerSecond: number | null;
-  secondsLeft: number | null;
-  startedAt: number;
-  finishedAt: number | null;
   /** The clone, when done. */
   result: { uuid: string; name: string } | null;
-  error: ApiError | null;
-  /** What a failed or cancelled clone could not remove from the host (paths, names); normally empty. */
-  leftovers: string[];
 }
 
 /** Why a rename would be refused (checked before trying). */

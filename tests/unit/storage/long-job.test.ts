@@ -3,7 +3,8 @@
  * the area's own fields reset at the end, throttled progress, and retries of clean-up calls.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LongJobState, JobCancelled, type LongJobProgress } from '../../../main/services/long-job';
+import type { LongJobProgress } from '../../../preload/api-contract';
+import { LongJobState, JobCancelled } from '../../../main/services/long-job';
 import { ApiFailure } from '../../../main/services/api-failure';
 import { LibvirtError } from '../../../main/libvirt/client';
 import type { LibvirtClient } from '../../../main/libvirt/client';
