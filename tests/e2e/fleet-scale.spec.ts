@@ -36,6 +36,7 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startOwnServe, type OwnServe } from './own-serve';
 import { lab, labInfo, skipReason } from './support';
+import { virsh } from '../support/lab';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);
 test.skip(!!reason, reason ?? '');
@@ -60,10 +61,6 @@ function scale(): { hosts: number; guests: number } {
 }
 const { hosts: HOSTS, guests: GUESTS } = scale();
 const PREFIX = 'vd-test-scale-';
-
-function virsh(...args: string[]): string {
-  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 const allGuests = () =>
   virsh('list', '--all', '--name')

@@ -10,23 +10,13 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import type { LibvirtClient } from '../../main/libvirt/client';
 import type { RpcStream } from '../../main/libvirt/rpc';
 import { virDomainConsoleFlags } from '../../main/libvirt/protocol';
+import { virsh, virshOk } from './lab';
 
 export const BAK_PREFIX = 'vd-test-bak-';
 export const BAK_DIR = '/var/lib/virtdeck-lab/vd-test-bak';
 const STATE = '/var/lib/virtdeck-lab';
 
-export function virsh(...args: string[]): string {
-  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-export function virshOk(...args: string[]): boolean {
-  try {
-    virsh(...args);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { virsh, virshOk };
 
 /** Builds TEST_DIR/initramfs-blk.gz (see the module comment); returns its path. */
 export function blockInitramfs(): string {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { LibvirtClient } from '../../main/libvirt/client';
 import { createLibvirtDialer } from '../../main/libvirt/transport';
 import { connectSsh, type SshConnection } from '../../main/ssh';
-import type { LabInfo } from './lab';
+import { virsh, virshOk, type LabInfo } from './lab';
 
 export const TEST_PREFIX = 'vd-test-clone-';
 export const TEST_DIR = '/var/lib/virtdeck-lab/vd-test-clone';
@@ -27,18 +27,7 @@ export async function connectLabAsApp(
   return { ssh, libvirt };
 }
 
-export function virsh(...args: string[]): string {
-  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-export function virshOk(...args: string[]): boolean {
-  try {
-    virsh(...args);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { virsh, virshOk };
 
 export function ensureTestDir(): void {
   mkdirSync(TEST_DIR, { recursive: true });

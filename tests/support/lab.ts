@@ -149,6 +149,21 @@ export function ensureLab(log: (line: string) => void = console.log): LabAvailab
   return { available: true, lab: readLabInfo() };
 }
 
+/** virsh -q on the lab's host A (qemu:///system), as root, directly; throws with virsh's message when it fails. */
+export function virsh(...args: string[]): string {
+  return execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** {@link virsh}, for clean-up: whether it succeeded. */
+export function virshOk(...args: string[]): boolean {
+  try {
+    virsh(...args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs a command on the lab host as root, directly (not over SSH): for test preconditions. */
 export function labHostExec(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8' });
