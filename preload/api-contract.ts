@@ -45,6 +45,7 @@ import { GUEST_AGENT_CALLS, type GuestAgentCalls } from './contract/guest-agent'
 
 export * from './contract/app';
 export * from './contract/consoles';
+export * from './contract/cpuset';
 export * from './contract/domain-backups';
 export * from './contract/domain-clone';
 export * from './contract/domain-media';

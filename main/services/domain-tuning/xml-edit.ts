@@ -5,6 +5,7 @@
  * inserted elements are indented like their siblings.
  */
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { formatCpuset, readCpuset } from '../../../preload/api-contract';
 import { ApiFailure } from '../api-failure';
 
 export interface XmlDoc {
@@ -273,35 +274,20 @@ export function setKiB(element: Element, kib: number): void {
 
 /** Parses a libvirt cpuset ("0-3,8,^2") into sorted CPU numbers; throws a clear error when malformed. */
 export function parseCpuset(cpuset: string, what = 'cpuset'): number[] {
-  const included = new Set<number>();
-  const excluded = new Set<number>();
-  const parts = cpuset.split(',').map((part) => part.trim());
-  if (parts.length === 0 || parts.some((part) => part === '')) {
-    throw new ApiFailure('invalid-request', `The ${what} "${cpuset}" is empty or has an empty item`, { field: what });
-  }
-  for (const part of parts) {
-    const match = /^(\^)?(\d+)(?:-(\d+))?$/.exec(part);
-    if (!match) throw new ApiFailure('invalid-request', `The ${what} "${cpuset}" has an item "${part}" that is not N, N-M or ^N`, { field: what });
-    const from = Number(match[2]);
-    const to = match[3] === undefined ? from : Number(match[3]);
-    if (to < from) throw new ApiFailure('invalid-request', `The ${what} "${cpuset}" has a range ${part} that runs backwards`, { field: what });
-    if (to - from > 8192) throw new ApiFailure('invalid-request', `The ${what} "${cpuset}" is too large`, { field: what });
-    for (let cpu = from; cpu <= to; cpu++) (match[1] ? excluded : included).add(cpu);
-  }
-  const cpus = [...included].filter((cpu) => !excluded.has(cpu)).sort((a, b) => a - b);
-  if (cpus.length === 0) throw new ApiFailure('invalid-request', `The ${what} "${cpuset}" selects no CPU`, { field: what });
-  return cpus;
+  const read = readCpuset(cpuset);
+  if ('cpus' in read) return read.cpus;
+  const problem = read.problem;
+  const message =
+    problem.kind === 'empty-item'
+      ? `The ${what} "${cpuset}" is empty or has an empty item`
+      : problem.kind === 'syntax'
+        ? `The ${what} "${cpuset}" has an item "${problem.item}" that is not N, N-M or ^N`
+        : problem.kind === 'backwards'
+          ? `The ${what} "${cpuset}" has a range ${problem.item} that runs backwards`
+          : problem.kind === 'too-large'
+            ? `The ${what} "${cpuset}" is too large`
+            : `The ${what} "${cpuset}" selects no CPU`;
+  throw new ApiFailure('invalid-request', message, { field: what });
 }
 
-/** CPU numbers in libvirt's compact cpuset form ("0-3,6"). */
-export function formatCpuset(cpus: readonly number[]): string {
-  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] as number) + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
+export { formatCpuset };
