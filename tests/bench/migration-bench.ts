@@ -39,13 +39,17 @@
  * relay as it is vs host B's side on its own connection in a worker thread (relay-worker.ts), --rounds
  * pairs back to back with the load average on every line. Not in the default run.
  *
- *   npm run bench -- migration [--mib 64] [--rounds 2] [--stream-mib 256] [--only migration|stream|relay-threads]
+ * `--parallel N` (N > 1): both routes migrate the memory over N connections (VIR_MIGRATE_PARALLEL,
+ * parallel.connections); each relayed connection prints its destination window's round trip.
+ *
+ *   npm run bench -- migration [--mib 64] [--rounds 2] [--stream-mib 256] [--only migration|stream|relay-threads] [--parallel N]
  *
  * Everything is named vd-bench-mig-… and removed; run it under the lab lock (flock /tmp/virtdeck-lab-tests.lock).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { MigrationJob, MigrationOptions } from '../../preload/api-contract';
 import { shellQuote } from '../../main/ssh';
@@ -126,6 +130,7 @@ const relays: MigrationRelay[] = [];
 const openRelay = MigrationRelay.prototype.open;
 MigrationRelay.prototype.open = function (this: MigrationRelay, target) {
   if (!relays.includes(this)) relays.push(this);
+  this.traceWindows = true;
   return openRelay.call(this, target);
 };
 const relayConnections = (relay: MigrationRelay | undefined, stats = relay?.connectionStats) =>
@@ -223,6 +228,8 @@ interface StepTimes {
   procAtEnd?: Map<string, number>;
   busy?: number;
   cpu?: number;
+  /** VirtDeck's event loop delay during Perform (perf_hooks, 1 ms resolution): ms. */
+  loopDelay?: { mean: number; p50: number; p99: number; max: number };
   diskProcessed: number;
   /** The job's statistics as polled during Perform: [ms since Perform, disk_processed, memory_processed]. */
   timeline: Array<[number, number, number]>;
@@ -249,6 +256,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       rounds: { type: 'string', default: '2' },
       'stream-mib': { type: 'string', default: '256' },
       only: { type: 'string' },
+      parallel: { type: 'string', default: '0' },
     },
   });
   const only = values.only;
@@ -259,6 +267,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
   const mib = Number(values.mib);
   const rounds = Number(values.rounds);
   const streamMib = Number(values['stream-mib']);
+  const parallel = Number(values.parallel);
   const found = ensureLab(() => undefined);
   if (!found.available) {
     console.error(`migration bench: no lab (${found.reason})`);
@@ -278,6 +287,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     );
   }
   // The data phase of each job, from the steps it publishes (Perform starts → Finish starts).
+  const loopMonitor = monitorEventLoopDelay({ resolution: 1 });
   const steps = new Map<string, StepTimes>();
   const onJob = (job: MigrationJob) => {
     const times = steps.get(job.jobId) ?? { diskProcessed: 0, timeline: [] };
@@ -287,6 +297,8 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       times.cpuAtPerform = process.cpuUsage();
       times.machineAtPerform = machineCpu();
       times.procAtPerform = processCpu();
+      loopMonitor.reset();
+      loopMonitor.enable();
     }
     if (job.step === 'perform' && job.stats?.diskProcessed)
       times.diskProcessed = Math.max(times.diskProcessed, job.stats.diskProcessed);
@@ -301,6 +313,14 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       times.cpu = cpuSeconds(process.cpuUsage(times.cpuAtPerform));
       if (times.machineAtPerform) times.busy = busyCores(times.machineAtPerform, machineCpu());
       times.procAtEnd = processCpu();
+      loopMonitor.disable();
+      const ms = (ns: number) => ns / 1e6;
+      times.loopDelay = {
+        mean: ms(loopMonitor.mean),
+        p50: ms(loopMonitor.percentile(50)),
+        p99: ms(loopMonitor.percentile(99)),
+        max: ms(loopMonitor.max),
+      };
     }
   };
   const service = new MigrationService(
@@ -325,6 +345,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     maxDowntimeMs: null,
     autoConverge: false,
     postCopy: false,
+    parallelConnections: parallel > 1 ? parallel : null,
     route,
     peerUri: null,
   });
@@ -365,7 +386,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       });
       await tick(5_000); // let it boot
       console.log(
-        `migration bench: ${GUEST}, 256 MiB RAM, ${mib} MiB disk (random, qcow2), storage copy, ${rounds} round(s)`,
+        `migration bench: ${GUEST}, 256 MiB RAM, ${mib} MiB disk (random, qcow2), storage copy, ${rounds} round(s), ${parallel > 1 ? `${parallel} parallel connections for the memory (VIR_MIGRATE_PARALLEL)` : 'one memory stream'}`,
       );
       console.log(
         'route    from→to  total_s  data_s  libvirt_s  downtime_ms  mem_mib  disk_mib  moved_mib  data_mib_s  relay_fwd  relay_back  cpu_s  busy  conns/open_ms',
@@ -449,7 +470,20 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
             console.log(
               `         conn ${i + 1}: fwd ${f1(c.bytes.toDestination / MiB, 6)} MiB in ${c.pieces.toDestination} pieces over ${f1(spanS, 4)} s, back ${c.bytes.toSource} B in ${c.pieces.toSource} pieces; destination window at open ${c.destinationWindow === null ? '?' : `${(c.destinationWindow / MiB).toFixed(2)} MiB`}; turns to source ${c.turns.toSource} (mean gap ${gap('toSource')} ms, sum ${Math.round(c.turnGapMs.toSource)}), to destination ${c.turns.toDestination} (mean gap ${gap('toDestination')} ms, sum ${Math.round(c.turnGapMs.toDestination)})`,
             );
+            const w = c.window;
+            const rtt = w ? [...w.roundTripsMs].sort((x, y) => x - y) : [];
+            const q = (f: number) =>
+              rtt.length
+                ? (rtt[Math.min(rtt.length - 1, Math.floor(rtt.length * f))] as number).toFixed(1)
+                : '-';
+            console.log(
+              `                 paused source ${c.pausedTimes}× ${Math.round(c.pausedMs)} ms; destination window: ${w ? `${w.adjusts} adjusts, used up ${w.stalls}× for ${Math.round(w.stalledMs)} ms, window round trip (sent → credited back) median ${q(0.5)} p90 ${q(0.9)} max ${q(1)} ms` : '?'}`,
+            );
           }
+          if (times.loopDelay)
+            console.log(
+              `         VirtDeck event loop delay during Perform: mean ${times.loopDelay.mean.toFixed(1)} ms, p50 ${times.loopDelay.p50.toFixed(1)}, p99 ${times.loopDelay.p99.toFixed(1)}, max ${times.loopDelay.max.toFixed(1)}`,
+            );
           if (times.procAtPerform && times.procAtEnd)
             console.log(
               `         CPU s during Perform by process: ${topCpu(times.procAtPerform, times.procAtEnd)}`,

@@ -91,6 +91,7 @@ describe.skipIf(SKIP)(`live migration between the lab's two hosts${SKIP_REASON}`
     maxDowntimeMs: null,
     autoConverge: false,
     postCopy: false,
+    parallelConnections: null,
     route: 'auto',
     peerUri: null,
     ...over,

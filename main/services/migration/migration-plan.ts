@@ -135,6 +135,7 @@ export function defaultOptions(running: boolean, disks: readonly MigrationDisk[]
     maxDowntimeMs: null,
     autoConverge: false,
     postCopy: false,
+    parallelConnections: null,
     route: 'auto',
     peerUri: null,
   };
