@@ -24,7 +24,6 @@ export const migrationOptionsSchema = z
     maxDowntimeMs: z.number().int().min(1).max(3_600_000).nullable(),
     autoConverge: z.boolean(),
     postCopy: z.boolean(),
-    parallelConnections: z.number().int().min(1).max(16).nullable(),
     route: z.enum(['auto', 'direct', 'relayed', 'peer2peer']),
     peerUri: z
       .string()

@@ -45,12 +45,6 @@ export interface MigrationOptions {
   autoConverge: boolean;
   /** Allow switching to post-copy while it runs (VIR_MIGRATE_POSTCOPY). */
   postCopy: boolean;
-  /**
-   * Connections for the memory stream (VIR_MIGRATE_PARALLEL with parallel.connections, QEMU's multifd):
-   * null or 1 = one stream. Each is its own TCP connection (on the relayed route its own SSH channel).
-   * QEMU does not combine it with compression (xbzrle) or post-copy.
-   */
-  parallelConnections: number | null;
   route: MigrationRouteChoice;
   /** For peer2peer: the URI the SOURCE host's libvirtd uses to log in to the destination. */
   peerUri: string | null;

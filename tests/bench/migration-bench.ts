@@ -39,17 +39,14 @@
  * relay as it is vs host B's side on its own connection in a worker thread (relay-worker.ts), --rounds
  * pairs back to back with the load average on every line. Not in the default run.
  *
- * `--parallel N` (N > 1): both routes migrate the memory over N connections (VIR_MIGRATE_PARALLEL,
- * parallel.connections); each relayed connection prints its destination window's round trip.
- *
- *   npm run bench -- migration [--mib 64] [--rounds 2] [--stream-mib 256] [--only migration|stream|relay-threads] [--parallel N]
+ *   npm run bench -- migration [--mib 64] [--rounds 2] [--stream-mib 256] [--only migration|stream|relay-threads]
  *
  * Everything is named vd-bench-mig-… and removed; run it under the lab lock (flock /tmp/virtdeck-lab-tests.lock).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { MigrationJob, MigrationOptions } from '../../preload/api-contract';
 import { shellQuote } from '../../main/ssh';
@@ -230,6 +227,8 @@ interface StepTimes {
   cpu?: number;
   /** VirtDeck's event loop delay during Perform (perf_hooks, 1 ms resolution): ms. */
   loopDelay?: { mean: number; p50: number; p99: number; max: number };
+  /** Garbage collections during Perform: count, summed and longest pause (ms), by kind (minor/major). */
+  gc?: { count: number; totalMs: number; maxMs: number; majorCount: number; majorMs: number };
   diskProcessed: number;
   /** The job's statistics as polled during Perform: [ms since Perform, disk_processed, memory_processed]. */
   timeline: Array<[number, number, number]>;
@@ -256,7 +255,6 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       rounds: { type: 'string', default: '2' },
       'stream-mib': { type: 'string', default: '256' },
       only: { type: 'string' },
-      parallel: { type: 'string', default: '0' },
     },
   });
   const only = values.only;
@@ -267,7 +265,6 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
   const mib = Number(values.mib);
   const rounds = Number(values.rounds);
   const streamMib = Number(values['stream-mib']);
-  const parallel = Number(values.parallel);
   const found = ensureLab(() => undefined);
   if (!found.available) {
     console.error(`migration bench: no lab (${found.reason})`);
@@ -288,6 +285,22 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
   }
   // The data phase of each job, from the steps it publishes (Perform starts → Finish starts).
   const loopMonitor = monitorEventLoopDelay({ resolution: 1 });
+  // Garbage collections of this process during a Perform (the job being measured).
+  let gcNow: NonNullable<StepTimes['gc']> | null = null;
+  const gcObserver = new PerformanceObserver((list) => {
+    if (!gcNow) return;
+    for (const entry of list.getEntries()) {
+      gcNow.count++;
+      gcNow.totalMs += entry.duration;
+      gcNow.maxMs = Math.max(gcNow.maxMs, entry.duration);
+      // NODE_PERFORMANCE_GC_MAJOR = 4
+      if (((entry as { detail?: { kind?: number } }).detail?.kind ?? 0) === 4) {
+        gcNow.majorCount++;
+        gcNow.majorMs += entry.duration;
+      }
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const steps = new Map<string, StepTimes>();
   const onJob = (job: MigrationJob) => {
     const times = steps.get(job.jobId) ?? { diskProcessed: 0, timeline: [] };
@@ -299,6 +312,8 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       times.procAtPerform = processCpu();
       loopMonitor.reset();
       loopMonitor.enable();
+      gcNow = { count: 0, totalMs: 0, maxMs: 0, majorCount: 0, majorMs: 0 };
+      times.gc = gcNow;
     }
     if (job.step === 'perform' && job.stats?.diskProcessed)
       times.diskProcessed = Math.max(times.diskProcessed, job.stats.diskProcessed);
@@ -314,6 +329,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       if (times.machineAtPerform) times.busy = busyCores(times.machineAtPerform, machineCpu());
       times.procAtEnd = processCpu();
       loopMonitor.disable();
+      gcNow = null;
       const ms = (ns: number) => ns / 1e6;
       times.loopDelay = {
         mean: ms(loopMonitor.mean),
@@ -345,7 +361,6 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     maxDowntimeMs: null,
     autoConverge: false,
     postCopy: false,
-    parallelConnections: parallel > 1 ? parallel : null,
     route,
     peerUri: null,
   });
@@ -386,7 +401,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       });
       await tick(5_000); // let it boot
       console.log(
-        `migration bench: ${GUEST}, 256 MiB RAM, ${mib} MiB disk (random, qcow2), storage copy, ${rounds} round(s), ${parallel > 1 ? `${parallel} parallel connections for the memory (VIR_MIGRATE_PARALLEL)` : 'one memory stream'}`,
+        `migration bench: ${GUEST}, 256 MiB RAM, ${mib} MiB disk (random, qcow2), storage copy, ${rounds} round(s)`,
       );
       console.log(
         'route    from→to  total_s  data_s  libvirt_s  downtime_ms  mem_mib  disk_mib  moved_mib  data_mib_s  relay_fwd  relay_back  cpu_s  busy  conns/open_ms',
@@ -482,7 +497,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
           }
           if (times.loopDelay)
             console.log(
-              `         VirtDeck event loop delay during Perform: mean ${times.loopDelay.mean.toFixed(1)} ms, p50 ${times.loopDelay.p50.toFixed(1)}, p99 ${times.loopDelay.p99.toFixed(1)}, max ${times.loopDelay.max.toFixed(1)}`,
+              `         VirtDeck event loop delay during Perform: mean ${times.loopDelay.mean.toFixed(1)} ms, p50 ${times.loopDelay.p50.toFixed(1)}, p99 ${times.loopDelay.p99.toFixed(1)}, max ${times.loopDelay.max.toFixed(1)}${times.gc ? `; GC ${times.gc.count}× ${Math.round(times.gc.totalMs)} ms (longest ${times.gc.maxMs.toFixed(1)}), of it major ${times.gc.majorCount}× ${Math.round(times.gc.majorMs)} ms` : ''}`,
             );
           if (times.procAtPerform && times.procAtEnd)
             console.log(
@@ -543,6 +558,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     );
     return 0;
   } finally {
+    gcObserver.disconnect();
     await removeThrowawayGuests(lab, hosts, PREFIX).catch(() => undefined);
     await hosts.close();
   }

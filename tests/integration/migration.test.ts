@@ -91,7 +91,6 @@ describe.skipIf(SKIP)(`live migration between the lab's two hosts${SKIP_REASON}`
     maxDowntimeMs: null,
     autoConverge: false,
     postCopy: false,
-    parallelConnections: null,
     route: 'auto',
     peerUri: null,
     ...over,

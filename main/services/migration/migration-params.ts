@@ -29,8 +29,6 @@ export const MIGRATE = {
   ABORT_ON_ERROR: 1 << 12,
   AUTO_CONVERGE: 1 << 13,
   POSTCOPY: 1 << 15,
-  /** Several connections for the memory stream (QEMU's multifd; libvirt 5.2+). */
-  PARALLEL: 1 << 17,
 } as const;
 
 /** VIR_MIGRATE_PARAM_* names. */
@@ -43,8 +41,6 @@ export const PARAM = {
   MIGRATE_DISKS: 'migrate_disks',
   DISKS_URI: 'disks_uri',
   COMPRESSION: 'compression',
-  /** How many connections VIR_MIGRATE_PARALLEL uses (int; libvirt's default is 2). */
-  PARALLEL_CONNECTIONS: 'parallel.connections',
 } as const;
 
 export interface FlagContext {
@@ -79,7 +75,6 @@ export function migrationFlags(options: MigrationOptions, ctx: FlagContext): num
     if (options.compression) flags |= MIGRATE.COMPRESSED;
     if (options.autoConverge) flags |= MIGRATE.AUTO_CONVERGE;
     if (options.postCopy) flags |= MIGRATE.POSTCOPY;
-    if (options.parallelConnections !== null && options.parallelConnections > 1) flags |= MIGRATE.PARALLEL;
     if (ctx.verifiedSharedDisks) flags |= MIGRATE.UNSAFE;
   }
   if (options.persistDest) flags |= MIGRATE.PERSIST_DEST;
@@ -98,20 +93,14 @@ export function destinationFlags(flags: number): number {
   return (flags & ~(MIGRATE.ABORT_ON_ERROR | MIGRATE.AUTO_CONVERGE)) >>> 0;
 }
 
-/** The parameters every phase shares: disks to copy, bandwidth, compression method, parallel connections. */
-export function commonParams(
-  options: MigrationOptions,
-  copyDisks: readonly string[],
-  flags: number,
-): TypedParam[] {
+/** The parameters every phase shares: disks to copy, bandwidth, compression method. */
+export function commonParams(options: MigrationOptions, copyDisks: readonly string[], flags: number): TypedParam[] {
   const params: TypedParam[] = [];
   if (flags & (MIGRATE.NON_SHARED_DISK | MIGRATE.NON_SHARED_INC))
     for (const disk of copyDisks) params.push(tp.string(PARAM.MIGRATE_DISKS, disk));
   if (options.bandwidthMiBs !== null && options.bandwidthMiBs > 0 && !(flags & MIGRATE.OFFLINE))
     params.push(tp.ullong(PARAM.BANDWIDTH, BigInt(Math.round(options.bandwidthMiBs))));
   if (flags & MIGRATE.COMPRESSED) params.push(tp.string(PARAM.COMPRESSION, 'xbzrle'));
-  if (flags & MIGRATE.PARALLEL && options.parallelConnections !== null)
-    params.push(tp.int(PARAM.PARALLEL_CONNECTIONS, options.parallelConnections));
   return params;
 }
 
@@ -195,12 +184,8 @@ export function chooseRoute(
   probe: { reachable: boolean | null; target: string; detail: string } | null,
 ): { route: MigrationRoute; reason: MigrationMessage } {
   if (choice !== 'auto') return { route: choice, reason: { key: `route.forced.${choice}` } };
-  if (probe?.reachable === true)
-    return { route: 'direct', reason: { key: 'route.reachable', values: { target: probe.target } } };
+  if (probe?.reachable === true) return { route: 'direct', reason: { key: 'route.reachable', values: { target: probe.target } } };
   if (probe?.reachable === false)
-    return {
-      route: 'relayed',
-      reason: { key: 'route.unreachable', values: { target: probe.target, detail: probe.detail } },
-    };
+    return { route: 'relayed', reason: { key: 'route.unreachable', values: { target: probe.target, detail: probe.detail } } };
   return { route: 'relayed', reason: { key: 'route.unknown', values: { detail: probe?.detail ?? '' } } };
 }

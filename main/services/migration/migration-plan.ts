@@ -135,7 +135,6 @@ export function defaultOptions(running: boolean, disks: readonly MigrationDisk[]
     maxDowntimeMs: null,
     autoConverge: false,
     postCopy: false,
-    parallelConnections: null,
     route: 'auto',
     peerUri: null,
   };

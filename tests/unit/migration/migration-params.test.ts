@@ -28,7 +28,6 @@ const base: MigrationOptions = {
   maxDowntimeMs: null,
   autoConverge: false,
   postCopy: false,
-  parallelConnections: null,
   route: 'auto',
   peerUri: null,
 };
@@ -36,47 +35,25 @@ const running = { active: true, paused: false, copyDisks: [] as string[] };
 
 describe('migration flags', () => {
   it('live with persist and undefine, as virsh migrate --live --persistent --undefinesource', () => {
-    expect(migrationFlags(base, running)).toBe(
-      MIGRATE.LIVE | MIGRATE.PERSIST_DEST | MIGRATE.UNDEFINE_SOURCE | MIGRATE.ABORT_ON_ERROR,
-    );
+    expect(migrationFlags(base, running)).toBe(MIGRATE.LIVE | MIGRATE.PERSIST_DEST | MIGRATE.UNDEFINE_SOURCE | MIGRATE.ABORT_ON_ERROR);
   });
   it('storage copy: full = NON_SHARED_DISK, incremental = NON_SHARED_INC, only with disks to copy', () => {
     const ctx = { ...running, copyDisks: ['vda'] };
     expect(migrationFlags({ ...base, copyStorage: 'full' }, ctx) & MIGRATE.NON_SHARED_DISK).toBeTruthy();
-    expect(
-      migrationFlags({ ...base, copyStorage: 'incremental' }, ctx) & MIGRATE.NON_SHARED_INC,
-    ).toBeTruthy();
+    expect(migrationFlags({ ...base, copyStorage: 'incremental' }, ctx) & MIGRATE.NON_SHARED_INC).toBeTruthy();
     expect(migrationFlags({ ...base, copyStorage: 'incremental' }, ctx) & MIGRATE.NON_SHARED_DISK).toBe(0);
-    expect(
-      migrationFlags({ ...base, copyStorage: 'full' }, running) &
-        (MIGRATE.NON_SHARED_DISK | MIGRATE.NON_SHARED_INC),
-    ).toBe(0);
+    expect(migrationFlags({ ...base, copyStorage: 'full' }, running) & (MIGRATE.NON_SHARED_DISK | MIGRATE.NON_SHARED_INC)).toBe(0);
   });
   it('compression, auto-converge, post-copy, peer-to-peer; a paused guest stays paused', () => {
-    const f = migrationFlags(
-      { ...base, compression: true, autoConverge: true, postCopy: true, route: 'peer2peer' },
-      { ...running, paused: true },
-    );
-    for (const bit of [
-      MIGRATE.COMPRESSED,
-      MIGRATE.AUTO_CONVERGE,
-      MIGRATE.POSTCOPY,
-      MIGRATE.PEER2PEER,
-      MIGRATE.PAUSED,
-    ])
-      expect(f & bit).toBe(bit);
+    const f = migrationFlags({ ...base, compression: true, autoConverge: true, postCopy: true, route: 'peer2peer' }, { ...running, paused: true });
+    for (const bit of [MIGRATE.COMPRESSED, MIGRATE.AUTO_CONVERGE, MIGRATE.POSTCOPY, MIGRATE.PEER2PEER, MIGRATE.PAUSED]) expect(f & bit).toBe(bit);
   });
   it('UNSAFE only for a live migration leaving disks that were verified to be the same file on both hosts', () => {
-    expect(migrationFlags(base, { ...running, verifiedSharedDisks: true }) & MIGRATE.UNSAFE).toBe(
-      MIGRATE.UNSAFE,
-    );
+    expect(migrationFlags(base, { ...running, verifiedSharedDisks: true }) & MIGRATE.UNSAFE).toBe(MIGRATE.UNSAFE);
     expect(migrationFlags(base, running) & MIGRATE.UNSAFE).toBe(0);
   });
   it('offline (or a shut-off guest): OFFLINE + PERSIST_DEST, never LIVE or a storage copy', () => {
-    const f = migrationFlags(
-      { ...base, mode: 'offline', persistDest: false, copyStorage: 'full' },
-      { active: false, paused: false, copyDisks: ['vda'] },
-    );
+    const f = migrationFlags({ ...base, mode: 'offline', persistDest: false, copyStorage: 'full' }, { active: false, paused: false, copyDisks: ['vda'] });
     expect(f & MIGRATE.OFFLINE).toBe(MIGRATE.OFFLINE);
     expect(f & MIGRATE.PERSIST_DEST).toBe(MIGRATE.PERSIST_DEST);
     expect(f & (MIGRATE.LIVE | MIGRATE.NON_SHARED_DISK)).toBe(0);
@@ -100,24 +77,9 @@ describe('migration parameters', () => {
       tp.string('compression', 'xbzrle'),
     ]);
   });
-  it('parallel connections: VIR_MIGRATE_PARALLEL (1 << 17) with parallel.connections as int, only for more than one', () => {
-    const four = { ...base, parallelConnections: 4 };
-    const flags = migrationFlags(four, running);
-    expect(flags & MIGRATE.PARALLEL).toBe(1 << 17);
-    expect(commonParams(four, [], flags)).toEqual([tp.int('parallel.connections', 4)]);
-    for (const parallelConnections of [null, 1]) {
-      const one = { ...base, parallelConnections };
-      expect(migrationFlags(one, running) & MIGRATE.PARALLEL).toBe(0);
-      expect(commonParams(one, [], migrationFlags(one, running))).toEqual([]);
-    }
-  });
   it('no disks without a storage copy flag; replaceString replaces, keeping repeated other keys', () => {
     expect(commonParams(base, ['vda'], migrationFlags(base, running))).toEqual([]);
-    const params = [
-      tp.string('migrate_disks', 'vda'),
-      tp.string('migrate_disks', 'vdb'),
-      tp.string('migrate_uri', 'tcp:a:1'),
-    ];
+    const params = [tp.string('migrate_disks', 'vda'), tp.string('migrate_disks', 'vdb'), tp.string('migrate_uri', 'tcp:a:1')];
     expect(replaceString(params, 'migrate_uri', 'tcp://127.0.0.1:5')).toEqual([
       tp.string('migrate_disks', 'vda'),
       tp.string('migrate_disks', 'vdb'),
@@ -130,9 +92,7 @@ describe('migration parameters', () => {
     expect(parseMigrationUri('tcp:[fe80::1]:49152')).toEqual({ host: 'fe80::1', port: 49152 });
     expect(parseMigrationUri('unix:///run/x.sock')).toBeNull();
     expect(tcpUri('::1', 5)).toBe('tcp://[::1]:5');
-    const cookie = Buffer.from(
-      "<qemu-migration>\n  <name>g</name>\n  <nbd port='49218'>\n    <disk target='vda' capacity='1'/>\n  </nbd>\n</qemu-migration>\n\0",
-    );
+    const cookie = Buffer.from("<qemu-migration>\n  <name>g</name>\n  <nbd port='49218'>\n    <disk target='vda' capacity='1'/>\n  </nbd>\n</qemu-migration>\n\0");
     expect(nbdPortFromCookie(cookie)).toBe(49218);
     expect(nbdPortFromCookie(Buffer.from('<qemu-migration/>'))).toBeNull();
   });
@@ -154,39 +114,17 @@ describe('job statistics and route choice', () => {
       ],
       false,
     );
-    expect(stats).toMatchObject({
-      phase: 'memory',
-      dataProcessed: 100,
-      dataRemaining: 300,
-      bytesPerSecond: 100,
-      dirtyPagesPerSecond: 7,
-      elapsedMs: 1500,
-      expectedDowntimeMs: 30,
-      iteration: 2,
-    });
+    expect(stats).toMatchObject({ phase: 'memory', dataProcessed: 100, dataRemaining: 300, bytesPerSecond: 100, dirtyPagesPerSecond: 7, elapsedMs: 1500, expectedDowntimeMs: 30, iteration: 2 });
     expect(secondsLeft(stats)).toBe(3);
-    expect(migrationStats([tp.ullong('disk_total', 10n), tp.ullong('disk_remaining', 5n)], false).phase).toBe(
-      'storage',
-    );
+    expect(migrationStats([tp.ullong('disk_total', 10n), tp.ullong('disk_remaining', 5n)], false).phase).toBe('storage');
     expect(migrationStats([], true).phase).toBe('postcopy');
     expect(secondsLeft(migrationStats([], false))).toBeNull();
   });
   it('auto: direct when the probe connected, relayed when refused or unknown; a forced route wins', () => {
-    expect(chooseRoute('auto', { reachable: true, target: 'b:1', detail: '' })).toEqual({
-      route: 'direct',
-      reason: { key: 'route.reachable', values: { target: 'b:1' } },
-    });
-    expect(chooseRoute('auto', { reachable: false, target: 'b:1', detail: 'Connection refused' }).route).toBe(
-      'relayed',
-    );
-    expect(chooseRoute('auto', { reachable: null, target: 'b', detail: 'no python3' })).toEqual({
-      route: 'relayed',
-      reason: { key: 'route.unknown', values: { detail: 'no python3' } },
-    });
-    expect(chooseRoute('direct', { reachable: false, target: 'b:1', detail: '' })).toEqual({
-      route: 'direct',
-      reason: { key: 'route.forced.direct' },
-    });
+    expect(chooseRoute('auto', { reachable: true, target: 'b:1', detail: '' })).toEqual({ route: 'direct', reason: { key: 'route.reachable', values: { target: 'b:1' } } });
+    expect(chooseRoute('auto', { reachable: false, target: 'b:1', detail: 'Connection refused' }).route).toBe('relayed');
+    expect(chooseRoute('auto', { reachable: null, target: 'b', detail: 'no python3' })).toEqual({ route: 'relayed', reason: { key: 'route.unknown', values: { detail: 'no python3' } } });
+    expect(chooseRoute('direct', { reachable: false, target: 'b:1', detail: '' })).toEqual({ route: 'direct', reason: { key: 'route.forced.direct' } });
   });
 });
 
@@ -203,15 +141,7 @@ describe('the guest as the plan sees it', () => {
     </devices></domain>`;
   it('reads CPU, machine, memory, networks, bridges and disks', () => {
     const facts = guestFacts(xml);
-    expect(facts).toMatchObject({
-      name: 'g',
-      virtType: 'qemu',
-      arch: 'x86_64',
-      machine: 'pc-i440fx-7.2',
-      memoryBytes: 192 * 1048576,
-      networks: ['default'],
-      bridges: ['br0'],
-    });
+    expect(facts).toMatchObject({ name: 'g', virtType: 'qemu', arch: 'x86_64', machine: 'pc-i440fx-7.2', memoryBytes: 192 * 1048576, networks: ['default'], bridges: ['br0'] });
     expect(facts.cpuXml).toContain('qemu64');
     expect(facts.disks).toEqual([
       { target: 'vda', device: 'disk', source: '/d/g.qcow2', format: 'qcow2', copyable: true },
@@ -221,21 +151,10 @@ describe('the guest as the plan sees it', () => {
   it('defaults to a live full copy of unshared disks; chosen disks must exist', () => {
     const disks = guestFacts(xml).disks.map((d) => ({ ...d, shared: false, pool: null, sizeBytes: null }));
     const opts = defaultOptions(true, disks);
-    expect(opts).toMatchObject({
-      mode: 'live',
-      copyStorage: 'full',
-      disks: ['vda'],
-      persistDest: true,
-      undefineSource: true,
-    });
+    expect(opts).toMatchObject({ mode: 'live', copyStorage: 'full', disks: ['vda'], persistDest: true, undefineSource: true });
     expect(disksToCopy({ ...opts, disks: [] }, disks)).toEqual(['vda']);
     expect(() => disksToCopy({ ...opts, disks: ['vdz'] }, disks)).toThrow(/no disk vdz/);
     expect(disksToCopy({ ...opts, copyStorage: 'none' }, disks)).toEqual([]);
-    expect(
-      defaultOptions(
-        true,
-        disks.map((d) => ({ ...d, shared: true })),
-      ),
-    ).toMatchObject({ copyStorage: 'none', disks: [] });
+    expect(defaultOptions(true, disks.map((d) => ({ ...d, shared: true })))).toMatchObject({ copyStorage: 'none', disks: [] });
   });
 });
