@@ -18,7 +18,11 @@
  *                 core count, the data phase is CPU-bound (both QEMUs, both sshds, VirtDeck and the rest)
  *   split         (second line) when the disk copy ended and how long the memory part took, from the job's
  *                 statistics polled every 100 ms during Perform; per relayed connection (conn N) bytes and pieces
- *                 per direction and its turns (direction changes: a request/reply protocol turns twice per round trip)
+ *                 per direction and its turns (direction changes: a request/reply protocol turns twice per round trip);
+ *                 under it, how often the connection paused the source side, and its destination channel's send window:
+ *                 WINDOW_ADJUSTs, how often the window was used up and for how long, and the window round trip (from
+ *                 VirtDeck handing host B's sshd a byte to the adjust that credits it back: W / round trip bounds the
+ *                 channel's rate); then VirtDeck's event loop delay and garbage collections during Perform
  *   conns/open_ms relayed connections (the migration stream, the NBD connections) and the longest wait for a
  *                 destination channel: the fixed cost per connection, against data_s
  *
