@@ -18,7 +18,11 @@
  *                 core count, the data phase is CPU-bound (both QEMUs, both sshds, VirtDeck and the rest)
  *   split         (second line) when the disk copy ended and how long the memory part took, from the job's
  *                 statistics polled every 100 ms during Perform; per relayed connection (conn N) bytes and pieces
- *                 per direction and its turns (direction changes: a request/reply protocol turns twice per round trip)
+ *                 per direction and its turns (direction changes: a request/reply protocol turns twice per round trip);
+ *                 under it, how often the connection paused the source side, and its destination channel's send window:
+ *                 WINDOW_ADJUSTs, how often the window was used up and for how long, and the window round trip (from
+ *                 VirtDeck handing host B's sshd a byte to the adjust that credits it back: W / round trip bounds the
+ *                 channel's rate); then VirtDeck's event loop delay and garbage collections during Perform
  *   conns/open_ms relayed connections (the migration stream, the NBD connections) and the longest wait for a
  *                 destination channel: the fixed cost per connection, against data_s
  *
@@ -46,6 +50,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { MigrationJob, MigrationOptions } from '../../preload/api-contract';
 import { shellQuote } from '../../main/ssh';
@@ -126,6 +131,7 @@ const relays: MigrationRelay[] = [];
 const openRelay = MigrationRelay.prototype.open;
 MigrationRelay.prototype.open = function (this: MigrationRelay, target) {
   if (!relays.includes(this)) relays.push(this);
+  this.traceWindows = true;
   return openRelay.call(this, target);
 };
 const relayConnections = (relay: MigrationRelay | undefined, stats = relay?.connectionStats) =>
@@ -223,6 +229,10 @@ interface StepTimes {
   procAtEnd?: Map<string, number>;
   busy?: number;
   cpu?: number;
+  /** VirtDeck's event loop delay during Perform (perf_hooks, 1 ms resolution): ms. */
+  loopDelay?: { mean: number; p50: number; p99: number; max: number };
+  /** Garbage collections during Perform: count, summed and longest pause (ms), by kind (minor/major). */
+  gc?: { count: number; totalMs: number; maxMs: number; majorCount: number; majorMs: number };
   diskProcessed: number;
   /** The job's statistics as polled during Perform: [ms since Perform, disk_processed, memory_processed]. */
   timeline: Array<[number, number, number]>;
@@ -278,6 +288,23 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     );
   }
   // The data phase of each job, from the steps it publishes (Perform starts → Finish starts).
+  const loopMonitor = monitorEventLoopDelay({ resolution: 1 });
+  // Garbage collections of this process during a Perform (the job being measured).
+  let gcNow: NonNullable<StepTimes['gc']> | null = null;
+  const gcObserver = new PerformanceObserver((list) => {
+    if (!gcNow) return;
+    for (const entry of list.getEntries()) {
+      gcNow.count++;
+      gcNow.totalMs += entry.duration;
+      gcNow.maxMs = Math.max(gcNow.maxMs, entry.duration);
+      // NODE_PERFORMANCE_GC_MAJOR = 4
+      if (((entry as { detail?: { kind?: number } }).detail?.kind ?? 0) === 4) {
+        gcNow.majorCount++;
+        gcNow.majorMs += entry.duration;
+      }
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const steps = new Map<string, StepTimes>();
   const onJob = (job: MigrationJob) => {
     const times = steps.get(job.jobId) ?? { diskProcessed: 0, timeline: [] };
@@ -287,6 +314,10 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       times.cpuAtPerform = process.cpuUsage();
       times.machineAtPerform = machineCpu();
       times.procAtPerform = processCpu();
+      loopMonitor.reset();
+      loopMonitor.enable();
+      gcNow = { count: 0, totalMs: 0, maxMs: 0, majorCount: 0, majorMs: 0 };
+      times.gc = gcNow;
     }
     if (job.step === 'perform' && job.stats?.diskProcessed)
       times.diskProcessed = Math.max(times.diskProcessed, job.stats.diskProcessed);
@@ -301,6 +332,15 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
       times.cpu = cpuSeconds(process.cpuUsage(times.cpuAtPerform));
       if (times.machineAtPerform) times.busy = busyCores(times.machineAtPerform, machineCpu());
       times.procAtEnd = processCpu();
+      loopMonitor.disable();
+      gcNow = null;
+      const ms = (ns: number) => ns / 1e6;
+      times.loopDelay = {
+        mean: ms(loopMonitor.mean),
+        p50: ms(loopMonitor.percentile(50)),
+        p99: ms(loopMonitor.percentile(99)),
+        max: ms(loopMonitor.max),
+      };
     }
   };
   const service = new MigrationService(
@@ -449,7 +489,20 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
             console.log(
               `         conn ${i + 1}: fwd ${f1(c.bytes.toDestination / MiB, 6)} MiB in ${c.pieces.toDestination} pieces over ${f1(spanS, 4)} s, back ${c.bytes.toSource} B in ${c.pieces.toSource} pieces; destination window at open ${c.destinationWindow === null ? '?' : `${(c.destinationWindow / MiB).toFixed(2)} MiB`}; turns to source ${c.turns.toSource} (mean gap ${gap('toSource')} ms, sum ${Math.round(c.turnGapMs.toSource)}), to destination ${c.turns.toDestination} (mean gap ${gap('toDestination')} ms, sum ${Math.round(c.turnGapMs.toDestination)})`,
             );
+            const w = c.window;
+            const rtt = w ? [...w.roundTripsMs].sort((x, y) => x - y) : [];
+            const q = (f: number) =>
+              rtt.length
+                ? (rtt[Math.min(rtt.length - 1, Math.floor(rtt.length * f))] as number).toFixed(1)
+                : '-';
+            console.log(
+              `                 paused source ${c.pausedTimes}× ${Math.round(c.pausedMs)} ms; destination window: ${w ? `${w.adjusts} adjusts, used up ${w.stalls}× for ${Math.round(w.stalledMs)} ms, window round trip (sent → credited back) median ${q(0.5)} p90 ${q(0.9)} max ${q(1)} ms` : '?'}`,
+            );
           }
+          if (times.loopDelay)
+            console.log(
+              `         VirtDeck event loop delay during Perform: mean ${times.loopDelay.mean.toFixed(1)} ms, p50 ${times.loopDelay.p50.toFixed(1)}, p99 ${times.loopDelay.p99.toFixed(1)}, max ${times.loopDelay.max.toFixed(1)}${times.gc ? `; GC ${times.gc.count}× ${Math.round(times.gc.totalMs)} ms (longest ${times.gc.maxMs.toFixed(1)}), of it major ${times.gc.majorCount}× ${Math.round(times.gc.majorMs)} ms` : ''}`,
+            );
           if (times.procAtPerform && times.procAtEnd)
             console.log(
               `         CPU s during Perform by process: ${topCpu(times.procAtPerform, times.procAtEnd)}`,
@@ -509,6 +562,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
     );
     return 0;
   } finally {
+    gcObserver.disconnect();
     await removeThrowawayGuests(lab, hosts, PREFIX).catch(() => undefined);
     await hosts.close();
   }

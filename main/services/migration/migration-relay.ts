@@ -55,6 +55,27 @@ export interface RelayedConnection {
   destinationWindow: number | null;
   turns: RelayedBytes;
   turnGapMs: RelayedBytes;
+  /** How often and how long the source side was paused because this connection's destination channel had a full queue. */
+  pausedTimes: number;
+  pausedMs: number;
+  /** The destination channel's send window over time (null when the channel is not ssh2's). */
+  window: DestinationWindowTrace | null;
+}
+
+/**
+ * The destination channel's send window, as ssh2 spends and the destination's sshd refills it: how often
+ * the relay had used all of it (`stalls`, the time until the next WINDOW_ADJUST: `stalledMs`), and the
+ * window round trip: for every WINDOW_ADJUST, how long ago VirtDeck handed the destination the byte that
+ * the adjust's credit says the destination's sshd has now passed on (sshd counts bytes as consumed once it
+ * wrote them to the destination's socket). With a fixed window W the channel cannot carry more than W per
+ * round trip.
+ */
+export interface DestinationWindowTrace {
+  adjusts: number;
+  stalls: number;
+  stalledMs: number;
+  /** Window round trips (ms), one per WINDOW_ADJUST (the first 4 096). */
+  roundTripsMs: number[];
 }
 
 /** How long a side that was ended after its peer closed may take to hand on what was queued for it. */
@@ -77,6 +98,9 @@ export class MigrationRelay {
     private readonly destination: SshSide,
     private readonly flushGraceMs = FLUSH_GRACE_MS,
   ) {}
+
+  /** For measurements (the bench): trace each new destination channel's send window (DestinationWindowTrace). */
+  traceWindows = false;
 
   /** Bytes carried so far (both directions). */
   get relayedBytes(): number {
@@ -122,6 +146,7 @@ export class MigrationRelay {
         pieces: { ...c.pieces },
         turns: { ...c.turns },
         turnGapMs: { ...c.turnGapMs },
+        window: c.window ? { ...c.window, roundTripsMs: [...c.window.roundTripsMs] } : null,
       })),
     };
   }
@@ -177,6 +202,9 @@ export class MigrationRelay {
       destinationWindow: grantedWindow(outbound),
       turns: { toDestination: 0, toSource: 0 },
       turnGapMs: { toDestination: 0, toSource: 0 },
+      pausedTimes: 0,
+      pausedMs: 0,
+      window: this.traceWindows ? traceSendWindow(outbound) : null,
     };
     this.perConnection.push(connection);
     let lastDirection: keyof RelayedBytes | null = null;
@@ -203,6 +231,8 @@ export class MigrationRelay {
         if (direction === 'toDestination') {
           this.waited.toDestinationMs += ms;
           this.waited.toDestinationTimes++;
+          connection.pausedMs += ms;
+          connection.pausedTimes++;
         } else {
           this.waited.toSourceMs += ms;
           this.waited.toSourceTimes++;
@@ -231,6 +261,51 @@ export class MigrationRelay {
 function grantedWindow(channel: Duplex): number | null {
   const window = (channel as { outgoing?: { window?: unknown } }).outgoing?.window;
   return typeof window === 'number' ? window : null;
+}
+
+/**
+ * Watches an ssh2 channel's send window (`outgoing.window`: ssh2 lowers it when it sends, its
+ * WINDOW_ADJUST handler raises it) through an accessor; null if the channel is not ssh2's.
+ */
+export function traceSendWindow(channel: Duplex): DestinationWindowTrace | null {
+  const outgoing = (channel as { outgoing?: { window?: unknown } }).outgoing;
+  if (!outgoing || typeof outgoing.window !== 'number') return null;
+  const trace: DestinationWindowTrace = { adjusts: 0, stalls: 0, stalledMs: 0, roundTripsMs: [] };
+  const initial = outgoing.window;
+  let value = initial;
+  let sent = 0;
+  let granted = 0;
+  let stalledAt: number | null = null;
+  // [offset after the send, when] per send not yet credited back.
+  const sends: Array<[number, number]> = [];
+  Object.defineProperty(outgoing, 'window', {
+    configurable: true,
+    enumerable: true,
+    get: () => value,
+    set: (next: number) => {
+      const now = performance.now();
+      if (next < value) {
+        sent += value - next;
+        sends.push([sent, now]);
+        if (next <= 0) stalledAt = now;
+      } else if (next > value) {
+        granted += next - value;
+        trace.adjusts++;
+        if (stalledAt !== null) {
+          trace.stalls++;
+          trace.stalledMs += now - stalledAt;
+          stalledAt = null;
+        }
+        // The adjust credits the first `granted` bytes sent: the send that held the last of them.
+        while (sends.length > 1 && (sends[0] as [number, number])[0] < granted) sends.shift();
+        const held = sends[0];
+        if (held && held[0] >= granted && trace.roundTripsMs.length < 4096)
+          trace.roundTripsMs.push(now - held[1]);
+      }
+      value = next;
+    },
+  });
+  return trace;
 }
 
 export interface RelayPairHooks {

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import type * as Ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { MigrationRelay, relayPair, type RelayPairHooks } from '../../../main/services/migration/migration-relay';
+import {
+  MigrationRelay,
+  relayPair,
+  traceSendWindow,
+  type RelayPairHooks,
+} from '../../../main/services/migration/migration-relay';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -203,7 +208,80 @@ describe('MigrationRelay measurements', () => {
     expect(connection!.turnGapMs.toSource).toBeGreaterThanOrEqual(25);
     expect(connection!.turnGapMs.toDestination).toBeGreaterThanOrEqual(35);
     expect(connection!.lastToDestinationAt! - connection!.firstAt!).toBeGreaterThanOrEqual(65);
+    expect(connection!.pausedTimes).toBe(0);
+    expect(connection!.window).toBeNull();
     await relay.close();
+  });
+
+  it('records per connection how often and how long the source was paused for its destination', async () => {
+    let onInbound: ((channel: Duplex, from: { ip: string; port: number }) => void) | null = null;
+    const destinations: SlowSide[] = [];
+    const relay = new MigrationRelay(
+      {
+        listenRemote: async (_addr, _port, onConnection) => {
+          onInbound = onConnection;
+          return { port: 40003, close: async () => undefined };
+        },
+        forwardTcp: async () => new FastSide(),
+      },
+      {
+        listenRemote: async () => ({ port: 0, close: async () => undefined }),
+        forwardTcp: async () => {
+          // The first connection's destination takes 32 KiB per 2 ms, the second's at once.
+          const side = destinations.length === 0 ? new SlowSide(2) : new SlowSide(0);
+          destinations.push(side);
+          return side;
+        },
+      },
+    );
+    await relay.open({ hosts: ['127.0.0.1'], port: 49154 });
+    const slow = new FastSide();
+    onInbound!(slow, { ip: '127.0.0.1', port: 50004 });
+    for (let i = 0; i < 100 && destinations.length < 1; i++) await tick(10);
+    const fast = new FastSide();
+    onInbound!(fast, { ip: '127.0.0.1', port: 50005 });
+    for (let i = 0; i < 100 && destinations.length < 2; i++) await tick(10);
+    for (let i = 0; i < 32; i++) slow.push(Buffer.alloc(32 * KiB, 1));
+    fast.push(Buffer.alloc(32 * KiB, 1));
+    for (let i = 0; i < 400 && destinations[0]!.received < 1 * MiB; i++) await tick(10);
+    const [first, second] = relay.connectionStats.connections;
+    expect(first!.pausedTimes).toBeGreaterThan(0);
+    expect(first!.pausedMs).toBeGreaterThan(0);
+    expect(second!.pausedTimes).toBe(0);
+    expect(relay.waits.toDestinationTimes).toBe(first!.pausedTimes);
+    await relay.close();
+  });
+});
+
+describe('traceSendWindow', () => {
+  /** Stands in for ssh2's channel as far as the trace sees it: `outgoing.window`, lowered by sends, raised by adjusts. */
+  const channel = (window: number) =>
+    ({ outgoing: { window } }) as unknown as Duplex & { outgoing: { window: number } };
+
+  it('counts adjusts and stalls and measures each adjust against the send that held its last credited byte', async () => {
+    const ch = channel(2 * MiB);
+    const trace = traceSendWindow(ch)!;
+    expect(trace).not.toBeNull();
+    ch.outgoing.window -= 1 * MiB; // send 1: bytes 0 … 1 MiB
+    await tick(20);
+    ch.outgoing.window -= 1 * MiB; // send 2: 1 … 2 MiB, the window is used up
+    expect(ch.outgoing.window).toBe(0);
+    await tick(30);
+    ch.outgoing.window += 512 * KiB; // credits bytes up to 512 KiB: sent with send 1, ~50 ms ago
+    expect(ch.outgoing.window).toBe(512 * KiB);
+    expect(trace.adjusts).toBe(1);
+    expect(trace.stalls).toBe(1);
+    expect(trace.stalledMs).toBeGreaterThanOrEqual(25);
+    expect(trace.roundTripsMs[0]).toBeGreaterThanOrEqual(45);
+    ch.outgoing.window += 1536 * KiB; // credits up to 2 MiB: the last credited byte went with send 2, ~30 ms ago
+    expect(trace.adjusts).toBe(2);
+    expect(trace.stalls).toBe(1); // the window was not used up in between
+    expect(trace.roundTripsMs[1]).toBeGreaterThanOrEqual(25);
+    expect(trace.roundTripsMs[1]).toBeLessThan(trace.roundTripsMs[0]!);
+  });
+
+  it('leaves a channel that is not an ssh2 channel alone', () => {
+    expect(traceSendWindow(new PassThrough())).toBeNull();
   });
 });
 
@@ -267,7 +345,9 @@ describe('relayPair on real ssh2 channels', () => {
         client.connect({ host: '127.0.0.1', port, username: 'u', password: 'p', hostVerifier: () => true });
       });
       const open = (command: string) =>
-        new Promise<Ssh2.ClientChannel>((resolve, reject) => client.exec(command, (error, ch) => (error ? reject(error) : resolve(ch))));
+        new Promise<Ssh2.ClientChannel>((resolve, reject) =>
+          client.exec(command, (error, ch) => (error ? reject(error) : resolve(ch))),
+        );
       const sink = await open('sink');
       const source = await open('send');
       source.pause();
