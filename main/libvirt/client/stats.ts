@@ -49,3 +49,36 @@ export function summarizeDomainStats(record: DomainStatsRecord): DomainSummary {
     cpuTimeNs: paramBigint(p, 'cpu.time') ?? null,
   };
 }
+
+/**
+ * A bulk-stats field name split into its device group, index and key: `block.2.rd.bytes` →
+ * `{ group: 'block', index: 2, key: 'rd.bytes' }`, `net.0.tx.pkts` → `{ group: 'net', … }`; every other
+ * field (`cpu.time`, `balloon.current`, `vcpu.0.time`, `block.count`) has group `null`.
+ */
+export interface StatField {
+  readonly group: 'block' | 'net' | null;
+  readonly index: number;
+  readonly key: string;
+}
+
+const OTHER_FIELD: StatField = Object.freeze({ group: null, index: -1, key: '' });
+const DEVICE_FIELD = /^(block|net)\.(\d+)\.(.+)$/;
+const STAT_FIELDS_MAX = 4_096;
+const statFields = new Map<string, StatField>();
+
+/**
+ * {@link StatField} of a field name, remembered: the same names come back for every guest on every
+ * tick, and each of the tick's readers (I/O totals, history counters, per-device stats) matched each
+ * field against a regular expression, a match array and substrings per field (with hundreds of hosts a
+ * large share of the tick's allocations). Bounded; past the bound names are split each time.
+ */
+export function statField(field: string): StatField {
+  const known = statFields.get(field);
+  if (known) return known;
+  const match = DEVICE_FIELD.exec(field);
+  const parsed: StatField = match
+    ? Object.freeze({ group: match[1] as 'block' | 'net', index: Number(match[2]), key: match[3] ?? '' })
+    : OTHER_FIELD;
+  if (statFields.size < STAT_FIELDS_MAX) statFields.set(field, parsed);
+  return parsed;
+}
