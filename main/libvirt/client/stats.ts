@@ -27,17 +27,23 @@ export interface DomainSummary {
 }
 
 export function summarizeDomainStats(record: DomainStatsRecord): DomainSummary {
-  const p = record.params;
-  const state = paramNumber(p, 'state.state') ?? null;
-  const vcur = paramNumber(p, 'vcpu.current');
-  const vmax = paramNumber(p, 'vcpu.maximum');
-  const mcur = paramNumber(p, 'balloon.current');
-  const mmax = paramNumber(p, 'balloon.maximum');
+  // One pass over the record for the seven fields (the first of each, as a search would find it):
+  // this runs for every guest of every host on every tick, and a search per field was seven.
+  const found: (TypedParam | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined, undefined];
+  for (const param of record.params) {
+    const index = SUMMARY_FIELDS.get(param.field);
+    if (index !== undefined && found[index] === undefined) found[index] = param;
+  }
+  const state = numberOf(found[0]) ?? null;
+  const vcur = numberOf(found[2]);
+  const vmax = numberOf(found[3]);
+  const mcur = numberOf(found[4]);
+  const mmax = numberOf(found[5]);
   return {
     domain: record.domain,
     state,
     stateName: state === null ? null : (enumName(virDomainState, state) ?? null),
-    reason: paramNumber(p, 'state.reason') ?? null,
+    reason: numberOf(found[1]) ?? null,
     vcpus:
       vcur === undefined && vmax === undefined
         ? null
@@ -46,8 +52,22 @@ export function summarizeDomainStats(record: DomainStatsRecord): DomainSummary {
       mcur === undefined && mmax === undefined
         ? null
         : { currentKiB: mcur ?? mmax ?? 0, maximumKiB: mmax ?? mcur ?? 0 },
-    cpuTimeNs: paramBigint(p, 'cpu.time') ?? null,
+    cpuTimeNs: bigintOf(found[6]) ?? null,
   };
+}
+
+const SUMMARY_FIELDS = new Map(
+  ['state.state', 'state.reason', 'vcpu.current', 'vcpu.maximum', 'balloon.current', 'balloon.maximum', 'cpu.time'].map((field, i) => [field, i]),
+);
+
+/** As {@link paramNumber} reads a parameter. */
+function numberOf(param: TypedParam | undefined): number | undefined {
+  return param === undefined ? undefined : paramNumber([param], param.field);
+}
+
+/** As {@link paramBigint} reads a parameter. */
+function bigintOf(param: TypedParam | undefined): bigint | undefined {
+  return param === undefined ? undefined : paramBigint([param], param.field);
 }
 
 /**

@@ -94,9 +94,11 @@ class EntitySeries {
   }
 
   private async load(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // mkdir says whether it made the directory: a new entity has no meta.json to read (a failed read per
+    // entity, an error built for nothing, thousands of them when a large fleet starts).
+    const created = await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const metaPath = join(this.dir, 'meta.json');
-    const stored = await readFile(metaPath, 'utf8').then(
+    const stored = created !== undefined ? null : await readFile(metaPath, 'utf8').then(
       (text) => {
         try {
           return JSON.parse(text) as EntityMeta;

@@ -3,7 +3,7 @@
  * once, enum names looked up in a map. Each must give exactly what the plain way gives.
  */
 import { describe, expect, it } from 'vitest';
-import { statField } from '../../../main/libvirt/client/stats';
+import { statField, summarizeDomainStats } from '../../../main/libvirt/client/stats';
 import { enumName, virDomainState, virErrorNumber } from '../../../main/libvirt/protocol';
 import { XdrReader, XdrWriter } from '../../../main/libvirt/xdr';
 import { clearInternedStrings, internedStringCount } from '../../../main/libvirt/xdr/reader';
@@ -79,5 +79,34 @@ describe('enum names', () => {
     }
     expect(enumName(virErrorNumber, 42)).toBe(Object.entries(virErrorNumber).find(([, v]) => v === 42)?.[0]);
     expect(enumName(virDomainState, 12345)).toBeUndefined();
+  });
+});
+
+describe('summarizeDomainStats in one pass', () => {
+  it('reads the first of each field, whatever the order and the numeric type', () => {
+    const domain = { name: 'g', uuid: '00000000-0000-0000-0000-000000000001', id: 1 };
+    const summary = summarizeDomainStats({
+      domain,
+      params: [
+        { field: 'cpu.time', type: 'ullong', value: 123n },
+        { field: 'balloon.maximum', type: 'ullong', value: 2048n },
+        { field: 'vcpu.current', type: 'uint', value: 2 },
+        { field: 'state.state', type: 'int', value: 1 },
+        { field: 'state.state', type: 'int', value: 5 },
+        { field: 'state.reason', type: 'int', value: 3 },
+        { field: 'block.0.rd.bytes', type: 'ullong', value: 9n },
+        { field: 'cpu.time', type: 'ullong', value: 999n },
+      ],
+    });
+    expect(summary).toEqual({
+      domain,
+      state: 1,
+      stateName: 'VIR_DOMAIN_RUNNING',
+      reason: 3,
+      vcpus: { current: 2, maximum: 2 },
+      memory: { currentKiB: 2048, maximumKiB: 2048 },
+      cpuTimeNs: 123n,
+    });
+    expect(summarizeDomainStats({ domain, params: [] })).toMatchObject({ state: null, vcpus: null, memory: null, cpuTimeNs: null });
   });
 });
