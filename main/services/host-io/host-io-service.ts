@@ -28,6 +28,10 @@ interface OpenProcFile {
   handle: Promise<Buffer>;
   /** Bytes to ask for: the file's last size, rounded up, so one READ gets it whole. */
   size: number;
+  /** The read buffer, kept for the next reading (a new 4 KiB+ buffer per file per tick was a visible cost). */
+  buffer: Buffer | null;
+  /** A reading is using `buffer` (a second one at the same time gets its own). */
+  busy: boolean;
 }
 
 /** Per SFTP session, the /proc files kept open; a new session (after a reconnect) starts with none. */
@@ -56,18 +60,27 @@ export async function readProcFile(sftp: ProcFileSftp, path: string): Promise<st
       const handle = new Promise<Buffer>((resolve, reject) =>
         sftp.open(path, 'r', (error, opened) => (error ? reject(error) : resolve(opened))),
       );
-      file = { handle, size: PROC_FIRST_READ };
+      file = { handle, size: PROC_FIRST_READ, buffer: null, busy: false };
       files.set(path, file);
     }
     const current = file;
     try {
       const handle = await current.handle;
       for (;;) {
-        const buffer = Buffer.allocUnsafe(current.size);
-        const bytes = await new Promise<number>((resolve, reject) =>
-          sftp.read(handle, buffer, 0, buffer.length, 0, (error, read) => (error ? reject(error) : resolve(read))),
-        );
-        if (bytes < buffer.length) return buffer.toString('utf8', 0, bytes);
+        const own = !current.busy;
+        const buffer = own && current.buffer?.length === current.size ? current.buffer : Buffer.allocUnsafe(current.size);
+        if (own) {
+          current.busy = true;
+          current.buffer = buffer;
+        }
+        try {
+          const bytes = await new Promise<number>((resolve, reject) =>
+            sftp.read(handle, buffer, 0, buffer.length, 0, (error, read) => (error ? reject(error) : resolve(read))),
+          );
+          if (bytes < buffer.length) return buffer.toString('utf8', 0, bytes);
+        } finally {
+          if (own) current.busy = false;
+        }
         current.size *= 2;
       }
     } catch (error) {
