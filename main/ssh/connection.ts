@@ -78,6 +78,7 @@ import {
   type SshTarget,
 } from './ssh-config';
 import { Ssh2Client } from './ssh2-runtime';
+import { pooledPaddingFor } from './padding-pool';
 import { coalesceWrites } from './write-coalescing';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
@@ -944,6 +945,7 @@ export class SshConnection extends EventEmitter {
     this.sessions = new Semaphore(Math.max(1, internals.maxSessions));
     this.cleanup = internals.cleanup;
     this.whenClosed = new Promise((resolve) => (this.resolveClosed = resolve));
+    pooledPaddingFor(client);
     client.on('error', (err: Ssh2Error) => this.onError(err));
     client.on('close', () => this.onClosed());
     this.jump?.once('close', (reason) => {

@@ -5,6 +5,12 @@
  *
  *   npm run bench -- fleet [--hosts 100] [--runs 1] [--account operator|root] [--delay-ms 0]
  *                          [--ticks 5] [--ssh-reference on|off] [--ssh-concurrency N] [--sshd bench|lab]
+ *                          [--profile steady.cpuprofile]
+ *
+ * --profile FILE: a V8 CPU profile of the steady phase only (the ticks, not the start-up), sampled every
+ * 0.5 ms, and beside it (FILE's name with .heapprofile) a sampling allocation profile of the same span,
+ * collected objects included; the profilers' own cost is in that phase's CPU figures, so compare profiled
+ * runs with profiled runs.
  *
  * --sshd bench (default): the lab's bench sshd (127.0.0.1:2732, `lab.sh up` starts it): the same accounts
  * and host key as the lab sshd, with MaxStartups 1200:30:2400 and LoginGraceTime 300, so 1000 parallel
@@ -328,6 +334,31 @@ interface RunOptions {
   sshReference: boolean;
   sshConcurrency: number;
   sshd: 'bench' | 'lab';
+  /** Write a V8 CPU profile of the steady phase only (the ticks) to this file. */
+  profile: string | null;
+}
+
+/** A CPU profile of one span of this process (node:inspector, so the start-up is not in it). */
+async function startProfile(): Promise<() => Promise<object>> {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<Record<string, unknown>>((resolve, reject) =>
+      session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as Record<string, unknown>))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  // Allocations too (sampled every 32 KiB, objects collected since included): where the GC's work comes from.
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async () => {
+    const { profile } = await post('Profiler.stop');
+    const { profile: heap } = await post('HeapProfiler.stopSampling');
+    session.disconnect();
+    return { cpu: profile, heap };
+  };
 }
 
 async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
@@ -383,13 +414,19 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
     let domains = 0;
     const failures = new Map<string, string>();
     let events = 0;
-    let eventBytes = 0;
     let countBytes = false;
     let peakRss = 0;
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
-    services.events.subscribe('fleet.host', (update) => {
+    // One per host sample that came back (the count per tick says how many of the hosts the lab answered).
+    services.events.subscribe('fleet.host', () => {
       events += 1;
-      if (countBytes) eventBytes += JSON.stringify(update).length;
+    });
+    // What a window receives (the batches of deltas), made into JSON as serve mode sends it: part of
+    // VirtDeck's cost per tick with a window open. (Until 2026-12-07 this stringified every host's full
+    // update instead: 485 KB per tick at 300 hosts, work no window does.)
+    let batchBytes = 0;
+    services.events.subscribe('fleet.hosts', (batch) => {
+      if (countBytes) batchBytes += JSON.stringify(batch).length;
     });
     // Done when every host is inventoried or has failed for good (unreachable: it waits for the user);
     // a host that stays neither for 300 s is counted as not done.
@@ -473,6 +510,7 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
       meter2.start();
       const eventsBefore = events;
       countBytes = true;
+      const stopProfile = options.profile ? await startProfile() : null;
       const cpu2 = process.cpuUsage();
       const elu = performance.eventLoopUtilization();
       const t0 = performance.now();
@@ -482,6 +520,11 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
       const used = process.cpuUsage(cpu2);
       const loop = performance.eventLoopUtilization(elu);
       countBytes = false;
+      if (stopProfile && options.profile) {
+        const { cpu, heap } = (await stopProfile()) as { cpu: object; heap: object };
+        writeFileSync(options.profile, JSON.stringify(cpu));
+        writeFileSync(options.profile.replace(/(\.cpuprofile)?$/, '.heapprofile'), JSON.stringify(heap));
+      }
       const lab2 = meter2.stop();
       gc();
       const after = process.memoryUsage();
@@ -496,7 +539,8 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
         cpu_ms_per_host_per_tick: round((cpuSeconds * 1000) / ticks / hostCount, 3),
         event_loop_utilization: round(loop.utilization, 3),
         fleet_events_per_tick: round((events - eventsBefore) / ticks, 1),
-        fleet_event_kb_per_tick: round(eventBytes / 1024 / ticks, 1),
+        // Host samples back per tick (every host would be `hosts`) and the window's JSON per tick.
+        window_json_kb_per_tick: round(batchBytes / 1024 / ticks, 1),
         peak_rss_mb: Math.round(Math.max(peakRss, after.rss) / 1048576),
         rss_mb_per_host: round((after.rss - rssBefore) / 1048576 / hostCount, 2),
         heap_mb_per_host: round((after.heapUsed - heapBefore) / 1048576 / hostCount, 3),
@@ -552,6 +596,7 @@ export async function runFleetBench(argv: string[]): Promise<void> {
       'ssh-reference': { type: 'string', default: 'on' },
       'ssh-concurrency': { type: 'string' },
       sshd: { type: 'string', default: 'bench' },
+      profile: { type: 'string' },
     },
   });
   const hosts = Number(values.hosts);
@@ -569,7 +614,7 @@ export async function runFleetBench(argv: string[]): Promise<void> {
   const sshd = values.sshd;
   if (sshd !== 'bench' && sshd !== 'lab') throw new Error('--sshd is bench or lab');
   for (let run = 0; run < runs; run++) {
-    const result = await runOnce({ hosts, account, delayMs, ticks, sshReference: values['ssh-reference'] === 'on', sshConcurrency, sshd });
+    const result = await runOnce({ hosts, account, delayMs, ticks, sshReference: values['ssh-reference'] === 'on', sshConcurrency, sshd, profile: values.profile ?? null });
     console.log(JSON.stringify(result));
   }
 }

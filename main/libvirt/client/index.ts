@@ -43,7 +43,7 @@ export {
   type StoragePoolEvent,
   type StoragePoolEventName,
 } from './events';
-export { summarizeDomainStats, type DomainStatsRecord, type DomainSummary } from './stats';
+export { statField, summarizeDomainStats, type DomainStatsRecord, type DomainSummary, type StatField } from './stats';
 export {
   tp,
   fromRemoteTypedParam,

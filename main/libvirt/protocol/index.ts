@@ -113,9 +113,22 @@ export function enumName(
   enumObject: Readonly<Record<string, number | bigint>>,
   value: number | bigint,
 ): string | undefined {
-  for (const [k, v] of Object.entries(enumObject)) if (v === value) return k;
-  return undefined;
+  let names = enumNames.get(enumObject);
+  if (!names) {
+    // The first name per value, as the search over the entries in order found it.
+    names = new Map();
+    for (const [k, v] of Object.entries(enumObject)) if (!names.has(v)) names.set(v, k);
+    enumNames.set(enumObject, names);
+  }
+  return names.get(value);
 }
+
+/**
+ * Value → name per enum object, made on first use: the stats tick names every guest's state through
+ * here (before, a search over the enum's entries, an array per entry, per guest per tick).
+ * The enum objects are the generated constants, never changed, so the map never goes stale.
+ */
+const enumNames = new WeakMap<object, Map<number | bigint, string>>();
 
 /**
  * Text of an rpcgen `char` array (e.g. `remote_node_get_info_ret.model`, security labels): the

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import type { DomainState, HostCheck, HostHistory, HostOverview } from '../../../preload/api-contract';
 import { ApiFailure } from '../api-failure';
 import type { LibvirtClient } from '../../libvirt/client';
-import { summarizeDomainStats } from '../../libvirt/client';
+import { statField, summarizeDomainStats } from '../../libvirt/client';
 import { paramBigint, type TypedParam } from '../../libvirt/client/typed-params';
 import {
   remoteProcedures,
@@ -67,13 +67,13 @@ const SAMPLE_STATS =
 function ioTotals(params: readonly TypedParam[]): DomainSample['io'] {
   const totals = { diskRead: 0n, diskWrite: 0n, netRx: 0n, netTx: 0n };
   for (const param of params) {
-    const match = /^(block|net)\.\d+\.(rd|wr|rx|tx)\.bytes$/.exec(param.field);
-    if (!match || (typeof param.value !== 'bigint' && typeof param.value !== 'number')) continue;
-    const value = BigInt(param.value);
-    if (match[2] === 'rd') totals.diskRead += value;
-    else if (match[2] === 'wr') totals.diskWrite += value;
-    else if (match[2] === 'rx') totals.netRx += value;
-    else totals.netTx += value;
+    const { group, key } = statField(param.field);
+    if (group === null || (typeof param.value !== 'bigint' && typeof param.value !== 'number')) continue;
+    if (group === 'block') {
+      if (key === 'rd.bytes') totals.diskRead += BigInt(param.value);
+      else if (key === 'wr.bytes') totals.diskWrite += BigInt(param.value);
+    } else if (key === 'rx.bytes') totals.netRx += BigInt(param.value);
+    else if (key === 'tx.bytes') totals.netTx += BigInt(param.value);
   }
   return totals;
 }

@@ -197,10 +197,10 @@ class HostFleet {
 
   private addressesOf(uuid: string, at: number): string[] {
     const known = this.addresses.get(uuid);
-    const lookup = this.port.domainAddresses?.bind(this.port);
-    if (lookup && (!known || at - known.at >= this.settings().addressRefreshMs)) {
+    // Bound only when a lookup is due (every guest's row asks on every tick).
+    if (this.port.domainAddresses && (!known || at - known.at >= this.settings().addressRefreshMs)) {
       this.addresses.set(uuid, { values: known?.values ?? [], at });
-      lookup(uuid).then(
+      this.port.domainAddresses(uuid).then(
         (values) => {
           const changed = JSON.stringify(values) !== JSON.stringify(known?.values ?? []);
           this.addresses.set(uuid, { values, at });

@@ -28,6 +28,10 @@ interface OpenProcFile {
   handle: Promise<Buffer>;
   /** Bytes to ask for: the file's last size, rounded up, so one READ gets it whole. */
   size: number;
+  /** The read buffer, kept for the next reading (a new 4 KiB+ buffer per file per tick was a visible cost). */
+  buffer: Buffer | null;
+  /** A reading is using `buffer` (a second one at the same time gets its own). */
+  busy: boolean;
 }
 
 /** Per SFTP session, the /proc files kept open; a new session (after a reconnect) starts with none. */
@@ -56,18 +60,27 @@ export async function readProcFile(sftp: ProcFileSftp, path: string): Promise<st
       const handle = new Promise<Buffer>((resolve, reject) =>
         sftp.open(path, 'r', (error, opened) => (error ? reject(error) : resolve(opened))),
       );
-      file = { handle, size: PROC_FIRST_READ };
+      file = { handle, size: PROC_FIRST_READ, buffer: null, busy: false };
       files.set(path, file);
     }
     const current = file;
     try {
       const handle = await current.handle;
       for (;;) {
-        const buffer = Buffer.allocUnsafe(current.size);
-        const bytes = await new Promise<number>((resolve, reject) =>
-          sftp.read(handle, buffer, 0, buffer.length, 0, (error, read) => (error ? reject(error) : resolve(read))),
-        );
-        if (bytes < buffer.length) return buffer.toString('utf8', 0, bytes);
+        const own = !current.busy;
+        const buffer = own && current.buffer?.length === current.size ? current.buffer : Buffer.allocUnsafe(current.size);
+        if (own) {
+          current.busy = true;
+          current.buffer = buffer;
+        }
+        try {
+          const bytes = await new Promise<number>((resolve, reject) =>
+            sftp.read(handle, buffer, 0, buffer.length, 0, (error, read) => (error ? reject(error) : resolve(read))),
+          );
+          if (bytes < buffer.length) return buffer.toString('utf8', 0, bytes);
+        } finally {
+          if (own) current.busy = false;
+        }
         current.size *= 2;
       }
     } catch (error) {
@@ -117,6 +130,12 @@ interface HostState {
 
 const WHOLE_DEVICES_REFRESH_MS = 5 * 60_000;
 
+/** A counter's growth between two ticks; null when either is missing or it began again. */
+function grown(current: bigint | null, previous: bigint | null): number | null {
+  if (current === null || previous === null || current < previous) return null;
+  return Number(current - previous);
+}
+
 /** Per-guest disk latency between two ticks of the same guest. */
 export function vmDiskLatency(
   domain: Pick<DomainSample, 'uuid' | 'name'>,
@@ -125,22 +144,16 @@ export function vmDiskLatency(
 ): VmDiskLatency[] {
   const seconds = (current.at - previous.at) / 1000;
   if (seconds <= 0) return [];
-  const before = new Map(previous.disks.map((d) => [d.name, d]));
   const out: VmDiskLatency[] = [];
   for (const disk of current.disks) {
-    const old = before.get(disk.name);
+    // A guest has a few disks: a search per disk, no map per guest per tick.
+    const old = previous.disks.find((d) => d.name === disk.name);
     if (!old) continue;
-    const d = (key: 'rdReqs' | 'rdBytes' | 'rdTimesNs' | 'wrReqs' | 'wrBytes' | 'wrTimesNs') => {
-      const a = disk[key];
-      const b = old[key];
-      if (a === null || b === null || a < b) return null;
-      return Number(a - b);
-    };
-    const reads = d('rdReqs');
-    const writes = d('wrReqs');
+    const reads = grown(disk.rdReqs, old.rdReqs);
+    const writes = grown(disk.wrReqs, old.wrReqs);
     if (reads === null && writes === null) continue; // a CD-ROM without media has no counters
-    const rTimes = d('rdTimesNs');
-    const wTimes = d('wrTimesNs');
+    const rTimes = grown(disk.rdTimesNs, old.rdTimesNs);
+    const wTimes = grown(disk.wrTimesNs, old.wrTimesNs);
     const rAwaitMs = reads && rTimes !== null ? rTimes / reads / 1e6 : null;
     const wAwaitMs = writes && wTimes !== null ? wTimes / writes / 1e6 : null;
     out.push({
@@ -150,8 +163,8 @@ export function vmDiskLatency(
       path: disk.path,
       readsPerSec: (reads ?? 0) / seconds,
       writesPerSec: (writes ?? 0) / seconds,
-      readBps: (d('rdBytes') ?? 0) / seconds,
-      writeBps: (d('wrBytes') ?? 0) / seconds,
+      readBps: (grown(disk.rdBytes, old.rdBytes) ?? 0) / seconds,
+      writeBps: (grown(disk.wrBytes, old.wrBytes) ?? 0) / seconds,
       rAwaitMs,
       wAwaitMs,
       overLimit: (rAwaitMs ?? 0) > HOST_IO_AWAIT_LIMIT_MS || (wAwaitMs ?? 0) > HOST_IO_AWAIT_LIMIT_MS,
@@ -209,7 +222,7 @@ export class HostIoService {
       const current = { at, disks: deviceStats(domain.params).disks };
       const previous = state.guests.get(domain.uuid);
       state.guests.set(domain.uuid, current);
-      if (previous) vmDisks.push(...vmDiskLatency(domain, previous, current));
+      if (previous) for (const latency of vmDiskLatency(domain, previous, current)) vmDisks.push(latency);
     }
     for (const uuid of [...state.guests.keys()]) if (!seen.has(uuid)) state.guests.delete(uuid);
 

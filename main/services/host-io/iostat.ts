@@ -38,30 +38,68 @@ export function parseUptime(text: string): number {
 }
 
 export function parseDiskstats(text: string): DiskCounters[] {
+  // Read field by field, without splitting every line into an array of strings (each host's file is
+  // read on every tick).
   const out: DiskCounters[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
+  const f: string[] = [];
+  const length = text.length;
+  let i = 0;
+  while (i < length) {
+    let end = text.indexOf('\n', i);
+    if (end < 0) end = length;
+    f.length = 0;
+    let j = i;
+    while (j < end && f.length < 14) {
+      while (j < end && isBlank(text.charCodeAt(j))) j++;
+      if (j >= end) break;
+      const start = j;
+      while (j < end && !isBlank(text.charCodeAt(j))) j++;
+      f.push(text.slice(start, j));
+    }
+    i = end + 1;
     if (f.length < 14) continue;
-    const n = (i: number) => Number(f[i]);
     out.push({
-      major: n(0),
-      minor: n(1),
+      major: Number(f[0]),
+      minor: Number(f[1]),
       name: f[2] ?? '',
-      rdIos: n(3),
-      rdMerges: n(4),
-      rdSectors: n(5),
-      rdTicks: n(6),
-      wrIos: n(7),
-      wrMerges: n(8),
-      wrSectors: n(9),
-      wrTicks: n(10),
-      inFlight: n(11),
-      ioTicks: n(12),
-      rqTicks: n(13),
+      rdIos: Number(f[3]),
+      rdMerges: Number(f[4]),
+      rdSectors: Number(f[5]),
+      rdTicks: Number(f[6]),
+      wrIos: Number(f[7]),
+      wrMerges: Number(f[8]),
+      wrSectors: Number(f[9]),
+      wrTicks: Number(f[10]),
+      inFlight: Number(f[11]),
+      ioTicks: Number(f[12]),
+      rqTicks: Number(f[13]),
     });
   }
   return out;
 }
+
+/** Space, tab, CR, vertical tab, form feed (the white space `\s` matched in these files). */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9 || code === 13 || code === 11 || code === 12;
+}
+
+/** A device new in the current reading is compared with zero (boot). */
+const NEVER_READ: DiskCounters = {
+  major: 0,
+  minor: 0,
+  name: '',
+  rdIos: 0,
+  rdMerges: 0,
+  rdSectors: 0,
+  rdTicks: 0,
+  wrIos: 0,
+  wrMerges: 0,
+  wrSectors: 0,
+  wrTicks: 0,
+  inFlight: 0,
+  ioTicks: 0,
+  rqTicks: 0,
+};
 
 /** Counters are unsigned and may wrap (32-bit on some kernels): a negative delta counts from the wrap. */
 function delta(current: number, previous: number): number {
@@ -86,22 +124,21 @@ export function computeIostat(previous: DiskReading, current: DiskReading, whole
     if (wholeDevices ? !wholeDevices.has(disk.name) : /^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+)\d+$|^nvme\d+n\d+p\d+$|^mmcblk\d+p\d+$/.test(disk.name)) continue;
     // Never used since boot: iostat leaves it out.
     if (disk.rdIos === 0 && disk.wrIos === 0) continue;
-    const old = before.get(disk.name);
-    const d = (key: keyof Omit<DiskCounters, 'name'>) => delta(disk[key], old ? old[key] : 0);
-    const reads = d('rdIos');
-    const writes = d('wrIos');
-    const rAwaitMs = reads > 0 ? d('rdTicks') / reads : 0;
-    const wAwaitMs = writes > 0 ? d('wrTicks') / writes : 0;
+    const old = before.get(disk.name) ?? NEVER_READ;
+    const reads = delta(disk.rdIos, old.rdIos);
+    const writes = delta(disk.wrIos, old.wrIos);
+    const rAwaitMs = reads > 0 ? delta(disk.rdTicks, old.rdTicks) / reads : 0;
+    const wAwaitMs = writes > 0 ? delta(disk.wrTicks, old.wrTicks) / writes : 0;
     out.push({
       device: disk.name,
       readsPerSec: reads / seconds,
       writesPerSec: writes / seconds,
-      readKBps: d('rdSectors') / 2 / seconds,
-      writeKBps: d('wrSectors') / 2 / seconds,
+      readKBps: delta(disk.rdSectors, old.rdSectors) / 2 / seconds,
+      writeKBps: delta(disk.wrSectors, old.wrSectors) / 2 / seconds,
       rAwaitMs,
       wAwaitMs,
-      queueSize: d('rqTicks') / (seconds * 1000),
-      utilPercent: Math.min(100, d('ioTicks') / (seconds * 10)),
+      queueSize: delta(disk.rqTicks, old.rqTicks) / (seconds * 1000),
+      utilPercent: Math.min(100, delta(disk.ioTicks, old.ioTicks) / (seconds * 10)),
       overLimit: rAwaitMs > HOST_IO_AWAIT_LIMIT_MS || wAwaitMs > HOST_IO_AWAIT_LIMIT_MS,
     });
   }

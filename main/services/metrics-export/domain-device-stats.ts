@@ -2,6 +2,7 @@
  * Per-device figures of one guest from its bulk stats record (virConnectGetAllDomainStats with
  * VIR_DOMAIN_STATS_BLOCK and VIR_DOMAIN_STATS_INTERFACE): block.<n>.* and net.<n>.* fields.
  */
+import { statField } from '../../libvirt/client/stats';
 
 export type StatsParams = ReadonlyArray<{ readonly field: string; readonly value: unknown }>;
 
@@ -67,11 +68,9 @@ export function deviceStats(params: StatsParams | undefined): { disks: DiskStats
   const disks = new Map<number, DiskStats>();
   const nics = new Map<number, NicStats>();
   for (const { field, value } of params ?? []) {
-    const match = /^(block|net)\.(\d+)\.(.+)$/.exec(field);
-    if (!match) continue;
-    const index = Number(match[2]);
-    const key = match[3] ?? '';
-    if (match[1] === 'block') {
+    const { group, index, key } = statField(field);
+    if (group === null) continue;
+    if (group === 'block') {
       let disk = disks.get(index);
       if (!disk) {
         disk = { name: '', path: null, rdReqs: null, rdBytes: null, rdTimesNs: null, wrReqs: null, wrBytes: null, wrTimesNs: null, flReqs: null, flTimesNs: null };
@@ -90,6 +89,22 @@ export function deviceStats(params: StatsParams | undefined): { disks: DiskStats
       else if (key in NIC_FIELDS) nic[NIC_FIELDS[key as keyof typeof NIC_FIELDS]] = counter(value);
     }
   }
-  const ordered = <T>(map: Map<number, T>) => [...map.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
-  return { disks: ordered(disks).filter((d) => d.name !== ''), nics: ordered(nics).filter((n) => n.name !== '') };
+  return { disks: named(disks), nics: named(nics) };
+}
+
+/** The named devices in index order (libvirt sends them in order: then no sort is needed). */
+function named<T extends { name: string }>(devices: Map<number, T>): T[] {
+  const out: T[] = [];
+  let last = -1;
+  let sorted = true;
+  for (const index of devices.keys()) {
+    if (index < last) sorted = false;
+    last = index;
+  }
+  const order = sorted ? devices.keys() : [...devices.keys()].sort((a, b) => a - b);
+  for (const index of order) {
+    const device = devices.get(index) as T;
+    if (device.name !== '') out.push(device);
+  }
+  return out;
 }

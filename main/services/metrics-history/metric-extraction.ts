@@ -1,4 +1,5 @@
-import { HOST_METRICS, VM_METRICS, type HostMetric, type VmMetric } from '../../../preload/api-contract';
+import { HOST_METRICS, VM_METRICS, type HostMetric } from '../../../preload/api-contract';
+import { statField } from '../../libvirt/client/stats';
 import type { TypedParam } from '../../libvirt/client/typed-params';
 
 /** The counters of one VM at one tick (from the bulk stats' typed parameters). */
@@ -62,21 +63,17 @@ export function vmCounters(params: readonly TypedParam[], at: number, running: b
     else if (field === 'balloon.unused') c.unusedKiB = value;
     else if (field === 'balloon.rss') c.rssKiB = value;
     else {
-      const block = /^block\.\d+\.(rd|wr|fl)\.(bytes|reqs|times)$/.exec(field);
-      if (block) {
-        const [, op, what] = block;
-        if (what === 'times') c.ioTimeNs += value;
-        else if (op === 'rd' && what === 'bytes') c.rdBytes += value;
-        else if (op === 'rd') c.rdReqs += value;
-        else if (op === 'wr' && what === 'bytes') c.wrBytes += value;
-        else if (op === 'wr') c.wrReqs += value;
-        else if (what === 'reqs') c.flReqs += value;
-        continue;
-      }
-      const net = /^net\.\d+\.(rx|tx)\.bytes$/.exec(field);
-      if (net) {
-        if (net[1] === 'rx') c.rxBytes += value;
-        else c.txBytes += value;
+      const { group, key } = statField(field);
+      if (group === 'block') {
+        if (key === 'rd.bytes') c.rdBytes += value;
+        else if (key === 'rd.reqs') c.rdReqs += value;
+        else if (key === 'wr.bytes') c.wrBytes += value;
+        else if (key === 'wr.reqs') c.wrReqs += value;
+        else if (key === 'fl.reqs') c.flReqs += value;
+        else if (key === 'rd.times' || key === 'wr.times' || key === 'fl.times') c.ioTimeNs += value;
+      } else if (group === 'net') {
+        if (key === 'rx.bytes') c.rxBytes += value;
+        else if (key === 'tx.bytes') c.txBytes += value;
       }
     }
   }
@@ -88,38 +85,59 @@ export function vmCounters(params: readonly TypedParam[], at: number, running: b
  * the tick since `previous`; none of them for a guest that is not running or just restarted.
  */
 export function vmMetricValues(current: VmCounters, previous: VmCounters | undefined): Float64Array {
+  // No closure per call and no search of VM_METRICS per value: this runs for every guest on every tick.
   const out = new Float64Array(VM_METRICS.length).fill(NaN);
-  const set = (metric: VmMetric, value: number | null) => {
-    if (value !== null && Number.isFinite(value)) out[VM_METRICS.indexOf(metric)] = value;
-  };
   if (!current.running) return out;
-  set('vm.memory.balloon_kib', current.balloonKiB || null);
+  setValue(out, VM.balloon, current.balloonKiB || null);
   const free = current.usableKiB ?? current.unusedKiB;
-  if (current.availableKiB !== null && free !== null) set('vm.memory.guest_used_kib', Math.max(0, current.availableKiB - free));
-  set('vm.memory.rss_kib', current.rssKiB);
+  if (current.availableKiB !== null && free !== null) setValue(out, VM.guestUsed, Math.max(0, current.availableKiB - free));
+  setValue(out, VM.rss, current.rssKiB);
   if (!previous || !previous.running || current.at <= previous.at) return out;
   const seconds = (current.at - previous.at) / 1000;
-  const delta = (key: 'cpuTimeNs' | 'rdBytes' | 'wrBytes' | 'rdReqs' | 'wrReqs' | 'flReqs' | 'ioTimeNs' | 'rxBytes' | 'txBytes') => {
-    const d = current[key] - previous[key];
-    return d >= 0 ? d : null; // counters began again (guest restarted, device removed)
-  };
-  const cpu = delta('cpuTimeNs');
-  if (cpu !== null && current.vcpus > 0) set('vm.cpu.percent', Math.min(100, (100 * cpu) / (seconds * 1e9 * current.vcpus)));
-  const rate = (d: number | null) => (d === null ? null : d / seconds);
-  set('vm.disk.read_bps', rate(delta('rdBytes')));
-  set('vm.disk.write_bps', rate(delta('wrBytes')));
-  set('vm.net.rx_bps', rate(delta('rxBytes')));
-  set('vm.net.tx_bps', rate(delta('txBytes')));
-  const reads = delta('rdReqs');
-  const writes = delta('wrReqs');
-  const flushes = delta('flReqs');
+  const cpu = counterDelta(current.cpuTimeNs, previous.cpuTimeNs);
+  if (cpu !== null && current.vcpus > 0) setValue(out, VM.cpu, Math.min(100, (100 * cpu) / (seconds * 1e9 * current.vcpus)));
+  setValue(out, VM.diskRead, perSecond(counterDelta(current.rdBytes, previous.rdBytes), seconds));
+  setValue(out, VM.diskWrite, perSecond(counterDelta(current.wrBytes, previous.wrBytes), seconds));
+  setValue(out, VM.netRx, perSecond(counterDelta(current.rxBytes, previous.rxBytes), seconds));
+  setValue(out, VM.netTx, perSecond(counterDelta(current.txBytes, previous.txBytes), seconds));
+  const reads = counterDelta(current.rdReqs, previous.rdReqs);
+  const writes = counterDelta(current.wrReqs, previous.wrReqs);
+  const flushes = counterDelta(current.flReqs, previous.flReqs);
   if (reads !== null && writes !== null && flushes !== null) {
     const requests = reads + writes + flushes;
-    set('vm.disk.iops', requests / seconds);
-    const time = delta('ioTimeNs');
-    if (time !== null) set('vm.disk.latency_ms', requests > 0 ? time / requests / 1e6 : 0);
+    setValue(out, VM.iops, requests / seconds);
+    const time = counterDelta(current.ioTimeNs, previous.ioTimeNs);
+    if (time !== null) setValue(out, VM.latency, requests > 0 ? time / requests / 1e6 : 0);
   }
   return out;
+}
+
+/** Each VM metric's place in VM_METRICS (and so in a row). */
+const VM = {
+  cpu: VM_METRICS.indexOf('vm.cpu.percent'),
+  balloon: VM_METRICS.indexOf('vm.memory.balloon_kib'),
+  guestUsed: VM_METRICS.indexOf('vm.memory.guest_used_kib'),
+  rss: VM_METRICS.indexOf('vm.memory.rss_kib'),
+  diskRead: VM_METRICS.indexOf('vm.disk.read_bps'),
+  diskWrite: VM_METRICS.indexOf('vm.disk.write_bps'),
+  iops: VM_METRICS.indexOf('vm.disk.iops'),
+  latency: VM_METRICS.indexOf('vm.disk.latency_ms'),
+  netRx: VM_METRICS.indexOf('vm.net.rx_bps'),
+  netTx: VM_METRICS.indexOf('vm.net.tx_bps'),
+} as const;
+
+function setValue(out: Float64Array, index: number, value: number | null): void {
+  if (value !== null && Number.isFinite(value)) out[index] = value;
+}
+
+/** A counter's growth since the previous tick; null when it began again (guest restarted, device removed). */
+function counterDelta(current: number, previous: number): number | null {
+  const d = current - previous;
+  return d >= 0 ? d : null;
+}
+
+function perSecond(delta: number | null, seconds: number): number | null {
+  return delta === null ? null : delta / seconds;
 }
 
 /** The host's CPU and memory counters at one tick (virNodeGetCPUStats / virNodeGetMemoryStats). */

@@ -36,12 +36,20 @@ export interface HostSample {
   memory: readonly TypedParam[];
 }
 
+interface VmState {
+  counters: VmCounters | undefined;
+  storeKey: string;
+  entity: MetricsEntity;
+}
+
+const ignore = (): void => undefined;
+
 function toRecord(names: readonly string[], values: Float64Array): Record<string, number> {
   const out: Record<string, number> = {};
-  names.forEach((name, i) => {
+  for (let i = 0; i < names.length; i++) {
     const value = values[i];
-    if (value !== undefined && Number.isFinite(value)) out[name] = value;
-  });
+    if (value !== undefined && Number.isFinite(value)) out[names[i] as string] = value;
+  }
   return out;
 }
 
@@ -55,11 +63,11 @@ function nullable(values: readonly number[]): (number | null)[] {
  */
 export class MetricsHistoryService {
   readonly store: MetricsStore;
-  private readonly previousVm = new Map<string, VmCounters>();
+  /** Per host, its VMs of the last tick. */
+  private readonly vms = new Map<string, Map<string, VmState>>();
   private readonly previousHost = new Map<string, HostCounters>();
   /** Host metrics that arrive on their own (load average, disk await), merged into the next host row. */
   private readonly extra = new Map<string, Partial<Record<HostMetric, { value: number; at: number }>>>();
-  private readonly knownVms = new Map<string, Set<string>>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly now: () => number;
   private readonly averagesCache = new Map<string, MetricAverages>();
@@ -81,26 +89,28 @@ export class MetricsHistoryService {
 
   /** One fleet tick of a host: every VM's bulk stats. */
   recordDomains(hostId: string, samples: readonly DomainSample[], at: number): void {
-    const seen = new Set<string>();
+    // Per host, per VM: its last counters and its store key and entity, made once (not per tick).
+    const before = this.vms.get(hostId);
+    const now = new Map<string, VmState>();
     for (const sample of samples) {
-      seen.add(sample.uuid);
-      const key = `${hostId}/${sample.uuid}`;
-      const counters = vmCounters(sample.params ?? [], at, sample.state === 'running', sample.vcpus);
-      const values = vmMetricValues(counters, this.previousVm.get(key));
-      this.previousVm.set(key, counters);
-      if (sample.state !== 'running') continue;
-      const entity: MetricsEntity = { kind: 'vm', hostId, uuid: sample.uuid };
-      void this.store.add(`vm/${hostId}/${sample.uuid}`, VM_METRICS, at, values).catch(() => undefined);
-      this.options.onValues?.(entity, at, toRecord(VM_METRICS, values), sample.name);
-    }
-    const before = this.knownVms.get(hostId) ?? new Set<string>();
-    for (const uuid of before) {
-      if (!seen.has(uuid)) {
-        this.previousVm.delete(`${hostId}/${uuid}`);
-        this.store.forget(`vm/${hostId}/${uuid}`);
+      let state = before?.get(sample.uuid);
+      if (!state) {
+        state = {
+          counters: undefined,
+          storeKey: `vm/${hostId}/${sample.uuid}`,
+          entity: { kind: 'vm', hostId, uuid: sample.uuid },
+        };
       }
+      now.set(sample.uuid, state);
+      const counters = vmCounters(sample.params ?? [], at, sample.state === 'running', sample.vcpus);
+      const values = vmMetricValues(counters, state.counters);
+      state.counters = counters;
+      if (sample.state !== 'running') continue;
+      this.store.add(state.storeKey, VM_METRICS, at, values).catch(ignore);
+      this.options.onValues?.(state.entity, at, toRecord(VM_METRICS, values), sample.name);
     }
-    this.knownVms.set(hostId, seen);
+    if (before) for (const [uuid, state] of before) if (!now.has(uuid)) this.store.forget(state.storeKey);
+    this.vms.set(hostId, now);
   }
 
   /** The host's CPU and memory counters on the same tick. */
@@ -114,7 +124,7 @@ export class MetricsHistoryService {
       if (entry && sample.at - entry.at <= 30_000) extra[metric as HostMetric] = entry.value;
     }
     const values = hostMetricValues(counters, previous, extra);
-    void this.store.add(`host/${hostId}`, HOST_METRICS, sample.at, values).catch(() => undefined);
+    this.store.add(`host/${hostId}`, HOST_METRICS, sample.at, values).catch(ignore);
     const record = toRecord(HOST_METRICS, values);
     // Values measured on their own clock were evaluated when they arrived.
     for (const metric of Object.keys(extra)) delete record[metric];
@@ -137,8 +147,7 @@ export class MetricsHistoryService {
   forgetHost(hostId: string): void {
     this.previousHost.delete(hostId);
     this.extra.delete(hostId);
-    for (const uuid of this.knownVms.get(hostId) ?? []) this.previousVm.delete(`${hostId}/${uuid}`);
-    this.knownVms.delete(hostId);
+    this.vms.delete(hostId);
   }
 
   async read(entity: MetricsEntity, from: number, to: number, metrics?: MetricName[]): Promise<MetricsHistory> {

@@ -97,3 +97,20 @@ describe('iostat -xk from /proc/diskstats', () => {
     expect(computeIostat(r0, r1, null).map((d) => d.device)).toEqual(['sda']);
   });
 });
+
+describe('parseDiskstats, field by field', () => {
+  it('reads lines with runs of spaces and tabs, skips short lines, and needs no final newline', () => {
+    const text = [
+      '   8       0 sda 10 1 200 30 5 2 80 40 0 60 70 0 0 0 0 0 0',
+      ' 253\t1 dm-1\t1 2 3 4 5 6 7 8 9 10 11',
+      '',
+      '  7 0 loop0 1 2 3',
+      '259 0 nvme0n1 9 8 7 6 5 4 3 2 1 0 11\r',
+    ].join('\n');
+    const disks = parseDiskstats(text);
+    expect(disks.map((d) => d.name)).toEqual(['sda', 'dm-1', 'nvme0n1']);
+    expect(disks[0]).toEqual({ major: 8, minor: 0, name: 'sda', rdIos: 10, rdMerges: 1, rdSectors: 200, rdTicks: 30, wrIos: 5, wrMerges: 2, wrSectors: 80, wrTicks: 40, inFlight: 0, ioTicks: 60, rqTicks: 70 });
+    expect(disks[1]?.rqTicks).toBe(11);
+    expect(disks[2]).toMatchObject({ major: 259, rdIos: 9, rqTicks: 11 });
+  });
+});

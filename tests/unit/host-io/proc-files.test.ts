@@ -122,3 +122,23 @@ describe('readProcFile: /proc files over SFTP opened once, one READ per reading'
     expect(a.fds.size).toBe(1);
   });
 });
+
+describe('readProcFile: the read buffer kept per file', () => {
+  it('gives each of two readings at the same time its own bytes, and later readings the new contents', async () => {
+    const { sftp, requests } = localSftp();
+    const dir = mkdtempSync(join(tmpdir(), 'vd-procbuf-'));
+    const path = join(dir, 'counters');
+    writeFileSync(path, 'first reading\n');
+    expect(await readProcFile(sftp, path)).toBe('first reading\n');
+    // Two at once through the one handle: the second must not read into the first's buffer.
+    const [a, b] = await Promise.all([readProcFile(sftp, path), readProcFile(sftp, path)]);
+    expect([a, b]).toEqual(['first reading\n', 'first reading\n']);
+    writeFileSync(path, 'x\n');
+    const kept = await readProcFile(sftp, path);
+    expect(kept).toBe('x\n');
+    writeFileSync(path, 'a longer third reading\n');
+    expect(await readProcFile(sftp, path)).toBe('a longer third reading\n');
+    expect(kept).toBe('x\n'); // a returned string is not a view of the kept buffer
+    expect(requests.open).toBe(1);
+  });
+});
