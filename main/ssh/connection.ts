@@ -26,7 +26,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
-import { Duplex, type Readable, type Writable } from 'node:stream';
+import { Duplex, type Readable } from 'node:stream';
 import type {
   BaseAgent,
   Client,
@@ -342,8 +342,6 @@ class ConnectAttempt {
   private resolve: (c: SshConnection) => void = noop;
   private reject: (e: SshError) => void = noop;
   private rawSocket: Socket | null = null;
-  /** The stream ssh2 writes the connection's packets to (socket, jump channel or ProxyCommand pipe). */
-  private sshSocket: Duplex | null = null;
   private proxySock: Duplex | null = null;
   private proxyChild: ChildProcess | null = null;
   private proxyStderr = '';
@@ -574,7 +572,6 @@ class ConnectAttempt {
   }
 
   private startSsh(sock: Duplex): void {
-    this.sshSocket = sock;
     const { resolved, options } = this.params;
     const name = resolved.hostKeyAlias ?? knownHostsName(this.host, this.port);
     const algorithms = orderHostKeyAlgorithms(knownKeyTypes(this.knownEntries, name));
@@ -833,7 +830,6 @@ class ConnectAttempt {
     const child = this.proxyChild;
     const connection = new SshConnection(this.client, info, {
       jump,
-      socket: this.sshSocket,
       maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
       cleanup: () => {
         if (child && child.exitCode === null) child.kill();
@@ -917,8 +913,6 @@ async function connectInternal(
 
 interface ConnectionInternals {
   jump: SshConnection | null;
-  /** The stream ssh2 writes this connection's packets to. */
-  socket: Writable | null;
   maxSessions: number;
   cleanup: () => void;
 }
@@ -951,7 +945,7 @@ export class SshConnection extends EventEmitter {
     this.sessions = new Semaphore(Math.max(1, internals.maxSessions));
     this.cleanup = internals.cleanup;
     this.whenClosed = new Promise((resolve) => (this.resolveClosed = resolve));
-    pooledPaddingFor(client, internals.socket ?? undefined);
+    pooledPaddingFor(client);
     client.on('error', (err: Ssh2Error) => this.onError(err));
     client.on('close', () => this.onClosed());
     this.jump?.once('close', (reason) => {

@@ -1,7 +1,5 @@
 import { randomFillSync } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import type { Writable } from 'node:stream';
-import { MIN_PACKET, PacketRing, releaseRingOnWrite } from './packet-ring';
 
 /**
  * SSH packet padding from a pool of random bytes instead of one `randomFillSync` per packet.
@@ -17,9 +15,6 @@ import { MIN_PACKET, PacketRing, releaseRingOnWrite } from './packet-ring';
  * the replacement gives the same layout (length word, padding length, total size) — a cipher whose
  * layout differs (an encrypt-and-MAC cipher pads the length word too) or a changed ssh2 keeps its own.
  * A re-key makes a new cipher object: it is installed again on ssh2's `rekey` event.
- *
- * Given the connection's socket, large packets also come from the connection's {@link PacketRing}
- * instead of a new buffer each (packet-ring.ts).
  */
 const POOL_BYTES = 4_096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
@@ -51,10 +46,7 @@ function paddingLength(payloadLen: number, block: number): number {
  * `[uint32 length][padLen][payload][padding][tail]` with padding to `block` (8 or 16) over all but the
  * length word, and a fixed tail (an AEAD tag, or none).
  */
-export function pooledAllocPacket(
-  cipher: CipherLike,
-  ring?: PacketRing,
-): ((payloadLen: number) => Buffer) | null {
+export function pooledAllocPacket(cipher: CipherLike): ((payloadLen: number) => Buffer) | null {
   const original = cipher.allocPacket.bind(cipher);
   for (const block of [16, 8]) {
     let tail: number | null = null;
@@ -72,8 +64,7 @@ export function pooledAllocPacket(
       return (payloadLen: number) => {
         const padLen = paddingLength(payloadLen, block);
         const packetLen = 5 + payloadLen + padLen;
-        const size = packetLen + tailLen;
-        const packet = (ring && size >= MIN_PACKET && ring.take(size)) || Buffer.allocUnsafe(size);
+        const packet = Buffer.allocUnsafe(packetLen + tailLen);
         packet.writeUInt32BE(packetLen - 4, 0);
         packet[4] = padLen;
         fillRandomPadding(packet, 5 + payloadLen, padLen);
@@ -85,33 +76,22 @@ export function pooledAllocPacket(
 }
 
 /** Installs pooled padding on a cipher object (once); false when its layout is not the expected one. */
-export function usePooledPadding(cipher: unknown, ring?: PacketRing): boolean {
-  if (
-    typeof cipher !== 'object' ||
-    cipher === null ||
-    typeof (cipher as CipherLike).allocPacket !== 'function'
-  )
-    return false;
+export function usePooledPadding(cipher: unknown): boolean {
+  if (typeof cipher !== 'object' || cipher === null || typeof (cipher as CipherLike).allocPacket !== 'function') return false;
   if (installed.has(cipher)) return true;
-  const replacement = pooledAllocPacket(cipher as CipherLike, ring);
+  const replacement = pooledAllocPacket(cipher as CipherLike);
   if (!replacement) return false;
   (cipher as CipherLike).allocPacket = replacement;
   installed.add(cipher);
   return true;
 }
 
-/**
- * After the handshake and after every re-key: the ssh2 client's current outgoing cipher. With `socket`
- * (the stream ssh2 writes the connection's packets to), large packets come from a ring of its own.
- */
-export function pooledPaddingFor(client: object, socket?: Writable): PacketRing | null {
-  const ring = socket ? new PacketRing() : undefined;
-  if (socket && ring) releaseRingOnWrite(socket, ring);
+/** After the handshake and after every re-key: the ssh2 client's current outgoing cipher. */
+export function pooledPaddingFor(client: object): void {
   const apply = () => {
     const protocol = (client as unknown as { _protocol?: { _cipher?: unknown } })._protocol;
-    usePooledPadding(protocol?._cipher, ring);
+    usePooledPadding(protocol?._cipher);
   };
   apply();
   (client as EventEmitter).on('rekey', apply);
-  return ring ?? null;
 }
