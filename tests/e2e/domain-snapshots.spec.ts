@@ -9,7 +9,7 @@
  * Everything is named vd-test-snap-… and removed afterwards.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { virsh } from '../support/clone-lab';
+import { virsh } from '../support/lab';
 import { cleanUpSnapshotGuests, defineSnapshotGuest, libvirtdLogEnd, libvirtdLogSince, snapshotNames, waitForPrompt } from '../support/snapshot-lab';
 import { lab, openApp, removeHost, removeHostIfLeft, skipReason, serialTerminalLines, expectSerialLine, testAddLabHost } from './support';
 

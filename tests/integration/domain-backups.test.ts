@@ -23,9 +23,8 @@ import {
   cleanUpBackupObjects,
   defineAndStart,
   randomQcow2,
-  virsh,
-  virshOk,
 } from '../support/backup-lab';
+import { virsh, virshOk } from '../support/lab';
 
 const availability = inject('lab');
 const SKIP = !availability.available;

@@ -24,9 +24,8 @@ import {
   randomQcow2,
   temporaryPools,
   throwawayXml,
-  virsh,
-  virshOk,
 } from '../support/clone-lab';
+import { virsh, virshOk } from '../support/lab';
 
 const availability = inject('lab');
 const SKIP = !availability.available;

@@ -17,7 +17,8 @@ import { hardwareAdd, hardwarePreview, hardwareRemove, hardwareState, type Hardw
 import { DomainSchemaCache } from '../../main/services/domain-xml/host-schemas';
 import { StorageService } from '../../main/services/storage/storage-service';
 import { ApiFailure } from '../../main/services/api-failure';
-import { connectLabAsApp, virsh, virshOk } from '../support/clone-lab';
+import { connectLabAsApp } from '../support/clone-lab';
+import { virsh, virshOk } from '../support/lab';
 import { throwawayGuestXml } from '../support/throwaway-guest';
 
 const availability = inject('lab');

@@ -13,7 +13,8 @@ import type { LibvirtClient } from '../../main/libvirt/client';
 import type { SshConnection } from '../../main/ssh';
 import { fileStatFor } from '../../main/services/domain-clone/clone-storage';
 import { mediaApply, mediaPreview, mediaState } from '../../main/services/domain-media/media-service';
-import { TEST_DIR, cleanUpTestObjects, connectLabAsApp, ensureTestDir, throwawayXml, virsh } from '../support/clone-lab';
+import { TEST_DIR, cleanUpTestObjects, connectLabAsApp, ensureTestDir, throwawayXml } from '../support/clone-lab';
+import { virsh } from '../support/lab';
 
 const availability = inject('lab');
 const SKIP = !availability.available;

@@ -22,7 +22,8 @@ import {
   setSnapshotDescription,
   snapshotsState,
 } from '../../main/services/domain-snapshots/snapshots-service';
-import { connectLabAsApp, virsh } from '../support/clone-lab';
+import { connectLabAsApp } from '../support/clone-lab';
+import { virsh } from '../support/lab';
 import { SNAP_DIR, cleanUpSnapshotGuests, defineSnapshotGuest, snapshotNames, waitForPrompt } from '../support/snapshot-lab';
 
 const availability = inject('lab');

@@ -19,7 +19,8 @@ import { ApiFailure } from '../../main/services/api-failure';
 import { fileStatFor } from '../../main/services/domain-clone/clone-storage';
 import { createSnapshot, deleteSnapshot, previewCreate, snapshotsState } from '../../main/services/domain-snapshots/snapshots-service';
 import { GuestAgentService } from '../../main/services/guest-agent/guest-agent-service';
-import { connectLabAsApp, virsh, virshOk } from '../support/clone-lab';
+import { connectLabAsApp } from '../support/clone-lab';
+import { virsh, virshOk } from '../support/lab';
 
 const availability = inject('lab');
 const agentGuest = availability.available ? availability.lab.agent?.find((g) => g.running) : undefined;

@@ -16,8 +16,6 @@ export const BAK_PREFIX = 'vd-test-bak-';
 export const BAK_DIR = '/var/lib/virtdeck-lab/vd-test-bak';
 const STATE = '/var/lib/virtdeck-lab';
 
-export { virsh, virshOk };
-
 /** Builds TEST_DIR/initramfs-blk.gz (see the module comment); returns its path. */
 export function blockInitramfs(): string {
   mkdirSync(BAK_DIR, { recursive: true });

@@ -27,8 +27,6 @@ export async function connectLabAsApp(
   return { ssh, libvirt };
 }
 
-export { virsh, virshOk };
-
 export function ensureTestDir(): void {
   mkdirSync(TEST_DIR, { recursive: true });
 }

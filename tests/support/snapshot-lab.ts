@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { throwawayXml, virsh, virshOk } from './clone-lab';
+import { throwawayXml } from './clone-lab';
+import { virsh, virshOk } from './lab';
 
 export const SNAP_PREFIX = 'vd-test-snap-';
 export const SNAP_DIR = '/var/lib/virtdeck-lab/vd-test-snap';

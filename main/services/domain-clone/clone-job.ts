@@ -22,17 +22,10 @@ import { LINK_POOL_TYPES, baseName, escapeXml, isLibvirtError, type TemporaryPoo
 const VIR_DOMAIN_SHUTOFF = 5;
 const POLL_MS = 500;
 
-/** What the job needs of its host: the libvirt client of the moment (a reconnect replaces it). */
-export type CloneJobHost = JobHost;
-
-/** pollMs: between polls of a copy's progress; cleanupPatienceMs: how long the cleanup keeps trying. */
-export type CloneJobOptions = JobOptions;
-
 interface Created {
   pool: string;
   name: string;
 }
-
 
 function volumeXml(name: string, options: { capacity?: number; format: string | null; sparse: boolean; backing?: { path: string; format: string | null } }): string {
   const lines = ['<volume>', `  <name>${escapeXml(name)}</name>`];
@@ -56,10 +49,10 @@ export class CloneJobRunner {
   constructor(
     readonly resolved: ResolvedClone,
     jobId: string,
-    private readonly host: CloneJobHost,
+    private readonly host: JobHost,
     private readonly pools: TemporaryPools,
     publish: (job: CloneJob) => void,
-    options: CloneJobOptions = {},
+    options: JobOptions = {},
   ) {
     this.state = new LongJobState<CloneJob>(
       {
@@ -348,7 +341,8 @@ export class CloneJobRunner {
     }
     for (const volume of [...created].reverse()) {
       try {
-        await this.state.retrying(this.host, 
+        await this.state.retrying(
+          this.host,
           (libvirt) => libvirt.storageVolume.delete(volume),
           // libvirt refuses while the copy still runs ("still being allocated").
           (error) => error.code === virErrorNumber.VIR_ERR_OPERATION_INVALID && /being allocated|in use/.test(error.message),

@@ -8,7 +8,8 @@ import type { CloneJob, ClonePlan, ClonePreview, CloneRequest, RenameCheck } fro
 import type { LibvirtClient } from '../../libvirt/client';
 import type { SshConnection } from '../../ssh';
 import { ApiFailure } from '../api-failure';
-import { CloneJobRunner, type CloneJobOptions } from './clone-job';
+import type { JobOptions } from '../long-job';
+import { CloneJobRunner } from './clone-job';
 import { clonePreviewOf, makeClonePlan, resolveCloneRequest } from './clone-plan';
 import { TemporaryPools, fileStatFor, type FileStat } from './clone-storage';
 import { renameCheck, renameDomain } from './rename';
@@ -30,7 +31,7 @@ export class DomainCloneService {
   constructor(
     private readonly hosts: CloneHostAccess,
     private readonly publish: (job: CloneJob) => void,
-    private readonly jobOptions: CloneJobOptions = {},
+    private readonly jobOptions: JobOptions = {},
   ) {}
 
   private stat(hostId: string): FileStat {

@@ -10,10 +10,9 @@
  *   maximum (what its balloon may grow to) against thresholds.memoryShare (0.7 by default) × host RAM.
  * The thresholds are settings (gear menu → Advisor thresholds).
  */
-import type { AdvisorFinding, AdvisorThresholds, HostTopology, TuningChange, TuningState } from '../../../preload/api-contract';
+import { formatCpuset, type AdvisorFinding, type AdvisorThresholds, type HostTopology, type TuningChange, type TuningState } from '../../../preload/api-contract';
 import { cpuNodes, defaultHugepageKiB, hostPages } from './host-topology';
 import { attribute, elements, first, parseCpuset, parseXml } from './xml-edit';
-import { formatCpuset } from './xml-edit';
 
 /** The smallest memory the memory rule's fix proposes; below it the fix is to move guests, not shrink this one. */
 const MIN_FIX_MEMORY_KIB = 128 * 1024;

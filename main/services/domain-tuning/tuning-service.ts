@@ -4,17 +4,18 @@
  * the live calls on a running guest) and the advisor's findings.
  */
 import { createTwoFilesPatch } from 'diff';
-import type {
-  AdvisorFinding,
-  AdvisorThresholds,
-  BalloonModel,
-  HostTopology,
-  TuningApplyResult,
-  TuningChange,
-  TuningContext,
-  TuningLiveCall,
-  TuningMessage,
-  TuningPreview,
+import {
+  formatCpuset,
+  type AdvisorFinding,
+  type AdvisorThresholds,
+  type BalloonModel,
+  type HostTopology,
+  type TuningApplyResult,
+  type TuningChange,
+  type TuningContext,
+  type TuningLiveCall,
+  type TuningMessage,
+  type TuningPreview,
 } from '../../../preload/api-contract';
 import { toRemoteDomain, type LibvirtClient } from '../../libvirt/client';
 import { remoteProcedures as P } from '../../libvirt/protocol';
@@ -24,7 +25,7 @@ import { advise } from './advisor';
 import { defaultHugepageKiB, hostPages, parseHostTopology } from './host-topology';
 import { planChange, type LiveFacts } from './planner';
 import { applyTuningChange, readTuningState } from './transform';
-import { attribute, elementKiB, first, formatCpuset, parseXml, textOf } from './xml-edit';
+import { attribute, elementKiB, first, parseXml, textOf } from './xml-edit';
 
 const VIR_DOMAIN_AFFECT_LIVE = 1;
 

@@ -5,7 +5,7 @@
  * inserted elements are indented like their siblings.
  */
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
-import { formatCpuset, readCpuset } from '../../../preload/api-contract';
+import { readCpuset } from '../../../preload/api-contract';
 import { ApiFailure } from '../api-failure';
 
 export interface XmlDoc {
@@ -289,5 +289,3 @@ export function parseCpuset(cpuset: string, what = 'cpuset'): number[] {
             : `The ${what} "${cpuset}" selects no CPU`;
   throw new ApiFailure('invalid-request', message, { field: what });
 }
-
-export { formatCpuset };

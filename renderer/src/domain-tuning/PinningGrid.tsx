@@ -1,7 +1,7 @@
 import { Checkbox, ScrollArea, Table, Text } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
-import type { TuningChange, TuningContext } from '../../../preload/api-contract';
-import { formatCpuset, parseCpuset } from './cpuset';
+import { formatCpuset, type TuningChange, type TuningContext } from '../../../preload/api-contract';
+import { parseCpuset } from './cpuset';
 
 type Pinning = Extract<TuningChange, { form: 'pinning' }>;
 

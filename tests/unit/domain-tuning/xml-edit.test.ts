@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatCpuset, parseCpuset, parseXml, serializeXml } from '../../../main/services/domain-tuning/xml-edit';
+import { formatCpuset } from '../../../preload/api-contract';
+import { parseCpuset, parseXml, serializeXml } from '../../../main/services/domain-tuning/xml-edit';
 import { domainFixture } from './helpers';
 
 describe('libvirt-style XML round trip', () => {
