@@ -23,8 +23,8 @@ import { parseArgs } from 'node:util';
 import type { CloneJob } from '../../preload/api-contract';
 import { DomainCloneService } from '../../main/services/domain-clone/clone-service';
 import { readPersistent } from '../../main/services/domain-xml/domain-xml-store';
-import { TEST_DIR, cleanUpTestObjects, connectLabAsApp, ensureTestDir, randomQcow2, throwawayXml } from '../support/clone-lab';
-import { ensureLab, virsh } from '../support/lab';
+import { TEST_DIR, cleanUpTestObjects, connectLabAsApp, ensureTestDir, throwawayXml } from '../support/clone-lab';
+import { ensureLab, randomQcow2, virsh } from '../support/lab';
 import { startDelayProxy, type DelayProxy } from './delay-proxy';
 
 const SOURCE = 'vd-test-clone-bench';

@@ -496,7 +496,7 @@ export async function migrationBenchMain(argv: readonly string[]): Promise<numbe
                 ? (rtt[Math.min(rtt.length - 1, Math.floor(rtt.length * f))] as number).toFixed(1)
                 : '-';
             console.log(
-              `                 paused source ${c.pausedTimes}× ${Math.round(c.pausedMs)} ms; destination window: ${w ? `${w.adjusts} adjusts, used up ${w.stalls}× for ${Math.round(w.stalledMs)} ms, window round trip (sent → credited back) median ${q(0.5)} p90 ${q(0.9)} max ${q(1)} ms` : '?'}`,
+              `                 paused source ${c.paused.toDestination.times}× ${Math.round(c.paused.toDestination.ms)} ms; destination window: ${w ? `${w.adjusts} adjusts, used up ${w.stalls}× for ${Math.round(w.stalledMs)} ms, window round trip (sent → credited back) median ${q(0.5)} p90 ${q(0.9)} max ${q(1)} ms` : '?'}`,
             );
           }
           if (times.loopDelay)

@@ -8,8 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { BAK_DIR, backupGuestXml, blockInitramfs, cleanUpBackupObjects, defineAndStart, randomQcow2 } from '../support/backup-lab';
-import { virsh, virshOk } from '../support/lab';
+import { BAK_DIR, backupGuestXml, blockInitramfs, cleanUpBackupObjects, defineAndStart } from '../support/backup-lab';
+import { randomQcow2, virsh, virshOk } from '../support/lab';
 import { lab, openApp, removeHost, removeHostIfLeft, skipReason, testAddLabHost } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);

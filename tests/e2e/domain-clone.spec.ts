@@ -11,8 +11,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
-import { TEST_DIR, cleanUpTestObjects, ensureTestDir, randomQcow2, temporaryPools, throwawayXml } from '../support/clone-lab';
-import { virsh, virshOk } from '../support/lab';
+import { TEST_DIR, cleanUpTestObjects, ensureTestDir, temporaryPools, throwawayXml } from '../support/clone-lab';
+import { randomQcow2, virsh, virshOk } from '../support/lab';
 import { lab, openApp, removeHost, removeHostIfLeft, skipReason, waitForGuestShell, testAddLabHost } from './support';
 
 const reason = skipReason() ?? (lab().available ? undefined : `no lab: ${(lab() as { reason: string }).reason}`);

@@ -22,9 +22,8 @@ import {
   blockInitramfs,
   cleanUpBackupObjects,
   defineAndStart,
-  randomQcow2,
 } from '../support/backup-lab';
-import { virsh, virshOk } from '../support/lab';
+import { randomQcow2, virsh, virshOk } from '../support/lab';
 
 const availability = inject('lab');
 const SKIP = !availability.available;

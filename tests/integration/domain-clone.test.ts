@@ -21,11 +21,10 @@ import {
   cleanUpTestObjects,
   connectLabAsApp,
   ensureTestDir,
-  randomQcow2,
   temporaryPools,
   throwawayXml,
 } from '../support/clone-lab';
-import { virsh, virshOk } from '../support/lab';
+import { randomQcow2, virsh, virshOk } from '../support/lab';
 
 const availability = inject('lab');
 const SKIP = !availability.available;

@@ -43,11 +43,6 @@ mv -f ${out}.new ${out}
   return out;
 }
 
-/** A qcow2 v3 image of `mib` MiB of random data (so a full backup has all of it to copy). */
-export function randomQcow2(path: string, mib: number): void {
-  execFileSync('sh', ['-c', `head -c ${mib * 1048576} /dev/urandom > '${path}.raw' && qemu-img convert -q -f raw -O qcow2 -o compat=1.1 '${path}.raw' '${path}' && rm -f '${path}.raw'`]);
-}
-
 /** The lab guest vd-off-1's definition as a test guest: its own name, serial log, initramfs and data disk. */
 export function backupGuestXml(name: string, disk: string, initrd: string): string {
   const source = virsh('dumpxml', '--inactive', 'vd-off-1');

@@ -3,7 +3,6 @@
  * the host link has them), throwaway guests made from a lab guest's definition, and clean-up helpers.
  * Everything made here is named `vd-test-clone-…` and lives in TEST_DIR.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { LibvirtClient } from '../../main/libvirt/client';
 import { createLibvirtDialer } from '../../main/libvirt/transport';
@@ -52,12 +51,6 @@ export function cleanUpTestObjects(extraFiles: string[] = []): void {
 /** Names of the temporary pools VirtDeck's clones make (none should outlive a clone). */
 export function temporaryPools(): string[] {
   return virsh('pool-list', '--all', '--name').split('\n').map((s) => s.trim()).filter((s) => s.startsWith('virtdeck-clone-'));
-}
-
-/** A file of `mib` MiB of random data as a qcow2 image (random data cannot be skipped as holes). */
-export function randomQcow2(path: string, mib: number): void {
-  const raw = `${path}.raw`;
-  execFileSync('sh', ['-c', `head -c ${mib * 1048576} /dev/urandom > '${raw}' && qemu-img convert -q -f raw -O qcow2 '${raw}' '${path}' && rm -f '${raw}'`]);
 }
 
 /** A lab guest's definition turned into a throwaway guest's: new name, no UUID, disks replaced. */

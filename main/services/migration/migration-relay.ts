@@ -55,9 +55,11 @@ export interface RelayedConnection {
   destinationWindow: number | null;
   turns: RelayedBytes;
   turnGapMs: RelayedBytes;
-  /** How often and how long the source side was paused because this connection's destination channel had a full queue. */
-  pausedTimes: number;
-  pausedMs: number;
+  /**
+   * How often and how long each direction's reading side was paused because its writing side had a full
+   * queue (`toDestination`: the source side waited for this connection's destination channel).
+   */
+  paused: Record<keyof RelayedBytes, { times: number; ms: number }>;
   /** The destination channel's send window over time (null when the channel is not ssh2's). */
   window: DestinationWindowTrace | null;
 }
@@ -91,7 +93,6 @@ export class MigrationRelay {
   private lastError: string | null = null;
   private closed = false;
   private widened = 0;
-  private readonly waited = { toDestinationMs: 0, toSourceMs: 0, toDestinationTimes: 0, toSourceTimes: 0 };
 
   constructor(
     private readonly source: SshSide,
@@ -119,7 +120,8 @@ export class MigrationRelay {
 
   /**
    * How long (and how often) each direction waited for its writing side to drain (the reading side paused
-   * meanwhile): time spent waiting on the destination's channel window is `toDestinationMs`.
+   * meanwhile), summed over the relayed connections: time spent waiting on the destination's channel window
+   * is `toDestinationMs`.
    */
   get waits(): {
     toDestinationMs: number;
@@ -127,7 +129,14 @@ export class MigrationRelay {
     toDestinationTimes: number;
     toSourceTimes: number;
   } {
-    return { ...this.waited };
+    const waits = { toDestinationMs: 0, toSourceMs: 0, toDestinationTimes: 0, toSourceTimes: 0 };
+    for (const { paused } of this.perConnection) {
+      waits.toDestinationMs += paused.toDestination.ms;
+      waits.toDestinationTimes += paused.toDestination.times;
+      waits.toSourceMs += paused.toSource.ms;
+      waits.toSourceTimes += paused.toSource.times;
+    }
+    return waits;
   }
 
   /**
@@ -146,6 +155,7 @@ export class MigrationRelay {
         pieces: { ...c.pieces },
         turns: { ...c.turns },
         turnGapMs: { ...c.turnGapMs },
+        paused: { toDestination: { ...c.paused.toDestination }, toSource: { ...c.paused.toSource } },
         window: c.window ? { ...c.window, roundTripsMs: [...c.window.roundTripsMs] } : null,
       })),
     };
@@ -202,8 +212,7 @@ export class MigrationRelay {
       destinationWindow: grantedWindow(outbound),
       turns: { toDestination: 0, toSource: 0 },
       turnGapMs: { toDestination: 0, toSource: 0 },
-      pausedTimes: 0,
-      pausedMs: 0,
+      paused: { toDestination: { times: 0, ms: 0 }, toSource: { times: 0, ms: 0 } },
       window: this.traceWindows ? traceSendWindow(outbound) : null,
     };
     this.perConnection.push(connection);
@@ -228,15 +237,8 @@ export class MigrationRelay {
       toDestination: (n) => piece('toDestination', n),
       toSource: (n) => piece('toSource', n),
       waited: (direction, ms) => {
-        if (direction === 'toDestination') {
-          this.waited.toDestinationMs += ms;
-          this.waited.toDestinationTimes++;
-          connection.pausedMs += ms;
-          connection.pausedTimes++;
-        } else {
-          this.waited.toSourceMs += ms;
-          this.waited.toSourceTimes++;
-        }
+        connection.paused[direction].ms += ms;
+        connection.paused[direction].times++;
       },
       widened: () => {
         this.widened++;
