@@ -80,6 +80,7 @@ export {
 } from './types';
 export {
   LibvirtError,
+  isLibvirtError,
   ConnectionClosedError,
   CallTimeoutError,
   CallAbortedError,

@@ -155,6 +155,7 @@ export class StreamOverflowError extends Error {
   }
 }
 
-export function isLibvirtError(e: unknown): e is LibvirtError {
-  return e instanceof LibvirtError;
+/** Whether `e` is an error libvirt reported; with `code`, one of that virErrorNumber (VIR_ERR_NO_DOMAIN…). */
+export function isLibvirtError(e: unknown, code?: number): e is LibvirtError {
+  return e instanceof LibvirtError && (code === undefined || e.code === code);
 }

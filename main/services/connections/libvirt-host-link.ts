@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import type { DomainState, HostCheck, HostHistory, HostOverview } from '../../../preload/api-contract';
 import { ApiFailure } from '../api-failure';
 import type { LibvirtClient } from '../../libvirt/client';
-import { statField, summarizeDomainStats } from '../../libvirt/client';
+import { isLibvirtError, statField, summarizeDomainStats } from '../../libvirt/client';
 import { paramBigint, type TypedParam } from '../../libvirt/client/typed-params';
 import {
   remoteProcedures,
@@ -13,6 +13,7 @@ import {
   virDomainXMLFlags,
   virDomainInterfaceAddressesSource,
   virDomainStatsTypes,
+  virErrorNumber,
 } from '../../libvirt/protocol';
 import { shellQuote, type SshConnection } from '../../ssh';
 import {
@@ -53,6 +54,13 @@ const LIFECYCLE_KINDS: Array<DomainEventKind | null> = [
 ];
 
 const HISTORY_MS = 10 * 60_000;
+
+/**
+ * How long a guest whose definition has no guest-agent channel (libvirt: "QEMU guest agent is not
+ * configured") is not asked for agent addresses, unless a lifecycle event (defined, started…) comes first:
+ * a channel can also be hot-plugged, which raises no lifecycle event.
+ */
+const NO_AGENT_CHANNEL_RECHECK_MS = 10 * 60_000;
 
 /** What one fleet tick asks libvirt for: state, CPU, balloon, vCPUs, and disk/NIC byte counters. */
 const SAMPLE_STATS =
@@ -97,6 +105,8 @@ export class LibvirtHostLink implements HostLink {
   private memoryTotalKiB = 0;
   /** Persistent and autostart guests as of the last full fleet sample. */
   private membership: { persistent: Set<string>; autostart: Set<string> } | null = null;
+  /** Guests without a guest-agent channel in their definition: uuid → when libvirt said so. */
+  private readonly withoutAgentChannel = new Map<string, number>();
 
   constructor(
     readonly hostId: string,
@@ -175,14 +185,23 @@ export class LibvirtHostLink implements HostLink {
           .filter((nic) => nic.name !== 'lo')
           .flatMap((nic) => nic.addrs.map((a) => a.addr))
           .filter((addr) => addr !== '127.0.0.1' && addr !== '::1');
-      try {
-        const fromAgent = await lookup(
-          virDomainInterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
-        );
-        if (fromAgent.length > 0) return fromAgent;
-      } catch {
-        // no guest agent: fall back to DHCP leases
+      const noChannelSince = this.withoutAgentChannel.get(uuid);
+      if (noChannelSince === undefined || Date.now() - noChannelSince >= NO_AGENT_CHANNEL_RECHECK_MS) {
+        try {
+          const fromAgent = await lookup(
+            virDomainInterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
+          );
+          this.withoutAgentChannel.delete(uuid);
+          if (fromAgent.length > 0) return fromAgent;
+        } catch (error) {
+          // No channel in the definition: not asked again until the guest is redefined or started. Any
+          // other failure (an agent that does not answer yet) is asked again on the next refresh.
+          if (isLibvirtError(error, virErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED)) {
+            this.withoutAgentChannel.set(uuid, Date.now());
+          } else this.withoutAgentChannel.delete(uuid);
+        }
       }
+      // No agent, or it knows no address: DHCP leases.
       return lookup(virDomainInterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE);
     },
     onDomainEvent: (listener) => {
@@ -190,6 +209,7 @@ export class LibvirtHostLink implements HostLink {
       let subscription: { unsubscribe(): Promise<void> } | null = null;
       void this.libvirt
         .onDomainEvent('lifecycle', (event) => {
+          this.withoutAgentChannel.delete(event.domain.uuid); // redefined, started or gone: ask again
           const kind = LIFECYCLE_KINDS[event.data.event] ?? null;
           if (kind && !stopped) listener({ uuid: event.domain.uuid, kind });
         })

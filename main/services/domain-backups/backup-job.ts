@@ -11,7 +11,7 @@
  * checkpoint made with it is deleted and the directory removed, so nothing half-made stays.
  */
 import type { BackupDiskPlan, BackupJob } from '../../../preload/api-contract';
-import { LibvirtError, getParam, paramNumber } from '../../libvirt/client';
+import { LibvirtError, getParam, isLibvirtError, paramNumber } from '../../libvirt/client';
 import {
   virDomainCheckpointDeleteFlags,
   virDomainCreateFlags,
@@ -21,7 +21,6 @@ import {
   virErrorNumber,
 } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
-import { isLibvirtError } from '../domain-clone/clone-storage';
 import { backupFileName, backupXml, checkpointXml } from './backup-xml';
 import { runOk, shellQuote, type HostShell } from './host-shell';
 import { JobCancelled, type JobHost, type JobOptions } from '../long-job';

@@ -15,7 +15,7 @@ import type {
   RestorePreview,
   RestoreRequest,
 } from '../../../preload/api-contract';
-import type { LibvirtClient } from '../../libvirt/client';
+import { isLibvirtError, type LibvirtClient } from '../../libvirt/client';
 import {
   virConnectListAllStoragePoolsFlags,
   virDomainCreateFlags,
@@ -25,7 +25,7 @@ import {
 } from '../../libvirt/protocol';
 import type { SshConnection } from '../../ssh';
 import { ApiFailure } from '../api-failure';
-import { TemporaryPools, isLibvirtError } from '../domain-clone/clone-storage';
+import { TemporaryPools } from '../domain-clone/clone-storage';
 import { attribute, first, parseXml, textOf } from '../domain-tuning/xml-edit';
 import { BackupJobRunner, backupDocuments, type ResolvedBackup } from './backup-job';
 import {

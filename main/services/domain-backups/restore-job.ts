@@ -7,10 +7,10 @@
  * (a copy running in libvirt cannot be interrupted: a cancel waits for it to end, then deletes it).
  */
 import type { BackupJob } from '../../../preload/api-contract';
-import { LibvirtError, type StorageVol } from '../../libvirt/client';
+import { LibvirtError, isLibvirtError, type StorageVol } from '../../libvirt/client';
 import { virDomainDefineFlags, virErrorNumber } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
-import { escapeXml, isLibvirtError, type TemporaryPools } from '../domain-clone/clone-storage';
+import { escapeXml, type TemporaryPools } from '../domain-clone/clone-storage';
 import { JobCancelled, type JobHost, type JobOptions } from '../long-job';
 import { JobState } from './job-progress';
 

@@ -10,14 +10,14 @@
  * end, then deletes it.
  */
 import type { CloneJob, CloneStep } from '../../../preload/api-contract';
-import { LibvirtError, type StorageVol } from '../../libvirt/client';
+import { LibvirtError, isLibvirtError, type StorageVol } from '../../libvirt/client';
 import { virDomainDefineFlags, virDomainUndefineFlagsValues, virErrorNumber } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
 import { JobCancelled, LongJobState, type JobHost, type JobOptions } from '../long-job';
 import { readPersistent } from '../domain-xml/domain-xml-store';
 import { attribute, first, parseXml } from '../domain-tuning/xml-edit';
 import { resolvedCloneXml, type ResolvedClone, type ResolvedDisk } from './clone-plan';
-import { LINK_POOL_TYPES, baseName, escapeXml, isLibvirtError, type TemporaryPools } from './clone-storage';
+import { LINK_POOL_TYPES, baseName, escapeXml, type TemporaryPools } from './clone-storage';
 
 const VIR_DOMAIN_SHUTOFF = 5;
 const POLL_MS = 500;

@@ -14,7 +14,7 @@ import type {
   CloneStep,
   CloneStorage,
 } from '../../../preload/api-contract';
-import type { LibvirtClient } from '../../libvirt/client';
+import { isLibvirtError, type LibvirtClient } from '../../libvirt/client';
 import { virErrorNumber } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
 import { readPersistent } from '../domain-xml/domain-xml-store';
@@ -25,7 +25,6 @@ import {
   LINK_POOL_TYPES,
   baseName,
   directoryOf,
-  isLibvirtError,
   locatePath,
   volumeFacts,
   type FileStat,

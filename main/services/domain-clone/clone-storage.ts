@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { stat as localStat } from 'node:fs/promises';
 import type { CloneStorage } from '../../../preload/api-contract';
-import { LibvirtError, type LibvirtClient, type StoragePool } from '../../libvirt/client';
+import { isLibvirtError, type LibvirtClient, type StoragePool } from '../../libvirt/client';
 import { virErrorNumber } from '../../libvirt/protocol';
 import { shellQuote, type SshConnection } from '../../ssh';
 import { attribute, first, parseXml } from '../domain-tuning/xml-edit';
@@ -20,10 +20,6 @@ export interface StorageFacts {
   storage: CloneStorage;
   allocationBytes: number | null;
   capacityBytes: number | null;
-}
-
-export function isLibvirtError(error: unknown, code: number): boolean {
-  return error instanceof LibvirtError && error.code === code;
 }
 
 export function directoryOf(path: string): string {

@@ -4,14 +4,13 @@
  * checkpoints are renamed with it. The check below says why before trying, and libvirt checks again.
  */
 import type { CloneMessage, RenameCheck } from '../../../preload/api-contract';
-import type { LibvirtClient } from '../../libvirt/client';
+import { isLibvirtError, type LibvirtClient } from '../../libvirt/client';
 import { virErrorNumber } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
 import { readPersistent } from '../domain-xml/domain-xml-store';
 import { attribute, elements, first, parseXml } from '../domain-tuning/xml-edit';
 import { checkName } from './clone-plan';
 import { nvramPathOf } from './clone-xml';
-import { isLibvirtError } from './clone-storage';
 
 const VIR_DOMAIN_SHUTOFF = 5;
 const STATE_NAMES = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended'];
