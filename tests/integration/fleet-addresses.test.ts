@@ -34,7 +34,13 @@ describe.skipIf(SKIP)(`guest addresses on the fleet tick${SKIP ? ` (skipped: ${(
   beforeAll(async () => {
     if (!availability.available) return;
     ({ ssh, libvirt } = await connectLabAsApp(availability.lab));
-    link = new LibvirtHostLink('lab', ssh, libvirt, { hostname: 'lab', libvirtVersion: 'lab', hypervisorVersion: 'lab', transport: 'auto' } as never);
+    const info = await libvirt.host.connectInfo();
+    link = new LibvirtHostLink('lab', ssh, libvirt, {
+      hostname: info.hostname,
+      libvirtVersion: info.libVersion,
+      hypervisorVersion: info.hypervisorVersion,
+      transport: 'ssh-socket',
+    });
     unsubscribe = link.fleet.onDomainEvent((event) => events.push(event));
     const real = libvirt.domain.interfaceAddresses.bind(libvirt.domain);
     vi.spyOn(libvirt.domain, 'interfaceAddresses').mockImplementation(async (ref, source, ...rest) => {
