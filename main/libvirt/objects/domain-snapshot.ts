@@ -6,7 +6,7 @@ import {
   type RemoteNonnullDomain,
   type RemoteNonnullDomainSnapshot,
 } from '../protocol';
-import { LibvirtError } from '../rpc/errors';
+import { LibvirtError, isLibvirtError } from '../rpc/errors';
 import { fromRemoteSnapshot, type DomainRef, type DomainSnapshot } from '../client/types';
 import type { LibvirtRpcCore } from './rpc-core';
 import type { ObjectRefs } from './object-refs';
@@ -80,7 +80,7 @@ export class DomainSnapshotApi {
       return (await this.core.call(P.REMOTE_PROC_DOMAIN_SNAPSHOT_CURRENT, { dom, flags: 0 })).snap.name;
     } catch (error) {
       // Deleted between the two calls.
-      if (error instanceof LibvirtError && error.code === virErrorNumber.VIR_ERR_NO_DOMAIN_SNAPSHOT) return null;
+      if (isLibvirtError(error, virErrorNumber.VIR_ERR_NO_DOMAIN_SNAPSHOT)) return null;
       throw error;
     }
   }

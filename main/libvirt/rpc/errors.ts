@@ -155,7 +155,7 @@ export class StreamOverflowError extends Error {
   }
 }
 
-/** Whether `e` is an error libvirt reported; with `code`, one of that virErrorNumber (VIR_ERR_NO_DOMAIN…). */
-export function isLibvirtError(e: unknown, code?: number): e is LibvirtError {
-  return e instanceof LibvirtError && (code === undefined || e.code === code);
+/** Whether `e` is an error libvirt reported; with `codes`, one of those virErrorNumbers (VIR_ERR_NO_DOMAIN…). */
+export function isLibvirtError(e: unknown, ...codes: number[]): e is LibvirtError {
+  return e instanceof LibvirtError && (codes.length === 0 || codes.includes(e.code));
 }

@@ -18,7 +18,7 @@ import type {
   HostDeviceSelector,
   VolumeCreateForm,
 } from '../../../preload/api-contract';
-import { LibvirtError, type LibvirtClient } from '../../libvirt/client';
+import { isLibvirtError, type LibvirtClient } from '../../libvirt/client';
 import { virDomainDeviceModifyFlags as Modify, virErrorNumber } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
 import { maskPasswords } from '../consoles/spice-to-vnc';
@@ -158,7 +158,7 @@ async function formatOf(libvirt: LibvirtClient, source: { type: 'volume'; pool: 
     const vol = await libvirt.storageVolume.lookup(source.type === 'volume' ? { pool: source.pool, name: source.volume } : { path: source.path });
     return parseVolumeXml(await libvirt.storageVolume.getXml(vol)).format ?? 'raw';
   } catch (error) {
-    const missing = error instanceof LibvirtError && (error.code === virErrorNumber.VIR_ERR_NO_STORAGE_VOL || error.code === virErrorNumber.VIR_ERR_NO_STORAGE_POOL);
+    const missing = isLibvirtError(error, virErrorNumber.VIR_ERR_NO_STORAGE_VOL, virErrorNumber.VIR_ERR_NO_STORAGE_POOL);
     if (source.type === 'volume' && missing) throw new ApiFailure('invalid-request', `There is no volume ${source.volume} in pool ${source.pool}`, { field: 'source' });
     if (!missing) throw error;
     const path = source.type === 'path' ? source.path : '';

@@ -7,7 +7,7 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import type { MediaChange, MediaInsert, MediaMessage, MediaPreview, MediaRequest, MediaState } from '../../../preload/api-contract';
-import { LibvirtError, type LibvirtClient } from '../../libvirt/client';
+import { isLibvirtError, type LibvirtClient } from '../../libvirt/client';
 import { virDomainDeviceModifyFlags as Modify, virErrorNumber } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
 import { defineDomainXml, readPersistent } from '../domain-xml/domain-xml-store';
@@ -117,7 +117,7 @@ async function checkMedia(libvirt: LibvirtClient, change: MediaChange, stat: Med
       await libvirt.storageVolume.lookup({ pool: source.pool, name: source.volume });
       return [];
     } catch (error) {
-      if (error instanceof LibvirtError && (error.code === virErrorNumber.VIR_ERR_NO_STORAGE_VOL || error.code === virErrorNumber.VIR_ERR_NO_STORAGE_POOL)) {
+      if (isLibvirtError(error, virErrorNumber.VIR_ERR_NO_STORAGE_VOL, virErrorNumber.VIR_ERR_NO_STORAGE_POOL)) {
         throw new ApiFailure('invalid-request', `There is no volume ${source.volume} in pool ${source.pool}`, { field: 'source' });
       }
       throw error;
@@ -128,7 +128,7 @@ async function checkMedia(libvirt: LibvirtClient, change: MediaChange, stat: Med
     await libvirt.storageVolume.lookup({ path: source.path });
     return [];
   } catch (error) {
-    if (!(error instanceof LibvirtError && error.code === virErrorNumber.VIR_ERR_NO_STORAGE_VOL)) throw error;
+    if (!isLibvirtError(error, virErrorNumber.VIR_ERR_NO_STORAGE_VOL)) throw error;
   }
   const facts = await stat(source.path).catch(() => null);
   if (facts === 'missing') throw new ApiFailure('invalid-request', `There is no file ${source.path} on the host`, { field: 'source' });

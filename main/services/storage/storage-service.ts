@@ -16,8 +16,8 @@ import type {
   VolumeUser,
 } from '../../../preload/api-contract';
 import type { LibvirtClient, StorageVol } from '../../libvirt/client';
-import { LibvirtError } from '../../libvirt/rpc';
-import { virStoragePoolBuildFlags } from '../../libvirt/protocol';
+import { isLibvirtError } from '../../libvirt/rpc';
+import { virErrorNumber, virStoragePoolBuildFlags } from '../../libvirt/protocol';
 import { ApiFailure } from '../api-failure';
 import type { LibvirtHostLink } from '../connections/libvirt-host-link';
 import {
@@ -43,7 +43,7 @@ export interface StorageServiceDeps {
 }
 
 function notFoundIfMissing(error: unknown, what: string): never {
-  if (error instanceof LibvirtError && (error.codeName === 'VIR_ERR_NO_STORAGE_POOL' || error.codeName === 'VIR_ERR_NO_STORAGE_VOL')) {
+  if (isLibvirtError(error, virErrorNumber.VIR_ERR_NO_STORAGE_POOL, virErrorNumber.VIR_ERR_NO_STORAGE_VOL)) {
     throw new ApiFailure('not-found', `${what}: ${error.message}`);
   }
   throw error;

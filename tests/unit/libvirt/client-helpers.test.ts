@@ -3,7 +3,9 @@ import {
   DOMAIN_EVENT_IDS,
   NETWORK_EVENT_IDS,
   STORAGE_POOL_EVENT_IDS,
+  LibvirtError,
   eventNameOf,
+  isLibvirtError,
   fromRemoteTypedParams,
   getAllParams,
   groupIndexed,
@@ -25,6 +27,7 @@ import {
   domainEvents,
   networkEvents,
   storagePoolEvents,
+  virErrorNumber,
   type RemoteTypedParam,
 } from '../../../main/libvirt/protocol';
 import { xdrDecode, xdrEncode } from '../../../main/libvirt/xdr';
@@ -152,5 +155,21 @@ describe('event tables', () => {
     expect(tun?.data).toEqual({ params: [{ field: 'cputune.vcpu0', type: 'string', value: '0-1' }] });
     expect(normalizeEventBody({ nope: 1 })).toBeNull();
     expect(lifecycleEventName(2)).toBe('VIR_DOMAIN_EVENT_STARTED');
+  });
+});
+
+describe('isLibvirtError', () => {
+  const error = (code: number) =>
+    new LibvirtError({ code, domain: 0, message: `code ${code}`, level: 2, dom: null, str1: null, str2: null, str3: null, int1: 0, int2: 0, net: null });
+  it('tells libvirt errors from others, and with codes, only those codes', () => {
+    const NO_VOL = virErrorNumber.VIR_ERR_NO_STORAGE_VOL;
+    const NO_POOL = virErrorNumber.VIR_ERR_NO_STORAGE_POOL;
+    expect(isLibvirtError(error(NO_VOL))).toBe(true);
+    expect(isLibvirtError(new Error('not libvirt'))).toBe(false);
+    expect(isLibvirtError(Object.assign(new Error('looks alike'), { code: NO_VOL }), NO_VOL)).toBe(false);
+    expect(isLibvirtError(error(NO_VOL), NO_VOL)).toBe(true);
+    expect(isLibvirtError(error(NO_POOL), NO_VOL)).toBe(false);
+    expect(isLibvirtError(error(NO_POOL), NO_VOL, NO_POOL)).toBe(true);
+    expect(isLibvirtError(error(virErrorNumber.VIR_ERR_NO_DOMAIN), NO_VOL, NO_POOL)).toBe(false);
   });
 });
