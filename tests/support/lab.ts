@@ -165,12 +165,13 @@ export function virshOk(...args: string[]): boolean {
 }
 
 /**
- * A qcow2 image (v3, qemu-img's default) of `mib` MiB of random data: random data cannot be skipped as
- * holes, so a copy, clone or full backup has all of it to move.
+ * A qcow2 v3 image (compat=1.1: backups' persistent bitmaps need it; said, not left to qemu-img's default)
+ * of `mib` MiB of random data: random data cannot be skipped as holes, so a copy, clone or full backup has
+ * all of it to move.
  */
 export function randomQcow2(path: string, mib: number): void {
   const raw = `${path}.raw`;
-  execFileSync('sh', ['-c', `head -c ${mib * 1048576} /dev/urandom > '${raw}' && qemu-img convert -q -f raw -O qcow2 '${raw}' '${path}' && rm -f '${raw}'`]);
+  execFileSync('sh', ['-c', `head -c ${mib * 1048576} /dev/urandom > '${raw}' && qemu-img convert -q -f raw -O qcow2 -o compat=1.1 '${raw}' '${path}' && rm -f '${raw}'`]);
 }
 
 /** Runs a command on the lab host as root, directly (not over SSH): for test preconditions. */
