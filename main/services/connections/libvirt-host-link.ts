@@ -107,6 +107,8 @@ export class LibvirtHostLink implements HostLink {
   private membership: { persistent: Set<string>; autostart: Set<string> } | null = null;
   /** Guests without a guest-agent channel in their definition: uuid → when libvirt said so. */
   private readonly withoutAgentChannel = new Map<string, number>();
+  /** Lifecycle events seen on this connection: an agent answer that crossed one is not taken as lasting. */
+  private lifecycleEvents = 0;
 
   constructor(
     readonly hostId: string,
@@ -187,6 +189,7 @@ export class LibvirtHostLink implements HostLink {
           .filter((addr) => addr !== '127.0.0.1' && addr !== '::1');
       const noChannelSince = this.withoutAgentChannel.get(uuid);
       if (noChannelSince === undefined || Date.now() - noChannelSince >= NO_AGENT_CHANNEL_RECHECK_MS) {
+        const eventsBefore = this.lifecycleEvents;
         try {
           const fromAgent = await lookup(
             virDomainInterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
@@ -194,9 +197,10 @@ export class LibvirtHostLink implements HostLink {
           this.withoutAgentChannel.delete(uuid);
           if (fromAgent.length > 0) return fromAgent;
         } catch (error) {
-          // No channel in the definition: not asked again until the guest is redefined or started. Any
-          // other failure (an agent that does not answer yet) is asked again on the next refresh.
-          if (isLibvirtError(error, virErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED)) {
+          // No channel in the definition: not asked again until the guest is redefined or started (unless
+          // an event came while asking: the answer may be of the old definition). Any other failure (an
+          // agent that does not answer yet) is asked again on the next refresh.
+          if (isLibvirtError(error, virErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED) && this.lifecycleEvents === eventsBefore) {
             this.withoutAgentChannel.set(uuid, Date.now());
           } else this.withoutAgentChannel.delete(uuid);
         }
@@ -209,6 +213,7 @@ export class LibvirtHostLink implements HostLink {
       let subscription: { unsubscribe(): Promise<void> } | null = null;
       void this.libvirt
         .onDomainEvent('lifecycle', (event) => {
+          this.lifecycleEvents++;
           this.withoutAgentChannel.delete(event.domain.uuid); // redefined, started or gone: ask again
           const kind = LIFECYCLE_KINDS[event.data.event] ?? null;
           if (kind && !stopped) listener({ uuid: event.domain.uuid, kind });
