@@ -87,7 +87,8 @@ describe.skipIf(SKIP)(`guest addresses on the fleet tick${SKIP ? ` (skipped: ${(
     expect(sources(uuid)).toEqual([Source.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, Source.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE]);
   }, 60_000);
 
-  it.skipIf(!agentGuest)('the guest with a real agent: its agent is asked on every lookup', async () => {
+  const noAgentGuest = agentGuest ? '' : ' (skipped: lab.json lists no running agent guest; run tests/lab/lab.sh up with VIRTDECK_LAB_AGENT_GUESTS >= 1)';
+  it.skipIf(!agentGuest)(`the guest with a real agent: its agent is asked on every lookup${noAgentGuest}`, async () => {
     const uuid = virsh('domuuid', agentGuest!.name).trim();
     asked = [];
     await link.fleet.domainAddresses!(uuid);
