@@ -160,6 +160,7 @@ export function createServices(options: AppServicesOptions): CallHandlerDeps {
     hostDisks: (hostId) => hostIo.latest(hostId)?.devices ?? [],
     staleMs: async () => 3 * (await settings.get()).statsIntervalMs + 5_000,
   });
+  fleet.onSampleStart((hostId) => hostIo.begin(hostId));
   fleet.onSamples((hostId, samples, at) => {
     metricsExport.record(hostId, samples, at);
     void hostIo.tick(hostId, samples, at);

@@ -151,11 +151,16 @@ export class LibvirtHostLink implements HostLink {
       // One call per tick: GET_ALL_DOMAIN_STATS (NOWAIT) names every domain, active and inactive.
       // Which guests are persistent and autostart rarely changes: read on a full sample only.
       const full = options?.full !== false || this.membership === null;
-      const [stats, persistent, autostart] = await Promise.all([
+      const asked = Promise.all([
         this.libvirt.domain.allStats({ stats: SAMPLE_STATS }),
         full ? this.libvirt.domain.list(ListFlags.VIR_CONNECT_LIST_DOMAINS_PERSISTENT) : null,
         full ? this.libvirt.domain.list(ListFlags.VIR_CONNECT_LIST_DOMAINS_AUTOSTART) : null,
       ]);
+      // Host CPU/memory ride on the same tick, asked in the same turn: their requests leave with the
+      // stats request in one write to the connection (asked after the stats came back, they were a
+      // second round trip per host and tick: another write, another wake-up of sshd and libvirtd).
+      this.sampleHost();
+      const [stats, persistent, autostart] = await asked;
       if (persistent && autostart) {
         this.membership = {
           persistent: new Set(persistent.map((d) => d.uuid)),
@@ -163,7 +168,6 @@ export class LibvirtHostLink implements HostLink {
         };
       }
       const membership = this.membership ?? { persistent: new Set<string>(), autostart: new Set<string>() };
-      this.sampleHost(); // host CPU/memory ride on the same tick
       return stats.map((record) => {
         const summary = summarizeDomainStats(record);
         return {

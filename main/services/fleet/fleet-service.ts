@@ -77,6 +77,8 @@ class HostFleet {
     private readonly onError: (hostId: string, error: unknown) => void,
     /** Every raw sample, for consumers of the tick (metrics export, per-VM disk latency). */
     private readonly tap: (hostId: string, samples: DomainSample[], at: number) => void = () => undefined,
+    /** A sample is being asked for (consumers that read the host themselves start at the same moment). */
+    private readonly tapStart: (hostId: string) => void = () => undefined,
   ) {
     // A lifecycle event changes the row within one round trip: resample right away, in full
     // (a defined or undefined guest changes which guests are persistent).
@@ -115,7 +117,9 @@ class HostFleet {
     try {
       const started = this.now();
       const full = this.fullAt === 0 || started - this.fullAt >= this.settings().addressRefreshMs;
-      const samples = await this.port.sampleDomains({ full });
+      const sampling = this.port.sampleDomains({ full });
+      this.tapStart(this.hostId);
+      const samples = await sampling;
       if (this.stopped) return;
       if (full) this.fullAt = started;
       const at = this.now();
@@ -243,9 +247,20 @@ export class FleetService {
     this.hosts.get(hostId)?.stop();
     this.hosts.set(
       hostId,
-      new HostFleet(hostId, port, () => this.options, this.now, this.emit, this.onError, (id, samples, at) => {
-        for (const listener of this.sampleListeners) listener(id, samples, at);
-      }),
+      new HostFleet(
+        hostId,
+        port,
+        () => this.options,
+        this.now,
+        this.emit,
+        this.onError,
+        (id, samples, at) => {
+          for (const listener of this.sampleListeners) listener(id, samples, at);
+        },
+        (id) => {
+          for (const listener of this.sampleStartListeners) listener(id);
+        },
+      ),
     );
     this.schedule();
   }
@@ -256,6 +271,18 @@ export class FleetService {
   onSamples(listener: SampleListener): () => void {
     this.sampleListeners.add(listener);
     return () => this.sampleListeners.delete(listener);
+  }
+
+  private readonly sampleStartListeners = new Set<(hostId: string) => void>();
+
+  /**
+   * Calls `listener` when a host's sample has just been asked for (its requests are on their way), so that
+   * a consumer reading the same host itself (host I/O: /proc over SFTP) sends its requests in the same
+   * event-loop turn: one write to the host's SSH connection per tick instead of one per consumer.
+   */
+  onSampleStart(listener: (hostId: string) => void): () => void {
+    this.sampleStartListeners.add(listener);
+    return () => this.sampleStartListeners.delete(listener);
   }
 
   /** The link dropped: stop polling but keep the last rows (the host's status says they are stale). */

@@ -120,10 +120,20 @@ export const localHostFiles: HostFiles = {
 
 export type HostIoListener = (sample: HostIoSample) => void;
 
+/** One reading of a host's disks, compared with the one before it. */
+interface DisksRead {
+  devices: HostIoSample['devices'];
+  intervalMs: number;
+  error: string | null;
+}
+
 interface HostState {
   reading: DiskReading | null;
   wholeDevices: { names: Set<string>; at: number } | null;
+  /** A read of the disks is running. */
   reading$: boolean;
+  /** The read begun with this tick's sample (see {@link HostIoService.begin}), not yet taken by `tick`. */
+  begun: Promise<DisksRead | null> | null;
   guests: Map<string, { at: number; disks: DiskStats[] }>;
   latest: HostIoSample | null;
 }
@@ -205,13 +215,24 @@ export class HostIoService {
   private state(hostId: string): HostState {
     let state = this.hosts.get(hostId);
     if (!state) {
-      state = { reading: null, wholeDevices: null, reading$: false, guests: new Map(), latest: null };
+      state = { reading: null, wholeDevices: null, reading$: false, begun: null, guests: new Map(), latest: null };
       this.hosts.set(hostId, state);
     }
     return state;
   }
 
-  /** One fleet tick of a host (FleetService.onSamples): reads its disks and publishes the sample. */
+  /**
+   * A fleet tick of the host begins (FleetService.onSampleStart): its disks are read now, so that the two
+   * SFTP reads leave in the same write as the tick's libvirt requests; `tick` takes the reading. A read
+   * still running (a slow host) is not stacked.
+   */
+  begin(hostId: string): void {
+    const state = this.state(hostId);
+    if (state.reading$) return;
+    state.begun = this.readDisks(hostId, state);
+  }
+
+  /** One fleet tick of a host (FleetService.onSamples): its disks (as begun, or read now) and the guests' latency, published. */
   async tick(hostId: string, samples: DomainSample[], at: number): Promise<void> {
     const state = this.state(hostId);
     const vmDisks: VmDiskLatency[] = [];
@@ -227,14 +248,39 @@ export class HostIoService {
     for (const uuid of [...state.guests.keys()]) if (!seen.has(uuid)) state.guests.delete(uuid);
 
     // A slow host never stacks reads: a tick that finds the previous read still running skips its own.
-    if (state.reading$) return;
+    const begun = state.begun;
+    state.begun = null;
+    if (!begun && state.reading$) return;
+    const read = await (begun ?? this.readDisks(hostId, state));
+    if (!read) return; // no way to read this host's files
+    const { devices, intervalMs, error } = read;
+    if (!this.hosts.has(hostId)) return; // forgotten meanwhile
+    if (intervalMs <= 0 && error === null && vmDisks.length === 0) return; // first reading: nothing to compare yet
+    const worst = devices.reduce((max, d) => Math.max(max, d.rAwaitMs, d.wAwaitMs), 0);
+    const sample: HostIoSample = {
+      hostId,
+      at,
+      intervalMs,
+      devices,
+      vmDisks,
+      metrics: devices.length > 0 ? { [HOST_DISK_AWAIT_METRIC]: worst } : {},
+      error,
+    };
+    state.latest = sample;
+    this.publish(sample);
+    for (const listener of this.listeners) listener(sample);
+  }
+
+  /** Reads the host's /proc/uptime and /proc/diskstats and compares them with its previous reading. */
+  private async readDisks(hostId: string, state: HostState): Promise<DisksRead | null> {
     state.reading$ = true;
     let error: string | null = null;
     let devices: HostIoSample['devices'] = [];
     let intervalMs = 0;
     try {
       const files = this.files(hostId);
-      if (!files) return;
+      if (!files) return null;
+      const at = Date.now();
       if (!state.wholeDevices || at - state.wholeDevices.at > WHOLE_DEVICES_REFRESH_MS) {
         const names = await files.readdir('/sys/block').catch(() => null);
         state.wholeDevices = names ? { names: new Set(names), at } : null;
@@ -252,20 +298,6 @@ export class HostIoService {
     } finally {
       state.reading$ = false;
     }
-    if (!this.hosts.has(hostId)) return; // forgotten meanwhile
-    if (intervalMs <= 0 && error === null && vmDisks.length === 0) return; // first reading: nothing to compare yet
-    const worst = devices.reduce((max, d) => Math.max(max, d.rAwaitMs, d.wAwaitMs), 0);
-    const sample: HostIoSample = {
-      hostId,
-      at,
-      intervalMs,
-      devices,
-      vmDisks,
-      metrics: devices.length > 0 ? { [HOST_DISK_AWAIT_METRIC]: worst } : {},
-      error,
-    };
-    state.latest = sample;
-    this.publish(sample);
-    for (const listener of this.listeners) listener(sample);
+    return { devices, intervalMs, error };
   }
 }

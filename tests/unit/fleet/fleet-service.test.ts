@@ -210,6 +210,31 @@ describe('FleetService', () => {
     expect(new Set(updates.filter((u) => u.hostId === 'h7').map((u) => u.sampledAt)).size).toBe(6);
   });
 
+  it('tells sample-start listeners when a sample is asked for, before it is back, and samples listeners after', async () => {
+    const host = new ScriptedHost();
+    host.domains = [guest('u1')];
+    host.delayMs = 500;
+    const { fleet } = setup();
+    const seen: string[] = [];
+    fleet.onSampleStart((hostId) => seen.push(`start ${hostId} (asked ${host.samples})`));
+    fleet.onSamples((hostId, samples) => seen.push(`samples ${hostId} ${samples.length}`));
+    fleet.attach('h1', host);
+    // Asked at attach: the start is told at once, in the same turn, before the sample is back.
+    expect(seen).toEqual(['start h1 (asked 1)']);
+    await tick(500);
+    expect(seen).toEqual(['start h1 (asked 1)', 'samples h1 1']);
+    await tick(1_500); // the shared tick, 2 s after attach
+    expect(seen.slice(2)).toEqual(['start h1 (asked 2)']);
+    await tick(500);
+    expect(seen.slice(2)).toEqual(['start h1 (asked 2)', 'samples h1 1']);
+    // The host hangs: its third sample is asked (and told), the next tick skips it and tells nobody.
+    host.hung = true;
+    await tick(2_000);
+    await tick(2_000);
+    expect(seen.slice(4)).toEqual(['start h1 (asked 3)']);
+    fleet.dispose();
+  });
+
   it('one shared timer: hosts attached at different moments tick together', async () => {
     const a = new ScriptedHost();
     const b = new ScriptedHost();
