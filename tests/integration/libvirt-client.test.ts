@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Client } from 'ssh2';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   LibvirtClient,
   getParam,
@@ -207,6 +207,17 @@ describe.skipIf(SKIP).each(ACCOUNTS)(`libvirt client over real SSH as %s${SKIP_R
     expect((getParam(cpu, 'idle')?.value as bigint) > 0n).toBe(true);
     const mem = await client.host.memoryStats();
     expect(mem.map((x) => x.field)).toContain('total');
+    // Asked again, the remembered counts go out at once (one call each), and libvirtd takes them.
+    const spy = vi.spyOn(client, 'call');
+    const again = await Promise.all([client.host.cpuStats(), client.host.memoryStats(), client.host.memoryStats({ cell: 0 })]);
+    const calls = spy.mock.calls.map(([info]) => info.name);
+    spy.mockRestore();
+    expect(again[0].map((x) => x.field)).toEqual(fields);
+    expect(again[1].map((x) => x.field)).toEqual(mem.map((x) => x.field));
+    expect(again[2].map((x) => x.field)).toContain('total');
+    expect(calls.filter((name) => name === 'REMOTE_PROC_NODE_GET_CPU_STATS')).toHaveLength(1);
+    // All cells: one call; cell 0 (another count): two the first time.
+    expect(calls.filter((name) => name === 'REMOTE_PROC_NODE_GET_MEMORY_STATS')).toHaveLength(3);
   });
 
   it('XML round trip: get the inactive XML of vd-off-2, define it back with VALIDATE, unchanged', async () => {

@@ -1,6 +1,7 @@
 /** The connection's host: identity and versions, node info and counters, capabilities (virConnect*, virNode*). */
-import { cString, remoteProcedures as P } from '../protocol';
+import { cString, remoteProcedures as P, virErrorNumber } from '../protocol';
 import type { TypedParam } from '../client/typed-params';
+import { isLibvirtError } from '../rpc/errors';
 import type { LibvirtRpcCore } from './rpc-core';
 
 export interface ConnectInfo {
@@ -31,7 +32,37 @@ export function versionString(n: number): string {
 }
 
 export class HostApi {
+  /**
+   * How many node CPU / memory counters the daemon said it has, by what was asked (all CPUs or one, all
+   * cells or one, flags). libvirt's API is two calls: the count (nparams 0), then the values with exactly
+   * that count (its Linux driver refuses any other). The count never changes while a daemon runs, so it is
+   * asked once and the next calls send it straight away: one round trip per call instead of two (host
+   * CPU and memory are read on every stats tick of every host). A daemon that refuses a remembered count
+   * (another one, after a reconnect) is asked for the count again.
+   */
+  private readonly statCounts = new Map<string, number>();
+
   constructor(private readonly core: LibvirtRpcCore) {}
+
+  private async countedStats<T>(
+    key: string,
+    ask: (nparams: number) => Promise<{ params: T[]; nparams: number }>,
+  ): Promise<T[]> {
+    const known = this.statCounts.get(key);
+    if (known !== undefined) {
+      try {
+        return (await ask(known)).params;
+      } catch (error) {
+        if (!isLibvirtError(error, virErrorNumber.VIR_ERR_INVALID_ARG)) throw error;
+        this.statCounts.delete(key);
+      }
+    }
+    const { nparams } = await ask(0);
+    if (nparams === 0) return [];
+    const { params } = await ask(nparams);
+    this.statCounts.set(key, nparams);
+    return params;
+  }
 
   async connectInfo(): Promise<ConnectInfo> {
     const [host, uri, type, lib, hv] = await Promise.all([
@@ -71,19 +102,19 @@ export class HostApi {
   async cpuStats(options: { cpu?: number; flags?: number } = {}): Promise<TypedParam[]> {
     const cpuNum = options.cpu ?? -1;
     const flags = options.flags ?? 0;
-    const { nparams } = await this.core.call(P.REMOTE_PROC_NODE_GET_CPU_STATS, { cpuNum, nparams: 0, flags });
-    if (nparams === 0) return [];
-    const r = await this.core.call(P.REMOTE_PROC_NODE_GET_CPU_STATS, { cpuNum, nparams, flags });
-    return r.params.map((p) => ({ field: p.field, type: 'ullong', value: p.value }));
+    const params = await this.countedStats(`cpu ${cpuNum === -1 ? 'all' : 'one'} ${flags}`, (nparams) =>
+      this.core.call(P.REMOTE_PROC_NODE_GET_CPU_STATS, { cpuNum, nparams, flags }),
+    );
+    return params.map((p) => ({ field: p.field, type: 'ullong', value: p.value }));
   }
 
   async memoryStats(options: { cell?: number; flags?: number } = {}): Promise<TypedParam[]> {
     const cellNum = options.cell ?? -1;
     const flags = options.flags ?? 0;
-    const { nparams } = await this.core.call(P.REMOTE_PROC_NODE_GET_MEMORY_STATS, { cellNum, nparams: 0, flags });
-    if (nparams === 0) return [];
-    const r = await this.core.call(P.REMOTE_PROC_NODE_GET_MEMORY_STATS, { cellNum, nparams, flags });
-    return r.params.map((p) => ({ field: p.field, type: 'ullong', value: p.value }));
+    const params = await this.countedStats(`memory ${cellNum === -1 ? 'all' : 'one'} ${flags}`, (nparams) =>
+      this.core.call(P.REMOTE_PROC_NODE_GET_MEMORY_STATS, { cellNum, nparams, flags }),
+    );
+    return params.map((p) => ({ field: p.field, type: 'ullong', value: p.value }));
   }
 
   async capabilities(): Promise<string> {

@@ -141,6 +141,46 @@ describe('LibvirtClient facade', () => {
     ]);
   });
 
+  it('node CPU and memory stats: the count is asked once, later calls send it at once (one round trip)', async () => {
+    let cpuCount = 2;
+    await connect((p) =>
+      p
+        .handle('REMOTE_PROC_NODE_GET_CPU_STATS', (c) => {
+          const { nparams } = c.args as { nparams: number };
+          if (nparams === 0) return { ret: { params: [], nparams: cpuCount } };
+          // libvirt's Linux driver: exactly its count, or "invalid argument".
+          if (nparams !== cpuCount) return { error: { code: 8, message: `invalid argument: nparams in virHostCPUGetStatsLinux must be equal to ${cpuCount}` } };
+          const fields = ['kernel', 'user', 'idle', 'iowait'].slice(0, cpuCount);
+          return { ret: { params: fields.map((field, i) => ({ field, value: BigInt(i) })), nparams: cpuCount } };
+        })
+        .handle('REMOTE_PROC_NODE_GET_MEMORY_STATS', (c) =>
+          (c.args as { nparams: number }).nparams === 0
+            ? { ret: { params: [], nparams: 1 } }
+            : { ret: { params: [{ field: 'total', value: 1024n }], nparams: 1 } },
+        ),
+    );
+    const cpuCalls = () => peer.calls.filter((c) => c.info?.name === 'REMOTE_PROC_NODE_GET_CPU_STATS').map((c) => (c.args as { nparams: number }).nparams);
+    await client.host.cpuStats();
+    expect(await client.host.cpuStats()).toEqual([
+      { field: 'kernel', type: 'ullong', value: 0n },
+      { field: 'user', type: 'ullong', value: 1n },
+    ]);
+    expect(cpuCalls()).toEqual([0, 2, 2]);
+    // Per CPU is another count (asked once more); all CPUs keeps its own.
+    await client.host.cpuStats({ cpu: 1 });
+    await client.host.cpuStats({ cpu: 1 });
+    expect(cpuCalls()).toEqual([0, 2, 2, 0, 2, 2]);
+    await client.host.memoryStats();
+    expect(await client.host.memoryStats()).toEqual([{ field: 'total', type: 'ullong', value: 1024n }]);
+    expect(peer.calls.filter((c) => c.info?.name === 'REMOTE_PROC_NODE_GET_MEMORY_STATS').map((c) => (c.args as { nparams: number }).nparams)).toEqual([0, 1, 1]);
+    // A daemon that now has another count refuses the remembered one: the count is asked again.
+    cpuCount = 4;
+    expect(await client.host.cpuStats()).toHaveLength(4);
+    expect(cpuCalls().slice(6)).toEqual([2, 0, 4]);
+    expect(await client.host.cpuStats()).toHaveLength(4);
+    expect(cpuCalls().slice(9)).toEqual([4]);
+  });
+
   it('sends typed params with their exact wire types', async () => {
     await connect((p) => p.handle('REMOTE_PROC_DOMAIN_SET_MEMORY_PARAMETERS', () => ({ ret: undefined })));
     await client.domain.setMemoryParameters(
