@@ -17,8 +17,8 @@ const recorded = (file: string) => {
 };
 const READINGS = [recorded('pair1-before.txt'), recorded('pair1-after.txt')];
 
-/** Files whose reads wait until `answer()`; each answer serves the next recorded reading. */
-function standInFiles() {
+/** A HostIoService on files whose reads wait until `answer()`; each answer serves the next recorded reading. */
+function standIn() {
   const reads: string[] = [];
   const waiting: (() => void)[] = [];
   let served = 0;
@@ -34,8 +34,10 @@ function standInFiles() {
       });
     },
   };
+  const published: HostIoSample[] = [];
   return {
-    files,
+    service: new HostIoService(() => files, (sample) => published.push(sample)),
+    published,
     reads,
     /** Answers the reads asked so far (one reading: /proc/uptime and /proc/diskstats). */
     answer: async () => {
@@ -50,9 +52,8 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('HostIoService on the fleet tick', () => {
   it('reads the disks when the tick begins, and the tick takes that reading', async () => {
-    const host = standInFiles();
-    const published: HostIoSample[] = [];
-    const service = new HostIoService(() => host.files, (sample) => published.push(sample));
+    const host = standIn();
+    const { service, published } = host;
 
     service.begin('h');
     await settle();
@@ -76,8 +77,8 @@ describe('HostIoService on the fleet tick', () => {
   });
 
   it('reads itself on a tick with nothing begun', async () => {
-    const host = standInFiles();
-    const service = new HostIoService(() => host.files, () => undefined);
+    const host = standIn();
+    const { service } = host;
     const tick = service.tick('h', [], 1_000);
     await settle();
     expect(host.reads).toEqual(['/proc/uptime', '/proc/diskstats']);
@@ -86,8 +87,8 @@ describe('HostIoService on the fleet tick', () => {
   });
 
   it('never stacks reads on a slow host: a begin or tick while a read runs adds none', async () => {
-    const host = standInFiles();
-    const service = new HostIoService(() => host.files, () => undefined);
+    const host = standIn();
+    const { service } = host;
     service.begin('h');
     await settle();
     const first = service.tick('h', [], 1_000);
@@ -106,9 +107,8 @@ describe('HostIoService on the fleet tick', () => {
   });
 
   it('drops a reading whose tick never came (its sample failed) and reads afresh at the next begin', async () => {
-    const host = standInFiles();
-    const published: HostIoSample[] = [];
-    const service = new HostIoService(() => host.files, (sample) => published.push(sample));
+    const host = standIn();
+    const { service, published } = host;
     service.begin('h');
     await settle();
     await host.answer(); // read, but the sample failed: no tick
