@@ -1,5 +1,5 @@
 /**
- * Fleet: every guest of every connected host, live, and each guest's recent history.
+ * Fleet: every guest of every connected host, live.
  */
 
 import type { DomainState } from './domains';
@@ -29,21 +29,6 @@ export interface FleetHostDomains {
   domains: FleetDomain[];
   /** Epoch ms of the sample the CPU figures come from. */
   sampledAt: number;
-}
-
-/** A guest's recent samples for charts: parallel arrays, oldest first, at least 10 minutes. */
-export interface DomainHistory {
-  hostId: string;
-  uuid: string;
-  /** Epoch ms. */
-  times: number[];
-  cpuPercent: number[];
-  memoryKiB: number[];
-  /** Bytes per second over each tick. */
-  diskReadBps: number[];
-  diskWriteBps: number[];
-  netRxBps: number[];
-  netTxBps: number[];
 }
 
 /**
@@ -107,12 +92,10 @@ export function sameFleetRow(a: FleetDomain, b: FleetDomain): boolean {
 
 export interface FleetCalls {
   'fleet.snapshot': { request: null; response: FleetHostDomains[] };
-  'fleet.history': { request: { hostId: string; uuid: string }; response: DomainHistory | null };
 }
 
 export const FLEET_CALLS = [
   'fleet.snapshot',
-  'fleet.history',
 ] as const satisfies readonly (keyof FleetCalls)[];
 export type _FleetCallsListed = AssertNever<Exclude<keyof FleetCalls, (typeof FLEET_CALLS)[number]>>;
 

@@ -98,7 +98,6 @@ function domainSample(h: number, v: number, n: number): DomainSample {
     memoryKiB: 1_048_576,
     maxMemoryKiB: 1_048_576,
     cpuTimeNs: cpuNs,
-    io: { diskRead: 0n, diskWrite: 0n, netRx: 0n, netTx: 0n },
     params,
   };
 }

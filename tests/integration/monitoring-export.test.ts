@@ -160,14 +160,20 @@ describe.skipIf(SKIP)(`monitoring: export, host I/O, guest agent, benchmark${SKI
     expect(disks.length).toBeGreaterThan(0);
     expect(disks[0]?.metric.target_device).toMatch(/^[vsh]d[a-z]$/);
 
-    // CPU: Prometheus's rate over the last 20 s against the app's own per-tick figures over the same 20 s.
+    // CPU: Prometheus's rate over the last 20 s against the app's own per-tick figures over the same 20 s
+    // (the guest's row as each tick publishes it).
+    const appTicks: { t: number; v: number }[] = [];
+    const stopWatching = app.deps.events.subscribe('fleet.host', (update) => {
+      const domain = update.hostId === hostId ? update.domains.find((d) => d.uuid === row?.uuid) : undefined;
+      if (domain && domain.cpuPercent !== null) appTicks.push({ t: update.sampledAt, v: domain.cpuPercent });
+    });
     await tick(22_000);
+    stopWatching();
     const promCpu = await query(
       `100 * rate(libvirt_domain_info_cpu_time_seconds_total{domain="${guestName}"}[20s]) / on(domain) libvirt_domain_info_virtual_cpus{domain="${guestName}"}`,
     );
-    const history = fleet.history(hostId, row?.uuid ?? '');
     const now = Date.now();
-    const recent = (history?.times ?? []).map((t, i) => ({ t, v: history?.cpuPercent[i] ?? 0 })).filter((p) => p.t >= now - 20_000);
+    const recent = appTicks.filter((p) => p.t >= now - 20_000);
     const appCpu = recent.reduce((sum, p) => sum + p.v, 0) / Math.max(1, recent.length);
     const prom = Number(promCpu[0]?.value[1]);
     console.info(`[export] ${guestName}: CPU in Prometheus ${prom.toFixed(2)} %, in VirtDeck ${appCpu.toFixed(2)} % (${recent.length} ticks)`);

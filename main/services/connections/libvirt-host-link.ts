@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import type { DomainState, HostCheck, HostHistory, HostOverview } from '../../../preload/api-contract';
 import { ApiFailure } from '../api-failure';
 import type { LibvirtClient } from '../../libvirt/client';
-import { isLibvirtError, statField, summarizeDomainStats } from '../../libvirt/client';
+import { isLibvirtError, summarizeDomainStats } from '../../libvirt/client';
 import { paramBigint, type TypedParam } from '../../libvirt/client/typed-params';
 import {
   remoteProcedures,
@@ -70,21 +70,6 @@ const SAMPLE_STATS =
   virDomainStatsTypes.VIR_DOMAIN_STATS_VCPU |
   virDomainStatsTypes.VIR_DOMAIN_STATS_INTERFACE |
   virDomainStatsTypes.VIR_DOMAIN_STATS_BLOCK;
-
-/** Sums block.N.rd.bytes / wr.bytes and net.N.rx.bytes / tx.bytes over all disks and NICs. */
-function ioTotals(params: readonly TypedParam[]): DomainSample['io'] {
-  const totals = { diskRead: 0n, diskWrite: 0n, netRx: 0n, netTx: 0n };
-  for (const param of params) {
-    const { group, key } = statField(param.field);
-    if (group === null || (typeof param.value !== 'bigint' && typeof param.value !== 'number')) continue;
-    if (group === 'block') {
-      if (key === 'rd.bytes') totals.diskRead += BigInt(param.value);
-      else if (key === 'wr.bytes') totals.diskWrite += BigInt(param.value);
-    } else if (key === 'rx.bytes') totals.netRx += BigInt(param.value);
-    else if (key === 'tx.bytes') totals.netTx += BigInt(param.value);
-  }
-  return totals;
-}
 
 /**
  * One connected host: its SSH connection (null for "this computer") and libvirt client, and the ports
@@ -180,7 +165,6 @@ export class LibvirtHostLink implements HostLink {
           memoryKiB: summary.memory?.currentKiB ?? 0,
           maxMemoryKiB: summary.memory?.maximumKiB ?? 0,
           cpuTimeNs: summary.cpuTimeNs ?? 0n,
-          io: ioTotals(record.params),
           params: record.params,
         };
       });

@@ -13,8 +13,6 @@ export interface DomainSample {
   maxMemoryKiB: number;
   /** Total guest CPU time in nanoseconds (cpu.time), as bigint: it exceeds 2^53 on long-running guests. */
   cpuTimeNs: bigint;
-  /** Bytes read and written by all disks, and received and sent by all NICs, since the guest started. */
-  io: { diskRead: bigint; diskWrite: bigint; netRx: bigint; netTx: bigint };
   /** The bulk stats record's typed parameters (the metrics history reads balloon, block and net figures). */
   params?: readonly TypedParam[];
 }

@@ -1,11 +1,9 @@
-import { sameFleetRow, type DomainHistory, type FleetDomain, type FleetHostDelta, type FleetHostDomains } from '../../../preload/api-contract';
+import { sameFleetRow, type FleetDomain, type FleetHostDelta, type FleetHostDomains } from '../../../preload/api-contract';
 import type { DomainSample, FleetLibvirtPort } from './fleet-port';
 
 export interface FleetOptions {
   /** Stats interval per host. */
   tickMs: number;
-  /** How much history charts get. */
-  historyMs: number;
   /** How often guest addresses are refreshed (agent / DHCP lookups are slower than stats). */
   addressRefreshMs: number;
   /**
@@ -20,7 +18,6 @@ export const STARTUP_TICK_EVERY = 5;
 
 export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   tickMs: 2_000,
-  historyMs: 10 * 60_000,
   addressRefreshMs: 30_000,
   batchMs: 100,
 };
@@ -47,11 +44,6 @@ export function fleetDelta(previous: FleetHostDomains | undefined, next: FleetHo
 /** One host's raw samples of one tick (epoch ms `at`). */
 export type SampleListener = (hostId: string, samples: DomainSample[], at: number) => void;
 
-type History = Omit<DomainHistory, 'hostId' | 'uuid'>;
-
-const IO_KEYS = ['diskRead', 'diskWrite', 'netRx', 'netTx'] as const;
-const IO_HISTORY = { diskRead: 'diskReadBps', diskWrite: 'diskWriteBps', netRx: 'netRxBps', netTx: 'netTxBps' } as const;
-
 /** The live inventory of one connected host. */
 class HostFleet {
   domains: FleetDomain[] = [];
@@ -62,8 +54,7 @@ class HostFleet {
   /** An event arrived while a sample was running: sample again as soon as it ends. */
   private dirty = false;
   private stopped = false;
-  private readonly previousCpu = new Map<string, { cpuTimeNs: bigint; io: DomainSample['io']; at: number }>();
-  readonly history = new Map<string, History>();
+  private readonly previousCpu = new Map<string, { cpuTimeNs: bigint; at: number }>();
   private readonly addresses = new Map<string, { values: string[]; at: number }>();
   private readonly unsubscribe: () => void;
 
@@ -142,8 +133,7 @@ class HostFleet {
       seen.add(sample.uuid);
       const previous = this.previousCpu.get(sample.uuid);
       const cpuPercent = this.cpuPercent(sample, previous, at);
-      this.previousCpu.set(sample.uuid, { cpuTimeNs: sample.cpuTimeNs, io: sample.io, at });
-      this.record(sample, previous, at, cpuPercent);
+      this.previousCpu.set(sample.uuid, { cpuTimeNs: sample.cpuTimeNs, at });
       return {
         hostId: this.hostId,
         uuid: sample.uuid,
@@ -159,7 +149,6 @@ class HostFleet {
       };
     });
     for (const uuid of [...this.previousCpu.keys()]) if (!seen.has(uuid)) this.previousCpu.delete(uuid);
-    for (const uuid of [...this.history.keys()]) if (!seen.has(uuid)) this.history.delete(uuid);
     this.sampledAt = at;
     this.publish({ hostId: this.hostId, domains: this.domains, sampledAt: at });
   }
@@ -171,32 +160,6 @@ class HostFleet {
     if (usedNs < 0) return null; // the guest restarted: counters began again
     const percent = (100 * usedNs) / ((at - previous.at) * 1e6 * sample.vcpus);
     return Math.min(100, Math.max(0, percent));
-  }
-
-  private record(
-    sample: DomainSample,
-    previous: { io: DomainSample['io']; at: number } | undefined,
-    at: number,
-    cpu: number | null,
-  ): void {
-    let history = this.history.get(sample.uuid);
-    if (!history) {
-      history = { times: [], cpuPercent: [], memoryKiB: [], diskReadBps: [], diskWriteBps: [], netRxBps: [], netTxBps: [] };
-      this.history.set(sample.uuid, history);
-    }
-    if (cpu === null || !previous) return;
-    const seconds = (at - previous.at) / 1000;
-    history.times.push(at);
-    history.cpuPercent.push(cpu);
-    history.memoryKiB.push(sample.memoryKiB);
-    for (const key of IO_KEYS) {
-      const delta = Number(sample.io[key] - previous.io[key]);
-      history[IO_HISTORY[key]].push(delta >= 0 && seconds > 0 ? delta / seconds : 0);
-    }
-    const cutoff = at - this.settings().historyMs;
-    let drop = 0;
-    while (drop < history.times.length && (history.times[drop] ?? Infinity) < cutoff) drop++;
-    if (drop > 0) for (const series of Object.values(history)) series.splice(0, drop);
   }
 
   private addressesOf(uuid: string, at: number): string[] {
@@ -223,7 +186,7 @@ class HostFleet {
 /**
  * The live inventory across hosts: one bulk stats call per connected host per tick (default 2 s), all
  * hosts on ONE shared timer (a hung host is skipped, never waited for), plus an immediate resample on
- * every lifecycle event, with CPU history for charts. Every host's update is published on its own
+ * every lifecycle event. Every host's update is published on its own
  * (`publish`, for services in main) and, gathered over `batchMs`, in batches (`publishBatch`, for
  * the UI: one message per batch instead of one per host).
  */
@@ -367,22 +330,6 @@ export class FleetService {
       domains: host.domains,
       sampledAt: host.sampledAt,
     }));
-  }
-
-  history(hostId: string, uuid: string): DomainHistory | null {
-    const history = this.hosts.get(hostId)?.history.get(uuid);
-    if (!history) return null;
-    return {
-      hostId,
-      uuid,
-      times: [...history.times],
-      cpuPercent: [...history.cpuPercent],
-      memoryKiB: [...history.memoryKiB],
-      diskReadBps: [...history.diskReadBps],
-      diskWriteBps: [...history.diskWriteBps],
-      netRxBps: [...history.netRxBps],
-      netTxBps: [...history.netTxBps],
-    };
   }
 
   setTickMs(tickMs: number): void {

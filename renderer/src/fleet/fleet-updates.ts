@@ -1,7 +1,7 @@
 import { isFleetHostDelta, type FleetDomain, type FleetHostDelta, type FleetHostDomains } from '../../../preload/api-contract';
 import { domainKey, keepUnchangedRows } from './fleet-query';
 
-/** Points kept per guest for the table's sparklines (the VM page asks main for the full history). */
+/** Points kept per guest for the table's sparklines (the VM page charts the metrics history). */
 export const SPARKLINE_POINTS = 30;
 
 /**

@@ -44,7 +44,6 @@ const guest = (uuid: string, patch: Partial<DomainSample> = {}): DomainSample =>
   memoryKiB: 1048576,
   maxMemoryKiB: 2097152,
   cpuTimeNs: 0n,
-  io: { diskRead: 0n, diskWrite: 0n, netRx: 0n, netTx: 0n },
   ...patch,
 });
 
@@ -55,7 +54,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-function setup(options = { tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 30_000 }) {
+function setup(options = { tickMs: 2_000, addressRefreshMs: 30_000 }) {
   const updates: FleetHostDomains[] = [];
   const fleet = new FleetService((u) => updates.push(u), () => undefined, options, () => now);
   return { fleet, updates };
@@ -125,24 +124,6 @@ describe('FleetService', () => {
     expect(host.samples).toBe(2);
   });
 
-  it('keeps history for the configured window only', async () => {
-    const host = new ScriptedHost();
-    let cpu = 0n;
-    host.domains = [guest('u1')];
-    const { fleet } = setup({ tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 30_000 });
-    fleet.attach('h1', host);
-    await tick(0);
-    for (let i = 0; i < 10; i++) {
-      cpu += 1_000_000_000n;
-      host.domains = [guest('u1', { cpuTimeNs: cpu })];
-      await tick(2_000);
-    }
-    const history = fleet.history('h1', 'u1');
-    expect(history?.times.length).toBe(6); // samples within the last 10 s, both ends included
-    expect(history?.cpuPercent.every((v) => Math.abs(v - 25) < 1e-9)).toBe(true);
-    expect(fleet.history('h1', 'nope')).toBeNull();
-  });
-
   it('detach stops polling and events but keeps the rows; remove publishes an empty host', async () => {
     const host = new ScriptedHost();
     host.domains = [guest('u1')];
@@ -157,23 +138,6 @@ describe('FleetService', () => {
     fleet.remove('h1');
     expect(updates.at(-1)).toMatchObject({ hostId: 'h1', domains: [] });
     expect(fleet.snapshot()).toEqual([]);
-  });
-
-  it('turns disk and network byte counters into rates per second for the VM page charts', async () => {
-    const host = new ScriptedHost();
-    host.domains = [guest('u1', { io: { diskRead: 1_000n, diskWrite: 0n, netRx: 5_000n, netTx: 0n } })];
-    const { fleet } = setup();
-    fleet.attach('h1', host);
-    await tick(0);
-    host.domains = [
-      guest('u1', { cpuTimeNs: 1n, io: { diskRead: 2_001_000n, diskWrite: 400_000n, netRx: 5_000n, netTx: 20_000n } }),
-    ];
-    await tick(2_000);
-    const history = fleet.history('h1', 'u1');
-    expect(history?.diskReadBps).toEqual([1_000_000]);
-    expect(history?.diskWriteBps).toEqual([200_000]);
-    expect(history?.netRxBps).toEqual([0]);
-    expect(history?.netTxBps).toEqual([10_000]);
   });
 
   it('a changed interval applies to hosts already being polled, from the next tick', async () => {
@@ -252,7 +216,7 @@ describe('FleetService', () => {
   it('reads membership (persistent, autostart) in full at first, after an event or refresh, and every addressRefreshMs', async () => {
     const host = new ScriptedHost();
     host.domains = [guest('u1')];
-    const { fleet } = setup({ tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 10_000 });
+    const { fleet } = setup({ tickMs: 2_000, addressRefreshMs: 10_000 });
     fleet.attach('h1', host);
     await tick(0);
     await tick(2_000);
@@ -273,7 +237,7 @@ describe('FleetService', () => {
     const fleet = new FleetService(
       () => undefined,
       () => undefined,
-      { tickMs: 2_000, historyMs: 10_000, addressRefreshMs: 30_000, batchMs: 100 },
+      { tickMs: 2_000, addressRefreshMs: 30_000, batchMs: 100 },
       () => now,
       (updates) => batches.push(updates),
     );

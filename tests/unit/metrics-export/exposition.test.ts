@@ -21,7 +21,6 @@ function guest(name: string, uuid: string, state: DomainSample['state'] = 'runni
     memoryKiB: 131_072,
     maxMemoryKiB: 262_144,
     cpuTimeNs: 9_007_199_254_740_993_123n, // beyond 2^53 ns: must not lose the seconds
-    io: { diskRead: 0n, diskWrite: 0n, netRx: 0n, netTx: 0n },
     params: [
       { field: 'net.count', type: 'uint', value: 1 },
       { field: 'net.0.name', type: 'string', value: 'vnet3' },
