@@ -60,7 +60,11 @@ export class MetricsExportService {
   private error: string | null = null;
   private scrapes = 0;
   private lastScrapeAt: number | null = null;
-  private readonly latest = new Map<string, { samples: DomainSample[]; at: number }>();
+  /**
+   * Per host, when its last tick came and, only while the endpoint is serving, that tick's samples (every
+   * guest's bulk stats): with the export off (the default) nothing of a tick is kept past it.
+   */
+  private readonly latest = new Map<string, { samples: DomainSample[] | null; at: number }>();
   /** Serialises start/stop so concurrent changes never leave two servers. */
   private applying: Promise<unknown> = Promise.resolve();
 
@@ -91,9 +95,13 @@ export class MetricsExportService {
     return this.loaded;
   }
 
-  /** The stats tick's raw samples of one host (FleetService.onSamples). */
+  /**
+   * The stats tick's raw samples of one host (FleetService.onSamples). Kept only while the endpoint serves:
+   * a scrape in the first tick after it is switched on finds the hosts up and their guests' series not yet
+   * there (they come with the host's next tick).
+   */
   record(hostId: string, samples: DomainSample[], at: number): void {
-    this.latest.set(hostId, { samples, at });
+    this.latest.set(hostId, { samples: this.server ? samples : null, at });
   }
 
   /** Drops the hosts no longer saved. */

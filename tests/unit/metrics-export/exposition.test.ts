@@ -163,6 +163,24 @@ describe('metrics endpoint', () => {
     expect((await service.state()).scrapes).toBe(1);
   });
 
+  it('keeps no tick of guest samples while it is off: after switching on, the guests come with the next tick', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'vd-metrics-'));
+    const service = make(configDir);
+    const uuid = '11111111-2222-3333-4444-555555555555';
+    service.record('h1', [guest('g', uuid)], Date.now());
+    const state = await service.configure({ enabled: true, address: '127.0.0.1', port: await freePort() });
+    const first = await (await fetch(state.url ?? '')).text();
+    expect(first).toContain('libvirt_up{host="lab"} 1');
+    expect(first).not.toContain(uuid);
+    service.record('h1', [guest('g', uuid)], Date.now());
+    const next = await (await fetch(state.url ?? '')).text();
+    expect(next).toContain(`libvirt_domain_info_virtual_cpus{host="lab",domain="g",uuid="${uuid}"} 2`);
+    await service.configure({ enabled: false, address: '127.0.0.1', port: 9177 });
+    service.record('h1', [guest('g', uuid)], Date.now());
+    const again = await service.configure({ enabled: true, address: '127.0.0.1', port: await freePort() });
+    expect(await (await fetch(again.url ?? '')).text()).not.toContain(uuid);
+  });
+
   it('needs a token for a non-loopback address, keeps only its hash, and checks the bearer token', async () => {
     const configDir = mkdtempSync(join(tmpdir(), 'vd-metrics-'));
     const service = make(configDir);
