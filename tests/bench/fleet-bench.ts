@@ -5,17 +5,11 @@
  *
  *   npm run bench -- fleet [--hosts 100] [--runs 1] [--account operator|root] [--delay-ms 0]
  *                          [--ticks 5] [--ssh-reference on|off] [--ssh-concurrency N] [--sshd bench|lab]
- *                          [--profile steady.cpuprofile] [--tick-ms 2000] [--lab-nice 0]
+ *                          [--profile steady.cpuprofile] [--tick-ms 2000]
  *
  * --tick-ms N: the stats tick (the app's "statistics interval" setting, 1000–60000; default 2000). A
  * longer tick lets a lab that cannot answer every host within 2 s answer every host on every tick, so
  * VirtDeck's CPU per host sample is measured with all N hosts sampled (`steady.cpu_ms_per_sample`).
- *
- * --lab-nice N (0–19, default 0): for the run, the lab's sshd (the listener, so every session process and
- * helper it starts) and every thread of libvirtd get nice value N, and their own again afterwards. The lab
- * shares the 2 cores with VirtDeck; at 1000 hosts it keeps them busy and VirtDeck's event loop waits for a
- * core, so fewer samples come back per tick than either side could handle. With N > 0 VirtDeck is served
- * first, as on a workstation of its own, and the lab gets the rest: nothing is measured differently.
  *
  * --profile FILE: a V8 CPU profile of the steady phase only (the ticks, not the start-up), sampled every
  * 0.5 ms, and beside it (FILE's name with .heapprofile) a sampling allocation profile of the same span,
@@ -43,7 +37,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { getPriority, setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
@@ -112,6 +106,16 @@ function libvirtdPid(): number | null {
     return Number(name);
   }
   return null;
+}
+
+/** The main thread's time on a core and runnable but waiting for one, ns (/proc/self/schedstat); null without it. */
+function mainThreadSchedstat(): { runNs: number; waitNs: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return run !== undefined && wait !== undefined ? { runNs: run, waitNs: wait } : null;
+  } catch {
+    return null;
+  }
 }
 
 function machineTicks(): { busy: number; total: number } {
@@ -348,48 +352,6 @@ interface RunOptions {
   profile: string | null;
   /** The stats tick (the app's setting), ms. */
   tickMs: number;
-  /** Nice value for the lab's sshd and libvirtd during the run (0 = as they are). */
-  labNice: number;
-}
-
-/** The processes and threads of the lab's sshd tree and libvirtd: their nice values are set for a run and put back. */
-function labNiceTargets(sshd: SshdFiles): number[] {
-  const sshdPid = existsSync(sshd.pidFile) ? Number(readFileSync(sshd.pidFile, 'utf8').trim()) : null;
-  const libvirtd = libvirtdPid();
-  const pids = [...(sshdPid ? treeTicks(sshdPid).keys() : []), ...(libvirtd ? [libvirtd] : [])];
-  // setpriority(PRIO_PROCESS) acts on one thread on Linux: every thread of a process, then.
-  return pids.flatMap((pid) => {
-    try {
-      return readdirSync(`/proc/${pid}/task`).map(Number);
-    } catch {
-      return [];
-    }
-  });
-}
-
-/** Gives the lab's processes nice value `nice`; returns what puts back the ones they had. */
-function niceLab(sshd: SshdFiles, nice: number): () => void {
-  if (nice === 0) return () => undefined;
-  const before = new Map<number, number>();
-  for (const tid of labNiceTargets(sshd)) {
-    try {
-      before.set(tid, getPriority(tid));
-      setPriority(tid, nice);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return () => {
-    // Session processes started during the run inherited the listener's value: back to the listener's own.
-    const listenerBefore = [...before.values()][0] ?? 0;
-    for (const tid of labNiceTargets(sshd)) {
-      try {
-        setPriority(tid, before.get(tid) ?? listenerBefore);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  };
 }
 
 /** A CPU profile of one span of this process (node:inspector, so the start-up is not in it). */
@@ -422,7 +384,6 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
   const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const configDir = mkdtempSync(join(tmpdir(), 'virtdeck-fleet-bench-'));
   const proxy = options.delayMs > 0 ? await startDelayProxyProcess(sshd.host, sshd.port, options.delayMs) : null;
-  const unniceLab = niceLab(sshd, options.labNice);
   try {
     const port = proxy?.port ?? sshd.port;
     // The lab's host key (both sshds have it), under the address the bench dials (the proxy's port when there is one).
@@ -569,12 +530,14 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
       const stopProfile = options.profile ? await startProfile() : null;
       const cpu2 = process.cpuUsage();
       const elu = performance.eventLoopUtilization();
+      const sched0 = mainThreadSchedstat();
       const t0 = performance.now();
       peakRss = 0;
       await new Promise((resolve) => setTimeout(resolve, tickMs * options.ticks));
       const spanMs = performance.now() - t0;
       const used = process.cpuUsage(cpu2);
       const loop = performance.eventLoopUtilization(elu);
+      const sched1 = mainThreadSchedstat();
       countBytes = false;
       if (stopProfile && options.profile) {
         const { cpu, heap } = (await stopProfile()) as { cpu: object; heap: object };
@@ -594,6 +557,14 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
         cores: round(cpuSeconds / (spanMs / 1000), 3),
         cpu_ms_per_host_per_tick: round((cpuSeconds * 1000) / ticks / hostCount, 3),
         event_loop_utilization: round(loop.utilization, 3),
+        // Of the span, the share the main thread ran on a core and the share it was runnable but waited
+        // for one (the kernel's schedstat): busy-but-waiting says the machine, not VirtDeck, set the pace.
+        ...(sched0 && sched1
+          ? {
+              main_thread_on_cpu_share: round((sched1.runNs - sched0.runNs) / 1e6 / spanMs, 3),
+              main_thread_runqueue_wait_share: round((sched1.waitNs - sched0.waitNs) / 1e6 / spanMs, 3),
+            }
+          : {}),
         fleet_events_per_tick: round((events - eventsBefore) / ticks, 1),
         // Per host sample that came back: with fewer samples than hosts per tick (a lab that cannot answer
         // every host in time), the cost per host per tick understates what a full tick would cost.
@@ -627,7 +598,6 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
       account: target.user,
       hosts: hostCount,
       delay_ms_each_way: options.delayMs,
-      lab_nice: options.labNice,
       ...(openssh ? { openssh } : {}),
       virtdeck,
       limit_connect_phase: limit,
@@ -640,7 +610,6 @@ async function runOnce(options: RunOptions): Promise<Record<string, unknown>> {
         : {}),
     };
   } finally {
-    unniceLab();
     proxy?.stop();
   }
 }
@@ -659,7 +628,6 @@ export async function runFleetBench(argv: string[]): Promise<void> {
       sshd: { type: 'string', default: 'bench' },
       profile: { type: 'string' },
       'tick-ms': { type: 'string', default: '2000' },
-      'lab-nice': { type: 'string', default: '0' },
     },
   });
   const hosts = Number(values.hosts);
@@ -678,10 +646,8 @@ export async function runFleetBench(argv: string[]): Promise<void> {
   if (!Number.isInteger(tickMs) || tickMs < 1000 || tickMs > 60_000) throw new Error('--tick-ms takes a whole number 1000…60000');
   const sshd = values.sshd;
   if (sshd !== 'bench' && sshd !== 'lab') throw new Error('--sshd is bench or lab');
-  const labNice = Number(values['lab-nice']);
-  if (!Number.isInteger(labNice) || labNice < 0 || labNice > 19) throw new Error('--lab-nice takes a whole number 0…19');
   for (let run = 0; run < runs; run++) {
-    const result = await runOnce({ hosts, account, delayMs, ticks, sshReference: values['ssh-reference'] === 'on', sshConcurrency, sshd, profile: values.profile ?? null, tickMs, labNice });
+    const result = await runOnce({ hosts, account, delayMs, ticks, sshReference: values['ssh-reference'] === 'on', sshConcurrency, sshd, profile: values.profile ?? null, tickMs });
     console.log(JSON.stringify(result));
   }
 }
